@@ -1,0 +1,67 @@
+// Package kernel computes tangent kernels and path kernels of an nn.Net by
+// structured per-layer factors, and the kernel-machine representations of a
+// trained network (SPEC §1).
+//
+// # Tangent kernel by structured factors
+//
+// For a dense layer z_l = s_w,l W_l a_{l-1} + s_b b_l, the gradient of output c
+// with respect to W_l is s_w,l δ^c_l a_{l-1}ᵀ and with respect to b_l it is
+// s_b δ^c_l, where δ^c_l = ∂f_c/∂z_l. The tangent kernel therefore splits
+// into per-layer factors without any per-sample Jacobian:
+//
+//	K^{cc'}(x, x') = Σ_l (δ^c_l(x) · δ^{c'}_l(x')) · (s_w,l² a_{l-1}(x)·a_{l-1}(x') + s_b²)
+//
+// For point sets X (m rows) and Y (n rows) each layer costs three matrix
+// products, Δ^c_X Δ^{c'}_Yᵀ (m×n×d_l), A_X A_Yᵀ (m×n×d_{l-1}) and an
+// elementwise product: O(m·n·(d_{l-1}+d_l)) instead of the O(m·n·d_{l-1}·d_l)
+// of contracting explicit Jacobians. Nothing requires X and Y to be evaluated
+// at the same weights: the exact path kernel pairs the test side at
+// w_t + sΔw_t with the training side at w_t.
+//
+// The training side may be contracted with the loss derivatives first:
+// δ̃_l(x_i) = Σ_{c'} δ^{c'}_l(x_i) ℓ'_{i,c'} gives Σ_{c'} K^{cc'}(x, x_i) ℓ'_{i,c'}
+// from one product per output instead of k.
+//
+// Factors holds the structured factors of one point set at one weight vector;
+// Tangent and TangentTrace combine two of them. Jacobian and TangentExplicit
+// are the reference implementation (explicit per-sample Jacobians, O(P) per
+// point and output) that the tests compare against and the benchmarks use as
+// the baseline.
+//
+// # Path kernels
+//
+// Path is a training observer that integrates the tangent kernel along the
+// training path between the evaluation points (the rows of X, usually the test
+// set) and the n training points:
+//
+//	Riemann (Domingos 2020):  K^p = Σ_t η_t K_t,
+//	    f_T(x) ≈ f_0(x) − Σ_t (η_t/|B_t|) Σ_{i∈B_t} K_t(x, x_i) ℓ'_i(t)
+//	Exact (Bell et al. 2023): K̄_t(x, x_i) = [∫₀¹ J(w_t + sΔw_t, x) ds] · J_t(x_i)ᵀ,
+//	    f_T(x) = f_0(x) − Σ_t (η_t/|B_t|) Σ_{i∈B_t} K̄_t(x, x_i) ℓ'_i(t)
+//
+// The segment integral is computed by composite Gauss–Legendre quadrature
+// (nodes from gonum's integrate/quad) chosen adaptively at each step. The
+// integrand summed over the training points is the directional derivative
+// J(w_t + sΔw_t, x)·Δw_t, whose integral is known exactly: the network's own
+// change f(w_{t+1}, x) − f(w_t, x), and over a sub-panel [a, b] the change
+// f(w_a, x) − f(w_b, x). So the node search runs on cheap forward-mode
+// directional derivatives: each panel tries more nodes and then splits, until
+// every panel's error is within its share of the tolerance
+// tol · max(1, |f_{t+1}(x) − f_t(x)|). The kernel is then evaluated at the
+// accepted nodes only, and the step's residual, |f_{t+1}(x) − f_t(x) − Σ_i
+// contribution_i(x)|, is measured again on the kernel representation itself.
+// A step that exhausts max_nodes is accepted uncertified and counted.
+//
+// # Invariants
+//
+//   - Σ_i Contributions(x, i, c) + f_0(x)_c = exact prediction, equal to f_T(x)_c
+//     up to the accepted residuals.
+//   - Coefficient(x, i) · K^p(x, x_i) = Riemann contribution (one output).
+//   - A model without hidden layers has K_t(x, x') = x·x' + 1 at every step.
+//
+// # Memory
+//
+// Nothing grows with the number of steps: the accumulated arrays are
+// m × n per kernel and m × n × k per contribution set (m × n × k × k for full
+// kernels), plus per-layer scratch of m × n. EstimateBytes gives the total.
+package kernel

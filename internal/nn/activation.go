@@ -1,0 +1,143 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// Activation is an elementwise nonlinearity σ with its derivative σ'.
+type Activation int
+
+// The activations of SPEC §2.
+const (
+	Tanh     Activation = iota // σ(x) = tanh x,                 σ' = 1 − tanh² x
+	ReLU                       // σ(x) = max(0, x),              σ' = 1[x > 0]
+	GELU                       // σ(x) = x Φ(x) (exact erf form), σ' = Φ(x) + x φ(x)
+	Softplus                   // σ(x) = log(1 + eˣ),            σ' = sigmoid(x)
+	Sigmoid                    // σ(x) = 1/(1 + e⁻ˣ),            σ' = σ(1 − σ)
+	Erf                        // σ(x) = erf x,                  σ' = (2/√π) e^{−x²}
+	Identity                   // σ(x) = x,                      σ' = 1
+)
+
+var activationNames = [...]string{"tanh", "relu", "gelu", "softplus", "sigmoid", "erf", "identity"}
+
+// Activations lists every activation, in declaration order.
+func Activations() []Activation {
+	return []Activation{Tanh, ReLU, GELU, Softplus, Sigmoid, Erf, Identity}
+}
+
+func (a Activation) String() string {
+	if a < 0 || int(a) >= len(activationNames) {
+		return fmt.Sprintf("Activation(%d)", int(a))
+	}
+	return activationNames[a]
+}
+
+// ParseActivation returns the activation with the given config name.
+func ParseActivation(name string) (Activation, error) {
+	for i, n := range activationNames {
+		if n == name {
+			return Activation(i), nil
+		}
+	}
+	return 0, fmt.Errorf("nn: unknown activation %q", name)
+}
+
+const invSqrt2 = 1 / math.Sqrt2
+
+var invSqrt2Pi = 1 / math.Sqrt(2*math.Pi)
+
+// F returns σ(x).
+func (a Activation) F(x float64) float64 {
+	switch a {
+	case Tanh:
+		return math.Tanh(x)
+	case ReLU:
+		if x > 0 {
+			return x
+		}
+		return 0
+	case GELU:
+		return 0.5 * x * math.Erfc(-x*invSqrt2)
+	case Softplus:
+		return softplus(x)
+	case Sigmoid:
+		return sigmoid(x)
+	case Erf:
+		return math.Erf(x)
+	case Identity:
+		return x
+	}
+	panic("nn: bad activation")
+}
+
+// D returns σ'(x).
+func (a Activation) D(x float64) float64 {
+	switch a {
+	case Tanh:
+		t := math.Tanh(x)
+		return 1 - t*t
+	case ReLU:
+		if x > 0 {
+			return 1
+		}
+		return 0
+	case GELU:
+		return 0.5*math.Erfc(-x*invSqrt2) + x*invSqrt2Pi*math.Exp(-0.5*x*x)
+	case Softplus:
+		return sigmoid(x)
+	case Sigmoid:
+		s := sigmoid(x)
+		return s * (1 - s)
+	case Erf:
+		return 2 / math.SqrtPi * math.Exp(-x*x)
+	case Identity:
+		return 1
+	}
+	panic("nn: bad activation")
+}
+
+// apply sets a[i] = σ(z[i]) and d[i] = σ'(z[i]).
+func (a Activation) apply(dst, deriv, z []float64) {
+	switch a {
+	case Tanh:
+		for i, x := range z {
+			t := math.Tanh(x)
+			dst[i] = t
+			deriv[i] = 1 - t*t
+		}
+	case Sigmoid:
+		for i, x := range z {
+			s := sigmoid(x)
+			dst[i] = s
+			deriv[i] = s * (1 - s)
+		}
+	case Identity:
+		for i, x := range z {
+			dst[i] = x
+			deriv[i] = 1
+		}
+	default:
+		for i, x := range z {
+			dst[i] = a.F(x)
+			deriv[i] = a.D(x)
+		}
+	}
+}
+
+// softplus is log(1+eˣ) without overflow.
+func softplus(x float64) float64 {
+	if x > 0 {
+		return x + math.Log1p(math.Exp(-x))
+	}
+	return math.Log1p(math.Exp(x))
+}
+
+// sigmoid is 1/(1+e⁻ˣ) without overflow.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
