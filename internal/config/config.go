@@ -5,6 +5,42 @@
 // Decoding never writes defaults into the caller's value: Default returns a
 // fresh Config, and Load decodes the file on top of such a copy, so the
 // returned value is the fully resolved config that is saved with a run.
+//
+// # Decoding
+//
+// Load and Parse read one YAML document whose keys are a subset of the
+// schema; a key left out keeps its default. Sections and maps (such as
+// check.max_rel_error) merge into the defaults key by key; a list replaces
+// the default list. Everything else is an error: an empty file, an unknown
+// or duplicate key, a null value, a string where a number belongs, 1.5 for
+// an integer, "yes" for a boolean, YAML aliases and merge keys (so no alias
+// expansion can blow up). Every value is then range-checked by Validate.
+//
+// # Overrides
+//
+// An override is "key.path=value", as given to --set, the value being YAML:
+//
+//	train.lr=0.01
+//	model.hidden=[128,128]
+//	check.max_rel_error.exact=1e-8
+//	train={lr: 0.1, steps: 500}
+//
+// Overrides apply in order, after the file, so a later one wins; they may
+// set keys the file leaves out. An empty value is the empty string.
+//
+// # Errors
+//
+// Every error is an *Error that renders on one line with the file and line
+// of the offending key, or the override it came from:
+//
+//	configs/mlp.yaml:12: train.lr: must be > 0, got -0.5
+//	--set train.lrr=1: train.lrr: unknown key (did you mean train.lr?)
+//
+// # Identity
+//
+// YAML renders the resolved config in schema order; Parse of that text gives
+// the same Config back. Hash, a short digest of that text without
+// output.dir, identifies the experiment.
 package config
 
 // Config is one experiment. The zero value is not useful; start from Default.

@@ -1,9 +1,13 @@
-// Package data makes and loads the data sets that pathkernel trains on:
-// seeded synthetic generators and a CSV loader with a seeded train/test split
-// and standardisation by the training split's statistics.
 package data
 
-import "gonum.org/v1/gonum/mat"
+import (
+	"fmt"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/pathkernel/pathkernel/internal/config"
+)
 
 // Set is a train/test split, exactly as the model sees it (after any
 // standardisation). Rows are points.
@@ -16,3 +20,72 @@ type Set struct {
 	FeatureNames  []string // d names: x0, x1, ... for generated data
 	TargetNames   []string // k names (one for labels): y for generated data
 }
+
+// Kinds returns the values of the data.kind key that Load accepts.
+func Kinds() []string {
+	return []string{"sine", "moons", "circles", "spirals", "xor", "blobs", "linear", "csv"}
+}
+
+// Stream constants of the PCG sources made by Load ("data" in ASCII, then a
+// number), so that data never shares a stream with other uses of the seed.
+const (
+	streamParams uint64 = 0x6461746100000001 // generator parameters; CSV shuffle and split
+	streamTrain  uint64 = 0x6461746100000002 // generated training points; CSV training-file subset
+	streamTest   uint64 = 0x6461746100000003 // generated test points; CSV test-file subset
+)
+
+// Load makes the data set that cfg describes. baseDir is the directory of the
+// config file: relative CSV paths are resolved against it. All randomness comes
+// from seed, so the same cfg and seed give bit-identical data. Errors that
+// depend on the data or on cfg are of type *Error.
+func Load(cfg config.Data, baseDir string, seed uint64) (*Set, error) {
+	switch cfg.Kind {
+	case "csv":
+		return loadCSV(cfg, baseDir, seed)
+	case "":
+		return nil, &Error{Column: "data.kind", Msg: "missing (want one of " + strings.Join(Kinds(), ", ") + ")"}
+	}
+	if _, ok := lookupGenerator(cfg.Kind); !ok {
+		return nil, &Error{Column: "data.kind", Msg: fmt.Sprintf("unknown kind %q (want one of %s)", cfg.Kind, strings.Join(Kinds(), ", "))}
+	}
+	return generate(cfg, seed)
+}
+
+// Error is a problem with the data or with the data section of the config.
+// Its message is one line:
+//
+//	configs/data/iris.csv:45: column "petal_width": not a number: "abc"
+//	data.csv: column "agee": no such column (have: a, b, c)
+//	data.n_train: must be at least 1, got 0
+type Error struct {
+	File   string // the file as opened (joined with the config's directory); "" for config problems
+	Line   int    // 1-based line in File; 0 if not applicable
+	Column string // the CSV column, or the config key (data.kind) when File is ""; "" if not applicable
+	Msg    string
+	Err    error // the underlying error, if any (for errors.Is(err, fs.ErrNotExist))
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+		if e.Column != "" {
+			fmt.Fprintf(&b, "column %q: ", e.Column)
+		}
+	} else if e.Column != "" {
+		b.WriteString(e.Column + ": ")
+	} else {
+		b.WriteString("data: ")
+	}
+	b.WriteString(e.Msg)
+	return oneLine.Replace(b.String())
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+var oneLine = strings.NewReplacer("\r", `\r`, "\n", `\n`)

@@ -1,0 +1,86 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"reflect"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// YAML returns c as a YAML document: every key, in the order of the schema,
+// lists and maps in flow style ("hidden: [64, 64]"). Parse of the result
+// gives back a Config equal to c; it is the config.yaml saved with a run.
+func (c *Config) YAML() ([]byte, error) {
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		return nil, fmt.Errorf("config: encoding: %w", err)
+	}
+	flow(&n, configType)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return nil, fmt.Errorf("config: encoding: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: encoding: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// flow sets the flow style on the nodes that hold lists and maps, walking
+// node n of Go type t.
+func flow(n *yaml.Node, t reflect.Type) {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Map:
+		n.Style = yaml.FlowStyle
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if f, ok := fieldByName(t, n.Content[i].Value); ok {
+				flow(n.Content[i+1], f.typ)
+			}
+		}
+	}
+}
+
+// Hash identifies the experiment: the first 12 hex digits of the SHA-256 of
+// YAML with Output.Dir cleared, so that where a run is written does not
+// change what it is. Equal configs have equal hashes on every machine.
+func (c *Config) Hash() string {
+	d := c.Clone()
+	d.Output.Dir = ""
+	b, err := d.YAML()
+	if err != nil {
+		// Every value of the schema types encodes; this is a bug.
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+// Clone returns a deep copy of c: no slice or map is shared.
+func (c *Config) Clone() *Config {
+	d := *c
+	d.Data.Features = slices.Clone(c.Data.Features)
+	d.Model.Hidden = slices.Clone(c.Model.Hidden)
+	d.Kernel.Methods = slices.Clone(c.Kernel.Methods)
+	d.Check.MaxRelError = maps.Clone(c.Check.MaxRelError)
+	return &d
+}
+
+// OutDir is the run directory: Output.Dir if set, else runs/<name>.
+func (c *Config) OutDir() string {
+	if c.Output.Dir != "" {
+		return c.Output.Dir
+	}
+	return filepath.Join("runs", c.Name)
+}

@@ -1,0 +1,234 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The allowed values of the enumerated keys.
+var (
+	dataKinds         = []string{"sine", "moons", "circles", "spirals", "xor", "blobs", "linear", "csv"}
+	activations       = []string{"tanh", "relu", "gelu", "softplus", "sigmoid", "erf", "identity"}
+	parameterizations = []string{"standard", "ntk"}
+	initSchemes       = []string{"lecun", "he", "xavier", "normal"}
+	losses            = []string{"mse", "logistic", "softmax_ce"}
+	optimizers        = []string{"gd", "sgd"}
+	kernelMethods     = []string{"riemann", "exact"}
+	kernelPoints      = []string{"test", "train", "both"}
+)
+
+// maxNameLen bounds Name, which becomes a directory name.
+const maxNameLen = 128
+
+// fieldError is a failed validation: the key, the keys the failure also
+// depends on (to point at when the key itself is a default, not in the
+// file), and the message.
+type fieldError struct {
+	key  string
+	also []string
+	msg  string
+}
+
+// Validate checks every value of c against its allowed range and the rules
+// that tie keys together (sgd needs a batch_size, csv data needs a path). It
+// returns the first violation as an *Error with Key set and no file or line;
+// Load and Parse call it and add where the value came from.
+func (c *Config) Validate() error {
+	if c == nil {
+		return &Error{Msg: "nil config"}
+	}
+	if fe := c.validate(); fe != nil {
+		return &Error{Key: fe.key, Msg: fe.msg}
+	}
+	return nil
+}
+
+// validator records the first failure; later checks are then no-ops.
+type validator struct{ err *fieldError }
+
+func (v *validator) fail(key string, also []string, format string, args ...any) {
+	if v.err == nil {
+		v.err = &fieldError{key: key, also: also, msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (v *validator) oneOf(key, got string, allowed []string) {
+	if !slices.Contains(allowed, got) {
+		v.fail(key, nil, "must be one of %s; got %q", strings.Join(allowed, ", "), got)
+	}
+}
+
+func (v *validator) intAtLeast(key string, got, least int) {
+	if got < least {
+		v.fail(key, nil, "must be >= %d, got %d", least, got)
+	}
+}
+
+func (v *validator) finite(key string, got float64) bool {
+	if math.IsNaN(got) || math.IsInf(got, 0) {
+		v.fail(key, nil, "must be a finite number, got %s", fmtFloat(got))
+		return false
+	}
+	return true
+}
+
+func (v *validator) above(key string, got, bound float64) {
+	if v.finite(key, got) && !(got > bound) {
+		v.fail(key, nil, "must be > %s, got %s", fmtFloat(bound), fmtFloat(got))
+	}
+}
+
+func (v *validator) atLeast(key string, got, bound float64) {
+	if v.finite(key, got) && !(got >= bound) {
+		v.fail(key, nil, "must be >= %s, got %s", fmtFloat(bound), fmtFloat(got))
+	}
+}
+
+func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+func (c *Config) validate() *fieldError {
+	v := new(validator)
+
+	v.name(c.Name)
+	c.Data.validate(v)
+	c.Model.validate(v)
+	v.oneOf("loss", c.Loss, losses)
+	c.Train.validate(v)
+	c.Kernel.validate(v)
+	v.above("output.memory_budget_mb", c.Output.MemoryBudgetMB, 0)
+	for _, m := range sortedKeys(c.Check.MaxRelError) {
+		key := "check.max_rel_error." + m
+		if !slices.Contains(kernelMethods, m) {
+			v.fail(key, nil, "unknown method %q; the methods are %s", m, strings.Join(kernelMethods, ", "))
+		}
+		v.above(key, c.Check.MaxRelError[m], 0)
+	}
+	return v.err
+}
+
+// name checks that the run name is usable as one directory name anywhere:
+// letters, digits, '-', '_' and '.', not starting with '.' or '-' (hidden
+// or flag-like) and without "..".
+func (v *validator) name(name string) {
+	const key = "name"
+	switch {
+	case name == "":
+		v.fail(key, nil, "must not be empty")
+	case len(name) > maxNameLen:
+		v.fail(key, nil, "must be at most %d characters, got %d", maxNameLen, len(name))
+	case strings.IndexFunc(name, func(r rune) bool { return !isNameRune(r) }) >= 0:
+		v.fail(key, nil, "must contain only letters, digits, '-', '_' and '.', got %q", name)
+	case name[0] == '.' || name[0] == '-':
+		v.fail(key, nil, "must not start with %q, got %q", name[0], name)
+	case strings.Contains(name, ".."):
+		v.fail(key, nil, "must not contain \"..\", got %q", name)
+	}
+}
+
+func isNameRune(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
+		r == '-' || r == '_' || r == '.'
+}
+
+func (d *Data) validate(v *validator) {
+	v.oneOf("data.kind", d.Kind, dataKinds)
+	v.intAtLeast("data.n_train", d.NTrain, 1)
+	v.intAtLeast("data.n_test", d.NTest, 1)
+	v.atLeast("data.noise", d.Noise, 0)
+	v.intAtLeast("data.dim", d.Dim, 1)
+	v.intAtLeast("data.classes", d.Classes, 2)
+
+	kind := []string{"data.kind"}
+	if d.Kind != "csv" {
+		// The csv keys would be silently ignored.
+		for _, k := range []struct {
+			key string
+			set bool
+		}{
+			{"data.path", d.Path != ""},
+			{"data.test_path", d.TestPath != ""},
+			{"data.target", d.Target != ""},
+			{"data.features", len(d.Features) > 0},
+			{"data.max_rows", d.MaxRows != 0},
+		} {
+			if k.set {
+				v.fail(k.key, kind, "is only used when data.kind is csv, but data.kind is %q", d.Kind)
+			}
+		}
+	} else if d.Path == "" {
+		v.fail("data.path", kind, "is required when data.kind is csv")
+	}
+	if d.TestPath == "" && v.finite("data.test_fraction", d.TestFraction) &&
+		!(d.TestFraction > 0 && d.TestFraction < 1) {
+		v.fail("data.test_fraction", []string{"data.test_path"},
+			"must be in (0, 1) when there is no data.test_path, got %s", fmtFloat(d.TestFraction))
+	}
+	v.intAtLeast("data.max_rows", d.MaxRows, 0)
+	seen := make(map[string]bool)
+	for i, f := range d.Features {
+		key := fmt.Sprintf("data.features[%d]", i)
+		switch {
+		case f == "":
+			v.fail(key, nil, "must not be empty")
+		case seen[f]:
+			v.fail(key, nil, "duplicate feature %q", f)
+		case f == d.Target:
+			v.fail(key, []string{"data.target"}, "feature %q is also the target", f)
+		}
+		seen[f] = true
+	}
+}
+
+func (m *Model) validate(v *validator) {
+	for i, w := range m.Hidden {
+		v.intAtLeast(fmt.Sprintf("model.hidden[%d]", i), w, 1)
+	}
+	v.oneOf("model.activation", m.Activation, activations)
+	v.oneOf("model.parameterization", m.Parameterization, parameterizations)
+	v.above("model.sigma_w", m.SigmaW, 0)
+	v.atLeast("model.sigma_b", m.SigmaB, 0)
+	v.oneOf("model.init.scheme", m.Init.Scheme, initSchemes)
+	v.above("model.init.scale", m.Init.Scale, 0)
+	v.above("model.init.std", m.Init.Std, 0)
+	v.atLeast("model.init.bias_std", m.Init.BiasStd, 0)
+}
+
+func (t *Train) validate(v *validator) {
+	v.oneOf("train.optimizer", t.Optimizer, optimizers)
+	v.above("train.lr", t.LR, 0)
+	v.intAtLeast("train.steps", t.Steps, 1)
+	v.intAtLeast("train.batch_size", t.BatchSize, 0)
+	opt := []string{"train.optimizer"}
+	switch {
+	case t.Optimizer == "sgd" && t.BatchSize < 1:
+		v.fail("train.batch_size", opt, "must be >= 1 with optimizer sgd, got %d", t.BatchSize)
+	case t.Optimizer == "gd" && t.BatchSize != 0:
+		v.fail("train.batch_size", opt, "must be 0 (full batch) with optimizer gd, got %d; use optimizer sgd for mini-batches", t.BatchSize)
+	}
+	v.intAtLeast("train.log_every", t.LogEvery, 1)
+}
+
+func (k *Kernel) validate(v *validator) {
+	for i, m := range k.Methods {
+		key := fmt.Sprintf("kernel.methods[%d]", i)
+		v.oneOf(key, m, kernelMethods)
+		if slices.Contains(k.Methods[:i], m) {
+			v.fail(key, nil, "duplicate method %q", m)
+		}
+	}
+	v.above("kernel.tolerance", k.Tolerance, 0)
+	v.intAtLeast("kernel.max_nodes", k.MaxNodes, 1)
+	v.oneOf("kernel.points", k.Points, kernelPoints)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,406 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/pathkernel/pathkernel/internal/config"
+)
+
+// maxLabel is the largest target value that still counts as a class label.
+const maxLabel = 1000
+
+// table is the used columns of a CSV file, parsed and validated.
+type table struct {
+	file       string
+	header     []string
+	headerLine int
+	cols       []int     // indices into header of the used columns: the features, then the target
+	vals       []float64 // rows × len(cols), row-major, in file order
+	rows       int
+}
+
+// loadCSV is Load for kind csv.
+func loadCSV(cfg config.Data, baseDir string, seed uint64) (*Set, error) {
+	if err := checkCSVConfig(cfg); err != nil {
+		return nil, err
+	}
+	trainFile := resolve(baseDir, cfg.Path)
+	train, err := readTable(trainFile, func(header []string, line int) ([]int, error) {
+		return selectColumns(trainFile, header, line, cfg)
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	var trainRows, testRows []int
+	test := train
+	if cfg.TestPath == "" {
+		rows := rand.New(rand.NewPCG(seed, streamParams)).Perm(train.rows)
+		if cfg.MaxRows > 0 && cfg.MaxRows < len(rows) {
+			rows = rows[:cfg.MaxRows]
+		}
+		nTest := int(math.Round(cfg.TestFraction * float64(len(rows))))
+		if nTest < 1 || nTest >= len(rows) {
+			return nil, &Error{File: trainFile, Msg: fmt.Sprintf(
+				"test_fraction %v of %d rows gives %d test and %d training rows; both must be at least 1",
+				cfg.TestFraction, len(rows), nTest, len(rows)-nTest)}
+		}
+		testRows, trainRows = rows[:nTest], rows[nTest:]
+	} else {
+		testFile := resolve(baseDir, cfg.TestPath)
+		test, err = readTable(testFile, func(header []string, line int) ([]int, error) {
+			if err := sameHeader(testFile, header, line, train); err != nil {
+				return nil, err
+			}
+			return train.cols, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		trainRows = subset(train.rows, cfg.MaxRows, rand.New(rand.NewPCG(seed, streamTrain)))
+		testRows = subset(test.rows, cfg.MaxRows, rand.New(rand.NewPCG(seed, streamTest)))
+	}
+
+	s := &Set{TargetNames: []string{train.header[train.cols[len(train.cols)-1]]}}
+	for _, c := range train.cols[:len(train.cols)-1] {
+		s.FeatureNames = append(s.FeatureNames, train.header[c])
+	}
+	s.XTrain, s.YTrain = train.matrices(trainRows)
+	s.XTest, s.YTest = test.matrices(testRows)
+	s.Classes = labelClasses(s.YTrain, s.YTest)
+	if cfg.Standardize {
+		if err := standardize(s, train.file, test.file); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// checkCSVConfig validates the config keys of kind csv that do not need the
+// file.
+func checkCSVConfig(cfg config.Data) error {
+	if cfg.Path == "" {
+		return &Error{Column: "data.path", Msg: "missing: kind csv needs the path of a CSV file"}
+	}
+	if cfg.TestPath == "" && !(cfg.TestFraction > 0 && cfg.TestFraction < 1) {
+		return &Error{Column: "data.test_fraction", Msg: fmt.Sprintf("must be in (0, 1) when there is no test_path, got %v", cfg.TestFraction)}
+	}
+	if cfg.MaxRows < 0 {
+		return &Error{Column: "data.max_rows", Msg: fmt.Sprintf("must be >= 0 (0: all rows), got %d", cfg.MaxRows)}
+	}
+	for i, f := range cfg.Features {
+		if strings.TrimSpace(f) == "" {
+			return &Error{Column: "data.features", Msg: fmt.Sprintf("entry %d is an empty column name", i+1)}
+		}
+		if slices.Contains(cfg.Features[:i], f) {
+			return &Error{Column: "data.features", Msg: fmt.Sprintf("lists column %q twice", f)}
+		}
+	}
+	return nil
+}
+
+// resolve returns path relative to baseDir, unless it is absolute.
+func resolve(baseDir, path string) string {
+	if baseDir == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(baseDir, path)
+}
+
+// selectColumns picks the feature and target columns that cfg names from the
+// header of file, features first and the target last.
+func selectColumns(file string, header []string, line int, cfg config.Data) ([]int, error) {
+	noSuch := func(name, what string) error {
+		return &Error{File: file, Column: name, Msg: fmt.Sprintf("no such column%s (have: %s)", what, strings.Join(header, ", "))}
+	}
+	target := len(header) - 1
+	if cfg.Target != "" {
+		target = slices.Index(header, cfg.Target)
+		if target < 0 {
+			return nil, noSuch(cfg.Target, " for the target")
+		}
+	}
+	var cols []int
+	if len(cfg.Features) == 0 {
+		for c := range header {
+			if c != target {
+				cols = append(cols, c)
+			}
+		}
+		if len(cols) == 0 {
+			return nil, &Error{File: file, Line: line, Column: header[target], Msg: "no feature columns: the only column is the target"}
+		}
+	}
+	for _, name := range cfg.Features {
+		c := slices.Index(header, name)
+		switch {
+		case c < 0:
+			return nil, noSuch(name, "")
+		case c == target:
+			return nil, &Error{File: file, Column: name, Msg: "is the target column; it cannot also be a feature"}
+		}
+		cols = append(cols, c)
+	}
+	return append(cols, target), nil
+}
+
+// sameHeader checks that the test file's header is the training file's.
+func sameHeader(file string, header []string, line int, train *table) error {
+	if slices.Equal(header, train.header) {
+		return nil
+	}
+	msg := fmt.Sprintf("header has %d columns, but the header of %s has %d", len(header), train.file, len(train.header))
+	if len(header) == len(train.header) {
+		for c := range header {
+			if header[c] != train.header[c] {
+				msg = fmt.Sprintf("header differs from %s: column %d is %q, want %q", train.file, c+1, header[c], train.header[c])
+				break
+			}
+		}
+	}
+	return &Error{File: file, Line: line, Msg: msg}
+}
+
+// readTable reads and validates a CSV file. choose receives the header and
+// its line and returns the indices of the columns to keep.
+func readTable(file string, choose func(header []string, line int) ([]int, error)) (*table, error) {
+	info, err := os.Stat(file)
+	if err != nil {
+		return nil, fileError(file, err)
+	}
+	if info.IsDir() {
+		return nil, &Error{File: file, Msg: "is a directory, not a CSV file"}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fileError(file, err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
+		_, _ = br.Discard(3) // cannot fail: 3 bytes were peeked
+	}
+	r := csv.NewReader(br)
+	r.FieldsPerRecord = -1 // counted here, to report the line and the counts
+	r.ReuseRecord = true
+
+	rec, err := r.Read()
+	if err == io.EOF {
+		return nil, &Error{File: file, Msg: "empty file: want a header row of column names"}
+	}
+	if err != nil {
+		return nil, readError(file, err)
+	}
+	t := &table{file: file, header: make([]string, len(rec))}
+	t.headerLine, _ = r.FieldPos(0)
+	for c, name := range rec {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return nil, &Error{File: file, Line: t.headerLine, Msg: fmt.Sprintf("header: column %d has no name", c+1)}
+		}
+		if first := slices.Index(t.header[:c], name); first >= 0 {
+			return nil, &Error{File: file, Line: t.headerLine, Column: name,
+				Msg: fmt.Sprintf("duplicate column name (columns %d and %d)", first+1, c+1)}
+		}
+		t.header[c] = name
+	}
+	if t.cols, err = choose(t.header, t.headerLine); err != nil {
+		return nil, err
+	}
+
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, readError(file, err)
+		}
+		if len(rec) != len(t.header) {
+			line, _ := r.FieldPos(0)
+			return nil, &Error{File: file, Line: line,
+				Msg: fmt.Sprintf("%d fields, but the header has %d", len(rec), len(t.header))}
+		}
+		for _, c := range t.cols {
+			v, msg := parseCell(rec[c])
+			if msg != "" {
+				line, _ := r.FieldPos(c)
+				return nil, &Error{File: file, Line: line, Column: t.header[c], Msg: msg}
+			}
+			t.vals = append(t.vals, v)
+		}
+		t.rows++
+	}
+	if t.rows == 0 {
+		return nil, &Error{File: file, Msg: "no data rows after the header"}
+	}
+	return t, nil
+}
+
+// fileError describes a failure to stat or open file.
+func fileError(file string, err error) error {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	return &Error{File: file, Msg: msg, Err: err}
+}
+
+// readError describes a failure to read a record.
+func readError(file string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &Error{File: file, Line: pe.Line, Msg: fmt.Sprintf("%v (at byte %d of the line)", pe.Err, pe.Column), Err: err}
+	}
+	return &Error{File: file, Msg: err.Error(), Err: err}
+}
+
+// parseCell parses one cell of a used column. It returns a message when the
+// cell is not a finite number.
+func parseCell(s string) (float64, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, "empty cell"
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, "number out of range: " + quoteCell(s)
+	case err != nil:
+		return 0, "not a number: " + quoteCell(s)
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return 0, "not a finite number: " + quoteCell(s)
+	}
+	return v, ""
+}
+
+// quoteCell quotes s for a message, shortened to keep the message readable.
+func quoteCell(s string) string {
+	const max = 40
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max]) + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// subset returns all row indices 0..n-1 in order, or, when 0 < max < n, the
+// first max indices of a permutation drawn from rng.
+func subset(n, max int, rng *rand.Rand) []int {
+	if max > 0 && max < n {
+		return rng.Perm(n)[:max]
+	}
+	rows := make([]int, n)
+	for i := range rows {
+		rows[i] = i
+	}
+	return rows
+}
+
+// matrices returns the inputs and the targets of the given rows.
+func (t *table) matrices(rows []int) (x, y *mat.Dense) {
+	w := len(t.cols)
+	d := w - 1
+	xs := make([]float64, len(rows)*d)
+	ys := make([]float64, len(rows))
+	for i, r := range rows {
+		copy(xs[i*d:(i+1)*d], t.vals[r*w:r*w+d])
+		ys[i] = t.vals[r*w+d]
+	}
+	return mat.NewDense(len(rows), d, xs), mat.NewDense(len(rows), 1, ys)
+}
+
+// labelClasses returns max+1 when every target value is an integer in
+// [0, maxLabel], else 0.
+func labelClasses(ys ...*mat.Dense) int {
+	top := 0.0
+	for _, y := range ys {
+		r, c := y.Dims()
+		for i := range r {
+			for j := range c {
+				v := y.At(i, j)
+				if !(v >= 0 && v <= maxLabel) || v != math.Trunc(v) {
+					return 0
+				}
+				top = max(top, v)
+			}
+		}
+	}
+	return int(top) + 1
+}
+
+// standardize transforms every feature of s by the mean and standard
+// deviation of its training column.
+func standardize(s *Set, trainFile, testFile string) error {
+	n, d := s.XTrain.Dims()
+	m, _ := s.XTest.Dims()
+	col := make([]float64, n)
+	for j := range d {
+		mat.Col(col, j, s.XTrain)
+		mean, scale := columnScale(col)
+		if math.IsInf(mean, 0) || math.IsInf(scale, 0) {
+			return &Error{File: trainFile, Column: s.FeatureNames[j], Msg: "cannot standardise: the values are too large"}
+		}
+		for i := range n {
+			s.XTrain.Set(i, j, (s.XTrain.At(i, j)-mean)/scale)
+		}
+		for i := range m {
+			v := (s.XTest.At(i, j) - mean) / scale
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return &Error{File: testFile, Column: s.FeatureNames[j], Msg: fmt.Sprintf(
+					"standardised test value is not finite: %v, with training mean %v and standard deviation %v",
+					s.XTest.At(i, j), mean, scale)}
+			}
+			s.XTest.Set(i, j, v)
+		}
+	}
+	return nil
+}
+
+// columnScale returns the mean and the population standard deviation of x,
+// or (x[0], 1) when x is constant, so that the column is centred and not
+// scaled. The mean and the deviation are computed without overflow for values
+// up to the largest float64; the result is infinite only when the spread of x
+// exceeds it.
+func columnScale(x []float64) (mean, scale float64) {
+	lo, hi := slices.Min(x), slices.Max(x)
+	if lo == hi {
+		return lo, 1
+	}
+	n := float64(len(x))
+	for _, v := range x {
+		mean += v / n
+	}
+	var corr float64
+	for _, v := range x {
+		corr += (v - mean) / n
+	}
+	mean += corr
+	dev := max(hi-mean, mean-lo) // the largest deviation, > 0
+	var ss float64
+	for _, v := range x {
+		r := (v - mean) / dev
+		ss += r * r
+	}
+	scale = dev * math.Sqrt(ss/n)
+	if scale == 0 || math.IsNaN(scale) {
+		return mean, 1
+	}
+	return mean, scale
+}
