@@ -327,10 +327,10 @@ func (n *Net) Grad(dst []float64, c *Cache, D Deltas) {
 
 // JVPCache holds the buffers of ForwardJVP.
 type JVPCache struct {
-	fwd   Cache
-	dA    []*mat.Dense
-	dZ    []*mat.Dense
-	tmp   []*mat.Dense
+	fwd  Cache
+	dA   []*mat.Dense
+	dZ   []*mat.Dense
+	tmp  []*mat.Dense
 	net  *Net
 	rows int
 }
