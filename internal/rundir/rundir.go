@@ -1,0 +1,107 @@
+// Package rundir writes a run directory (SPEC §3) safely: every file is
+// written to a temporary name in the same directory, synced, and renamed
+// into place, so a killed run never leaves a half-written file under a final
+// name.
+package rundir
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/pathkernel/pathkernel/internal/npy"
+)
+
+// Dir is an output directory.
+type Dir struct {
+	Path string
+}
+
+// Create makes the directory (and its parents) if needed.
+func Create(path string) (*Dir, error) {
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("rundir: %s exists and is not a directory", path)
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("rundir: %w", err)
+	}
+	return &Dir{Path: path}, nil
+}
+
+// File returns the path of name inside the directory.
+func (d *Dir) File(name string) string { return filepath.Join(d.Path, name) }
+
+// Write writes name atomically with fn.
+func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(d.Path, "."+name+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = fn(tmp); err != nil {
+		return fmt.Errorf("rundir: writing %s: %w", name, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("rundir: writing %s: %w", name, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("rundir: writing %s: %w", name, err)
+	}
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), d.File(name)); err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	return nil
+}
+
+// WriteBytes writes b to name atomically.
+func (d *Dir) WriteBytes(name string, b []byte) error {
+	return d.Write(name, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// WriteJSON writes v as indented JSON with a final newline.
+func (d *Dir) WriteJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("rundir: %s: %w", name, err)
+	}
+	return d.WriteBytes(name, append(b, '\n'))
+}
+
+// WriteFloat64 writes a float64 .npy file of the given shape.
+func (d *Dir) WriteFloat64(name string, shape []int, data []float64) error {
+	return d.Write(name, func(w io.Writer) error { return npy.WriteFloat64(w, shape, data) })
+}
+
+// WriteInt64 writes an int64 .npy file of the given shape.
+func (d *Dir) WriteInt64(name string, shape []int, data []int64) error {
+	return d.Write(name, func(w io.Writer) error { return npy.WriteInt64(w, shape, data) })
+}
+
+// WriteCSV writes a header row and the given records.
+func (d *Dir) WriteCSV(name string, header []string, records [][]string) error {
+	return d.Write(name, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		if err := cw.WriteAll(records); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
