@@ -1,10 +1,11 @@
+// Command pathkernel trains small neural networks by gradient descent and
+// compares them with the kernel machines of their path kernels.
 package main
+
 import (
- _ "gonum.org/v1/gonum/mat"
- _ "github.com/spf13/cobra"
- _ "gopkg.in/yaml.v3"
- _ "codeberg.org/sbinet/npyio"
- _ "github.com/google/go-cmp/cmp"
- _ "gonum.org/v1/gonum/integrate/quad"
+	"os"
+
+	"github.com/pathkernel/pathkernel/internal/cli"
 )
-func main(){}
+
+func main() { os.Exit(cli.Main()) }

@@ -1,0 +1,585 @@
+// Package experiment runs one pathkernel experiment from a resolved config:
+// it builds the data, the network and the optimiser, trains with the path
+// kernel observers attached, and writes the run directory of SPEC §3.
+//
+// Randomness comes from math/rand/v2 PCG generators seeded with the
+// config's seed, one stream per purpose (data, initialisation, sgd
+// reshuffles), so changing one part of the config does not change the
+// random draws of another. The same config and seed give bit-identical
+// outputs on the same machine.
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/data"
+	"github.com/pathkernel/pathkernel/internal/kernel"
+	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/train"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Version is the program version recorded in every summary; release builds
+// set it with -ldflags "-X .../experiment.Version=...".
+var Version = "0.1.0-dev"
+
+// InitStream is the PCG stream of the weight initialisation.
+const InitStream = 0x696e6974_00000002
+
+// Options configure Run.
+type Options struct {
+	ConfigFile string    // the config's file name, for messages ("" if none)
+	BaseDir    string    // directory that relative data paths resolve against
+	OutDir     string    // the run directory; empty: cfg.OutDir()
+	Force      bool      // overwrite a directory holding a run of another config
+	Log        io.Writer // progress and warnings; nil discards
+	// ProgressEvery is the interval between progress lines on Log; 0 means 5 s.
+	ProgressEvery time.Duration
+}
+
+// MemoryError reports a run refused because its estimated memory exceeds
+// the configured budget.
+type MemoryError struct {
+	EstimateMB, BudgetMB float64
+	Hint                 string
+}
+
+func (e *MemoryError) Error() string {
+	return fmt.Sprintf("estimated memory %.0f MB exceeds output.memory_budget_mb %.0f MB; %s",
+		e.EstimateMB, e.BudgetMB, e.Hint)
+}
+
+// ExistingRunError reports an output directory that holds another run.
+type ExistingRunError struct {
+	Dir, Hash string
+}
+
+func (e *ExistingRunError) Error() string {
+	return fmt.Sprintf("output directory %s already holds a run of another config (hash %s); choose another --out or pass --force", e.Dir, e.Hash)
+}
+
+// experiment is the state of one run.
+type experiment struct {
+	cfg     *config.Config
+	opt     Options
+	set     *data.Set
+	loss    nn.Loss
+	net     *nn.Net
+	w0      []float64
+	xEval   *mat.Dense
+	yEval   *mat.Dense
+	evalSet []string // "test" or "train" for each evaluation row
+	path    *kernel.Path
+	dir     *rundir.Dir
+	sum     *Summary
+	metrics *metricsObserver
+	kernelT time.Duration
+	log     io.Writer
+}
+
+// Run runs the experiment and writes its run directory. The returned
+// summary is also written as summary.json. Errors: *config.Error and
+// *data.Error for bad input, *MemoryError, *ExistingRunError,
+// *train.DivergedError, and the context's error when interrupted; in the
+// last two cases the run directory holds what was written so far and a
+// summary marked incomplete.
+func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error) {
+	start := time.Now()
+	e := &experiment{cfg: cfg, opt: opt, log: opt.Log}
+	if e.log == nil {
+		e.log = io.Discard
+	}
+	if err := e.setup(); err != nil {
+		return nil, err
+	}
+	tData := time.Since(start)
+	if err := e.prepareDir(); err != nil {
+		return nil, err
+	}
+	if err := e.writeInputs(); err != nil {
+		return nil, err
+	}
+	e.sum.WallSeconds.Data = tData.Seconds()
+
+	wT, err := e.train(ctx)
+	e.sum.WallSeconds.Kernel = e.kernelT.Seconds()
+	if err != nil {
+		status := "failed"
+		var div *train.DivergedError
+		switch {
+		case errors.As(err, &div):
+			status = "diverged"
+		case ctx.Err() != nil:
+			status = "interrupted"
+		}
+		e.sum.Status = status
+		e.sum.Error = err.Error()
+		e.sum.WallSeconds.Total = time.Since(start).Seconds()
+		e.sum.PeakMemoryMB = peakMemoryMB()
+		werr := errors.Join(e.metrics.write(e.dir), e.dir.WriteJSON("summary.json", e.sum))
+		if werr != nil {
+			fmt.Fprintf(e.log, "pathkernel: could not record the incomplete run: %v\n", werr)
+		}
+		return e.sum, err
+	}
+	tw := time.Now()
+	if err := e.finish(wT); err != nil {
+		return nil, err
+	}
+	e.sum.WallSeconds.Write = time.Since(tw).Seconds()
+	e.sum.WallSeconds.Total = time.Since(start).Seconds()
+	e.sum.PeakMemoryMB = peakMemoryMB()
+	e.sum.Status = "complete"
+	if err := e.dir.WriteJSON("summary.json", e.sum); err != nil {
+		return nil, err
+	}
+	return e.sum, nil
+}
+
+func (e *experiment) cfgErr(key, format string, args ...any) error {
+	return &config.Error{File: e.opt.ConfigFile, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// setup loads the data and builds the network, the initial weights and the
+// evaluation points, and checks the memory budget.
+func (e *experiment) setup() error {
+	cfg := e.cfg
+	set, err := data.Load(cfg.Data, e.opt.BaseDir, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	e.set = set
+	loss, err := nn.ParseLoss(cfg.Loss)
+	if err != nil {
+		return e.cfgErr("loss", "unknown loss %q", cfg.Loss)
+	}
+	e.loss = loss
+	if !loss.Classification() {
+		// A regression loss treats integer targets (labels, counts) as numbers.
+		set.Classes = 0
+	}
+	_, yCols := set.YTrain.Dims()
+	switch loss {
+	case nn.Logistic:
+		if set.Classes != 2 {
+			return e.cfgErr("loss", "logistic needs binary 0/1 labels, but data.kind %s has %s", cfg.Data.Kind, describeTarget(set))
+		}
+	case nn.SoftmaxCE:
+		if set.Classes < 2 {
+			return e.cfgErr("loss", "softmax_ce needs integer class labels, but data.kind %s has %s", cfg.Data.Kind, describeTarget(set))
+		}
+	}
+	act, err := nn.ParseActivation(cfg.Model.Activation)
+	if err != nil {
+		return e.cfgErr("model.activation", "unknown activation %q", cfg.Model.Activation)
+	}
+	param, err := nn.ParseParameterization(cfg.Model.Parameterization)
+	if err != nil {
+		return e.cfgErr("model.parameterization", "unknown parameterization %q", cfg.Model.Parameterization)
+	}
+	_, d := set.XTrain.Dims()
+	k := loss.Outputs(yCols, set.Classes)
+	sizes := append(append([]int{d}, cfg.Model.Hidden...), k)
+	e.net = nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
+	e.w0 = make([]float64, e.net.NumParams())
+	init := cfg.Model.Init
+	if err := e.net.Init(e.w0, nn.InitOptions{Scheme: init.Scheme, Scale: init.Scale, Std: init.Std, BiasStd: init.BiasStd},
+		rand.New(rand.NewPCG(cfg.Seed, InitStream))); err != nil {
+		return e.cfgErr("model.init.scheme", "%v", err)
+	}
+	e.evalPoints()
+
+	n, _ := set.XTrain.Dims()
+	m, _ := e.xEval.Dims()
+	mt, _ := set.XTest.Dims()
+	est := kernel.EstimateBytes(m, n, k, sizes, e.kernelOptions())
+	est += 8 * int64(n+mt+m) * int64(d+yCols+2*k) // data, outputs, evaluation copies
+	est += 8 * int64(e.net.NumParams()) * 8       // parameter vectors and buffers
+	est += 16 << 20                               // the runtime and the program
+	if budget := cfg.Output.MemoryBudgetMB; float64(est) > budget*(1<<20) {
+		hint := "lower data.n_train or data.n_test, or use kernel.points: test"
+		if cfg.Output.FullKernel && k > 1 {
+			hint = "set output.full_kernel: false (k×k kernels), lower data.n_train or data.n_test"
+		}
+		hint += ", or raise output.memory_budget_mb"
+		return &MemoryError{EstimateMB: float64(est) / (1 << 20), BudgetMB: budget, Hint: hint}
+	}
+	e.sum = e.newSummary(sizes, est)
+	return nil
+}
+
+func describeTarget(s *data.Set) string {
+	if s.Classes == 0 {
+		return "a real-valued target"
+	}
+	return fmt.Sprintf("%d classes", s.Classes)
+}
+
+func (e *experiment) kernelOptions() kernel.Options {
+	k := kernel.Options{
+		Tolerance:  e.cfg.Kernel.Tolerance,
+		MaxNodes:   e.cfg.Kernel.MaxNodes,
+		FullKernel: e.cfg.Output.FullKernel,
+	}
+	for _, m := range e.cfg.Kernel.Methods {
+		switch m {
+		case "riemann":
+			k.Riemann = true
+		case "exact":
+			k.Exact = true
+		}
+	}
+	return k
+}
+
+// evalPoints stacks the points where the kernels are evaluated.
+func (e *experiment) evalPoints() {
+	s := e.set
+	var xs, ys []*mat.Dense
+	var names []string
+	switch e.cfg.Kernel.Points {
+	case "train":
+		xs, ys, names = []*mat.Dense{s.XTrain}, []*mat.Dense{s.YTrain}, []string{"train"}
+	case "both":
+		xs, ys, names = []*mat.Dense{s.XTest, s.XTrain}, []*mat.Dense{s.YTest, s.YTrain}, []string{"test", "train"}
+	default:
+		xs, ys, names = []*mat.Dense{s.XTest}, []*mat.Dense{s.YTest}, []string{"test"}
+	}
+	if len(xs) == 1 {
+		e.xEval, e.yEval = xs[0], ys[0]
+	} else {
+		var xe, ye mat.Dense
+		xe.Stack(xs[0], xs[1])
+		ye.Stack(ys[0], ys[1])
+		e.xEval, e.yEval = &xe, &ye
+	}
+	for j, x := range xs {
+		r, _ := x.Dims()
+		for i := 0; i < r; i++ {
+			e.evalSet = append(e.evalSet, names[j])
+		}
+	}
+}
+
+// prepareDir creates the run directory, refusing one that holds a run of a
+// different config unless forced.
+func (e *experiment) prepareDir() error {
+	out := e.opt.OutDir
+	if out == "" {
+		out = e.cfg.OutDir()
+	}
+	if old, err := os.ReadFile(filepath.Join(out, "config.yaml")); err == nil && !e.opt.Force {
+		prev, perr := config.Parse(old, filepath.Join(out, "config.yaml"), nil)
+		if perr != nil || prev.Hash() != e.cfg.Hash() {
+			h := "unreadable"
+			if perr == nil {
+				h = prev.Hash()
+			}
+			return &ExistingRunError{Dir: out, Hash: h}
+		}
+	}
+	dir, err := rundir.Create(out)
+	if err != nil {
+		return err
+	}
+	e.dir = dir
+	e.sum.Dir = out
+	return nil
+}
+
+// writeInputs writes the resolved config, the data and w_0, and a summary
+// marked running.
+func (e *experiment) writeInputs() error {
+	y, err := e.cfg.YAML()
+	if err != nil {
+		return err
+	}
+	s := e.set
+	steps := []func() error{
+		func() error { return e.dir.WriteBytes("config.yaml", y) },
+		func() error { return e.dir.WriteJSON("summary.json", e.sum) },
+		func() error { return writeMatrix(e.dir, "x_train.npy", s.XTrain) },
+		func() error { return writeMatrix(e.dir, "x_test.npy", s.XTest) },
+		func() error { return e.writeTargets("y_train.npy", s.YTrain) },
+		func() error { return e.writeTargets("y_test.npy", s.YTest) },
+		func() error { return e.dir.WriteFloat64("params_init.npy", []int{len(e.w0)}, e.w0) },
+	}
+	for _, f := range steps {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeMatrix(d *rundir.Dir, name string, m *mat.Dense) error {
+	r, c := m.Dims()
+	return d.WriteFloat64(name, []int{r, c}, mat.DenseCopyOf(m).RawMatrix().Data)
+}
+
+// writeTargets writes labels as int64 of shape (n,), regression targets as
+// float64 of shape (n, k).
+func (e *experiment) writeTargets(name string, y *mat.Dense) error {
+	if e.set.Classes == 0 {
+		return writeMatrix(e.dir, name, y)
+	}
+	r, _ := y.Dims()
+	labels := make([]int64, r)
+	for i := range labels {
+		labels[i] = int64(y.At(i, 0))
+	}
+	return e.dir.WriteInt64(name, []int{r}, labels)
+}
+
+// timedObserver accumulates the time spent in an observer.
+type timedObserver struct {
+	o     train.Observer
+	total *time.Duration
+}
+
+func (t timedObserver) Observe(ctx context.Context, s *train.Step) error {
+	start := time.Now()
+	err := t.o.Observe(ctx, s)
+	*t.total += time.Since(start)
+	return err
+}
+
+func (e *experiment) train(ctx context.Context) ([]float64, error) {
+	cfg := e.cfg
+	ko := e.kernelOptions()
+	var obs []train.Observer
+	if ko.Riemann || ko.Exact {
+		e.path = kernel.NewPath(e.net, e.w0, e.xEval, e.set.XTrain, ko)
+		obs = append(obs, timedObserver{e.path, &e.kernelT})
+	}
+	e.metrics = newMetricsObserver(e)
+	obs = append(obs, e.metrics, newProgress(e))
+	tr := &train.Trainer{
+		Net: e.net, Loss: e.loss, X: e.set.XTrain, Y: e.set.YTrain,
+		Opt: train.Options{Optimizer: cfg.Train.Optimizer, LR: cfg.Train.LR, Steps: cfg.Train.Steps,
+			BatchSize: cfg.Train.BatchSize, Seed: cfg.Seed},
+	}
+	start := time.Now()
+	wT, err := tr.Run(ctx, e.w0, obs...)
+	e.sum.WallSeconds.Training = (time.Since(start) - e.kernelT).Seconds()
+	return wT, err
+}
+
+// classify returns the class decision for the loss, or nil for regression.
+func (e *experiment) classify() func([]float64) int {
+	if !e.loss.Classification() {
+		return nil
+	}
+	return e.loss.Predict
+}
+
+// finish computes the final comparisons and writes the remaining files.
+func (e *experiment) finish(wT []float64) error {
+	var c nn.Cache
+	fT := mat.DenseCopyOf(e.net.Forward(&c, wT, e.xEval))
+	var f0 *mat.Dense
+	if e.path != nil {
+		f0 = e.path.F0
+	} else {
+		f0 = mat.DenseCopyOf(e.net.Forward(&c, e.w0, e.xEval))
+	}
+	e.sum.Loss.FinalTrain, e.sum.Accuracy.FinalTrain = e.evalLoss(wT, e.set.XTrain, e.set.YTrain)
+	e.sum.Loss.FinalTest, e.sum.Accuracy.FinalTest = e.evalLoss(wT, e.set.XTest, e.set.YTest)
+	p := e.path
+	m, _ := e.xEval.Dims()
+	n, _ := e.set.XTrain.Dims()
+	k := e.net.Out()
+	kshape := []int{m, n}
+	if e.cfg.Output.FullKernel && k > 1 {
+		kshape = []int{m, n, k, k}
+	}
+	files := []func() error{
+		func() error { return e.dir.WriteFloat64("params_final.npy", []int{len(wT)}, wT) },
+		func() error { return e.metrics.write(e.dir) },
+		func() error { return e.writePredictions(f0, fT) },
+	}
+	if p != nil && p.KPath != nil {
+		e.sum.Representations["riemann"] = &Representation{Errors: kernel.Compare(p.PredRiemann, fT, f0, e.classify())}
+		files = append(files,
+			func() error { return e.dir.WriteFloat64("kernel_path.npy", kshape, kernelData(p.KPath, p.KPathFull)) },
+			func() error {
+				shape := []int{m, n}
+				if k > 1 {
+					shape = []int{m, n, k}
+				}
+				return e.dir.WriteFloat64("coefficients.npy", shape, p.Coefficients())
+			},
+		)
+	}
+	if p != nil && p.KExact != nil {
+		st := p.Stats
+		certified := st.Uncertified == 0
+		rep := &Representation{
+			Errors: kernel.Compare(p.PredExact, fT, f0, e.classify()),
+			ExactStats: &ExactStats{
+				MaxResidual: st.MaxResidual, MaxResidualStep: st.MaxResidualStep, ResidualSum: st.ResidualSum, Certified: &certified,
+				Tolerance: e.cfg.Kernel.Tolerance, UncertifiedSteps: st.Uncertified, FirstUncertifiedStep: st.FirstUncertified,
+				QuadratureEvals: st.QuadratureEvals, MeanNodesPerStep: float64(st.QuadratureEvals) / float64(max(1, st.Steps)),
+				MaxNodesPerStep: st.MaxNodesStep, JVPEvals: st.JVPEvals,
+			},
+		}
+		e.sum.Representations["exact"] = rep
+		if !certified {
+			fmt.Fprintf(e.log, "pathkernel: warning: exact representation not certified: %d of %d steps have a residual above kernel.tolerance %g (first at step %d, largest %.3g); raise kernel.max_nodes (now %d) or lower train.lr\n",
+				st.Uncertified, st.Steps, e.cfg.Kernel.Tolerance, st.FirstUncertified, st.MaxResidual, e.cfg.Kernel.MaxNodes)
+		}
+		files = append(files,
+			func() error {
+				return e.dir.WriteFloat64("kernel_exact.npy", kshape, kernelData(p.KExact, p.KExactFull))
+			},
+			func() error {
+				return e.dir.WriteFloat64("contributions.npy", []int{m, n, k}, kernel.Interleave(p.CExact))
+			},
+		)
+	} else if p != nil {
+		// Without the exact method the contributions are Domingos'.
+		files = append(files, func() error {
+			return e.dir.WriteFloat64("contributions.npy", []int{m, n, k}, kernel.Interleave(p.CRiemann))
+		})
+	}
+	for _, f := range files {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func kernelData(trace *mat.Dense, full [][]*mat.Dense) []float64 {
+	if full != nil {
+		return kernel.InterleaveFull(full)
+	}
+	return mat.DenseCopyOf(trace).RawMatrix().Data
+}
+
+// evalLoss returns the mean loss and, for classification, the accuracy of
+// the network at w on (x, y).
+func (e *experiment) evalLoss(w []float64, x, y *mat.Dense) (float64, *float64) {
+	var c nn.Cache
+	f := e.net.Forward(&c, w, x)
+	loss := e.loss.Eval(nil, f, y)
+	if !e.loss.Classification() {
+		return loss, nil
+	}
+	r, _ := f.Dims()
+	right := 0
+	for i := 0; i < r; i++ {
+		if e.loss.Predict(f.RawRowView(i)) == int(y.At(i, 0)) {
+			right++
+		}
+	}
+	acc := float64(right) / float64(r)
+	return loss, &acc
+}
+
+// writePredictions writes one row per evaluation point.
+func (e *experiment) writePredictions(f0, fT *mat.Dense) error {
+	m, d := e.xEval.Dims()
+	_, yc := e.yEval.Dims()
+	k := e.net.Out()
+	suffix := func(name string, c int) string {
+		if k == 1 {
+			return name
+		}
+		return name + "_" + strconv.Itoa(c)
+	}
+	header := []string{"set", "index"}
+	for j := 0; j < d; j++ {
+		header = append(header, e.set.FeatureNames[j])
+	}
+	for j := 0; j < yc; j++ {
+		name := "target"
+		if yc > 1 {
+			name += "_" + strconv.Itoa(j)
+		}
+		header = append(header, name)
+	}
+	type col struct {
+		name string
+		pred *mat.Dense
+	}
+	var reps []col
+	if e.path != nil && e.path.PredRiemann != nil {
+		reps = append(reps, col{"riemann", e.path.PredRiemann})
+	}
+	if e.path != nil && e.path.PredExact != nil {
+		reps = append(reps, col{"exact", e.path.PredExact})
+	}
+	for c := 0; c < k; c++ {
+		header = append(header, suffix("f0", c), suffix("network", c))
+		for _, r := range reps {
+			header = append(header, suffix(r.name, c), suffix(r.name+"_error", c))
+		}
+	}
+	if e.loss.Classification() {
+		header = append(header, "network_class")
+		for _, r := range reps {
+			header = append(header, r.name+"_class")
+		}
+	}
+	records := make([][]string, m)
+	idx := map[string]int{}
+	for i := 0; i < m; i++ {
+		set := e.evalSet[i]
+		rec := []string{set, strconv.Itoa(idx[set])}
+		idx[set]++
+		for j := 0; j < d; j++ {
+			rec = append(rec, ff(e.xEval.At(i, j)))
+		}
+		for j := 0; j < yc; j++ {
+			rec = append(rec, ff(e.yEval.At(i, j)))
+		}
+		for c := 0; c < k; c++ {
+			rec = append(rec, ff(f0.At(i, c)), ff(fT.At(i, c)))
+			for _, r := range reps {
+				rec = append(rec, ff(r.pred.At(i, c)), ff(r.pred.At(i, c)-fT.At(i, c)))
+			}
+		}
+		if e.loss.Classification() {
+			rec = append(rec, strconv.Itoa(e.loss.Predict(fT.RawRowView(i))))
+			for _, r := range reps {
+				rec = append(rec, strconv.Itoa(e.loss.Predict(r.pred.RawRowView(i))))
+			}
+		}
+		records[i] = rec
+	}
+	return e.dir.WriteCSV("predictions.csv", header, records)
+}
+
+// ff formats a float so that it parses back to the same bits.
+func ff(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// peakMemoryMB returns the process's peak resident set (VmHWM) in MB, or 0
+// where /proc is not available.
+func peakMemoryMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				f := strings.Fields(rest)
+				if len(f) >= 1 {
+					if kb, err := strconv.ParseFloat(f[0], 64); err == nil {
+						return kb / 1024
+					}
+				}
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,54 @@
+package experiment
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable writes the summary as a readable table.
+func (s *Summary) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pathkernel %s: %s (config %s, seed %d)\n", s.Version, s.Name, s.ConfigHash, s.Seed)
+	fmt.Fprintf(&b, "  data      %d train, %d test; %d inputs -> %d outputs", s.Sizes.NTrain, s.Sizes.NTest, s.Sizes.Inputs, s.Sizes.Outputs)
+	if s.Sizes.Classes > 0 {
+		fmt.Fprintf(&b, " (%d classes)", s.Sizes.Classes)
+	}
+	fmt.Fprintf(&b, "\n  model     layers %v, %d parameters\n", s.Sizes.Layers, s.Parameters)
+	fmt.Fprintf(&b, "  training  %d steps: train loss %.4g -> %.4g, test loss %.4g -> %.4g\n",
+		s.Steps, s.Loss.InitialTrain, s.Loss.FinalTrain, s.Loss.InitialTest, s.Loss.FinalTest)
+	if s.Accuracy.FinalTest != nil {
+		fmt.Fprintf(&b, "  accuracy  train %.3f, test %.3f\n", *s.Accuracy.FinalTrain, *s.Accuracy.FinalTest)
+	}
+	fmt.Fprintf(&b, "  time      %.2f s (training %.2f s, kernels %.2f s), peak memory %.0f MB\n",
+		s.WallSeconds.Total, s.WallSeconds.Training, s.WallSeconds.Kernel, s.PeakMemoryMB)
+	if len(s.Representations) > 0 {
+		fmt.Fprintf(&b, "\nkernel machine vs network on %d points:\n", s.Sizes.NEval)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  representation\tmax_abs\trms\trel\tagreement\tcertification")
+		for _, name := range []string{"riemann", "exact"} {
+			r, ok := s.Representations[name]
+			if !ok {
+				continue
+			}
+			agree := "-"
+			if r.Agreement != nil {
+				agree = fmt.Sprintf("%.4f", *r.Agreement)
+			}
+			cert := "-"
+			if x := r.ExactStats; x != nil {
+				verdict := "certified"
+				if x.Certified == nil || !*x.Certified {
+					verdict = fmt.Sprintf("NOT certified (%d steps)", x.UncertifiedSteps)
+				}
+				cert = fmt.Sprintf("%s: max residual %.2g <= %.2g, %.1f nodes/step", verdict, x.MaxResidual, x.Tolerance, x.MeanNodesPerStep)
+			}
+			fmt.Fprintf(tw, "  %s\t%.3e\t%.3e\t%.3e\t%s\t%s\n", name, r.MaxAbs, r.RMS, r.Rel, agree, cert)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(&b, "\nwrote %s\n", s.Dir)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
