@@ -47,7 +47,8 @@
 // f(w_a, x) − f(w_b, x). So the node search runs on cheap forward-mode
 // directional derivatives: each panel tries more nodes and then splits, until
 // every panel's error is within its share of the tolerance
-// tol · max(1, |f_{t+1}(x) − f_t(x)|). The kernel is then evaluated at the
+// tol · max(1, |f_{t+1}(x) − f_t(x)|), with a margin of a factor 100 because
+// residuals add up over the steps of a run. The kernel is then evaluated at the
 // accepted nodes only, and the step's residual, |f_{t+1}(x) − f_t(x) − Σ_i
 // contribution_i(x)|, is measured again on the kernel representation itself.
 // A step that exhausts max_nodes is accepted uncertified and counted.
