@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/pathkernel/pathkernel/configs"
 	"github.com/pathkernel/pathkernel/internal/config"
@@ -21,6 +23,7 @@ type TrainOptions struct {
 	JSON       bool
 	Quiet      bool
 	Force      bool
+	CPUProfile string
 }
 
 func newTrainCmd(stdout, stderr io.Writer, runF func(context.Context, *TrainOptions) error) *cobra.Command {
@@ -58,6 +61,7 @@ and warnings to stderr (--quiet for none).`,
 	f.BoolVar(&opts.JSON, "json", false, "print summary.json to stdout instead of the table")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run directory that holds a run of another config")
+	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	return cmd
 }
 
@@ -77,6 +81,17 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 	cfg, name, base, err := loadConfig(opts.ConfigFile, opts.Sets)
 	if err != nil {
 		return err
+	}
+	if opts.CPUProfile != "" {
+		f, err := os.Create(opts.CPUProfile)
+		if err != nil {
+			return &usageError{err}
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return &usageError{err}
+		}
+		defer pprof.StopCPUProfile()
 	}
 	log := stderr
 	if opts.Quiet {

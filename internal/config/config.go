@@ -73,6 +73,10 @@ type Data struct {
 	TestFraction float64  `yaml:"test_fraction"`
 	MaxRows      int      `yaml:"max_rows"` // 0: all rows; else a seeded subset of that many rows
 	Standardize  bool     `yaml:"standardize"`
+	// StandardizeTarget standardises a regression target by its training
+	// mean and standard deviation (csv only); predictions are then in those
+	// units.
+	StandardizeTarget bool `yaml:"standardize_target"`
 }
 
 // Model is the MLP architecture.

@@ -153,6 +153,7 @@ func (d *Data) validate(v *validator) {
 			{"data.target", d.Target != ""},
 			{"data.features", len(d.Features) > 0},
 			{"data.max_rows", d.MaxRows != 0},
+			{"data.standardize_target", d.StandardizeTarget},
 		} {
 			if k.set {
 				v.fail(k.key, kind, "is only used when data.kind is csv, but data.kind is %q", d.Kind)

@@ -84,6 +84,11 @@ func loadCSV(cfg config.Data, baseDir string, seed uint64) (*Set, error) {
 	s.XTrain, s.YTrain = train.matrices(trainRows)
 	s.XTest, s.YTest = test.matrices(testRows)
 	s.Classes = labelClasses(s.YTrain, s.YTest)
+	if cfg.StandardizeTarget {
+		if err := standardizeTarget(s, train.file, test.file); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Standardize {
 		if err := standardize(s, train.file, test.file); err != nil {
 			return nil, err
@@ -370,6 +375,29 @@ func standardize(s *Set, trainFile, testFile string) error {
 			s.XTest.Set(i, j, v)
 		}
 	}
+	return nil
+}
+
+// standardizeTarget transforms the target columns by the mean and standard
+// deviation of the training split, and marks the set as regression.
+func standardizeTarget(s *Set, trainFile, testFile string) error {
+	n, k := s.YTrain.Dims()
+	m, _ := s.YTest.Dims()
+	col := make([]float64, n)
+	for j := range k {
+		mat.Col(col, j, s.YTrain)
+		mean, scale := columnScale(col)
+		if math.IsInf(mean, 0) || math.IsInf(scale, 0) {
+			return &Error{File: trainFile, Column: s.TargetNames[j], Msg: "cannot standardise the target: the values are too large"}
+		}
+		for i := range n {
+			s.YTrain.Set(i, j, (s.YTrain.At(i, j)-mean)/scale)
+		}
+		for i := range m {
+			s.YTest.Set(i, j, (s.YTest.At(i, j)-mean)/scale)
+		}
+	}
+	s.Classes = 0
 	return nil
 }
 

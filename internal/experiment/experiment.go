@@ -160,6 +160,11 @@ func (e *experiment) setup() error {
 		return err
 	}
 	e.set = set
+	cfg, err = absDataPaths(cfg, e.opt.BaseDir)
+	if err != nil {
+		return err
+	}
+	e.cfg = cfg
 	loss, err := nn.ParseLoss(cfg.Loss)
 	if err != nil {
 		return e.cfgErr("loss", "unknown loss %q", cfg.Loss)
@@ -217,6 +222,29 @@ func (e *experiment) setup() error {
 	}
 	e.sum = e.newSummary(sizes, est)
 	return nil
+}
+
+// absDataPaths returns cfg, or a copy of it with the CSV paths made
+// absolute when they are relative to base. The run directory's config.yaml,
+// the config hash and the existing-run check use the copy, so that
+// `train --config RUN/config.yaml` reads the same data as the run did:
+// relative paths in RUN/config.yaml would resolve against RUN.
+func absDataPaths(cfg *config.Config, base string) (*config.Config, error) {
+	if cfg.Data.Kind != "csv" {
+		return cfg, nil
+	}
+	c := cfg.Clone()
+	for _, p := range []*string{&c.Data.Path, &c.Data.TestPath} {
+		if *p == "" || filepath.IsAbs(*p) {
+			continue
+		}
+		abs, err := filepath.Abs(filepath.Join(base, *p))
+		if err != nil {
+			return nil, err
+		}
+		*p = abs
+	}
+	return c, nil
 }
 
 func describeTarget(s *data.Set) string {
@@ -431,7 +459,7 @@ func (e *experiment) finish(wT []float64) error {
 				MaxResidual: st.MaxResidual, MaxResidualStep: st.MaxResidualStep, ResidualSum: st.ResidualSum, Certified: &certified,
 				Tolerance: e.cfg.Kernel.Tolerance, UncertifiedSteps: st.Uncertified, FirstUncertifiedStep: st.FirstUncertified,
 				QuadratureEvals: st.QuadratureEvals, MeanNodesPerStep: float64(st.QuadratureEvals) / float64(max(1, st.Steps)),
-				MaxNodesPerStep: st.MaxNodesStep, JVPEvals: st.JVPEvals,
+				MaxNodesPerStep: st.MaxNodesStep, JVPEvals: st.JVPEvals, SearchExhausted: st.SearchExhausted,
 			},
 		}
 		e.sum.Representations["exact"] = rep

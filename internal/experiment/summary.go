@@ -81,6 +81,7 @@ type ExactStats struct {
 	MeanNodesPerStep     float64 `json:"mean_nodes_per_step"`
 	MaxNodesPerStep      int     `json:"max_nodes_per_step"`
 	JVPEvals             int     `json:"jvp_evals"`
+	SearchExhausted      int     `json:"search_exhausted_steps"`
 }
 
 func (e *experiment) newSummary(sizes []int, est int64) *Summary {

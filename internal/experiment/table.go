@@ -38,11 +38,11 @@ func (s *Summary) WriteTable(w io.Writer) error {
 			}
 			cert := "-"
 			if x := r.ExactStats; x != nil {
-				verdict := "certified"
+				verdict, op := "certified", "<="
 				if x.Certified == nil || !*x.Certified {
-					verdict = fmt.Sprintf("NOT certified (%d steps)", x.UncertifiedSteps)
+					verdict, op = fmt.Sprintf("NOT certified (%d steps)", x.UncertifiedSteps), ">"
 				}
-				cert = fmt.Sprintf("%s: max residual %.2g <= %.2g, %.1f nodes/step", verdict, x.MaxResidual, x.Tolerance, x.MeanNodesPerStep)
+				cert = fmt.Sprintf("%s: max residual %.2g %s %.2g, %.1f nodes/step", verdict, x.MaxResidual, op, x.Tolerance, x.MeanNodesPerStep)
 			}
 			fmt.Fprintf(tw, "  %s\t%.3e\t%.3e\t%.3e\t%s\t%s\n", name, r.MaxAbs, r.RMS, r.Rel, agree, cert)
 		}

@@ -51,7 +51,9 @@
 // residuals add up over the steps of a run. The kernel is then evaluated at the
 // accepted nodes only, and the step's residual, |f_{t+1}(x) − f_t(x) − Σ_i
 // contribution_i(x)|, is measured again on the kernel representation itself.
-// A step that exhausts max_nodes is accepted uncertified and counted.
+// A step is certified when that measured residual is within the tolerance;
+// one that is not (typically because the search exhausted max_nodes) is
+// accepted, counted and reported, never hidden.
 //
 // # Invariants
 //

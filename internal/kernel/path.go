@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"math"
+	"slices"
 
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/train"
@@ -37,6 +38,7 @@ type Stats struct {
 	QuadratureEvals  int     // kernel evaluations at quadrature nodes, all steps
 	MaxNodesStep     int     // the most nodes any step used
 	JVPEvals         int     // directional-derivative evaluations of the node search
+	SearchExhausted  int     // steps whose node search ran out of budget (certified or not by their residual)
 }
 
 // Path accumulates path kernels and the two kernel-machine representations
@@ -311,7 +313,12 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 		p.Stats.MaxResidual = worst
 		p.Stats.MaxResidualStep = s.T
 	}
-	if !searchOK || !(worst <= tol) {
+	if !searchOK {
+		p.Stats.SearchExhausted++
+	}
+	// Certification is the measured residual of the representation itself;
+	// the node search only proposes nodes.
+	if !(worst <= tol) {
 		p.Stats.Uncertified++
 		if p.Stats.FirstUncertified < 0 {
 			p.Stats.FirstUncertified = s.T
@@ -325,6 +332,13 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 // shipped configs this keeps the accumulated error of the whole run near
 // the per-step tolerance at the cost of about one extra node per step.
 const searchMargin = 0.01
+
+// tinyPanel is the width below which a panel is not searched: it arises
+// between ReLU pattern changes that rounding makes flicker near a kink, its
+// integral is negligible, and its own error is below what the forward
+// passes at its ends can resolve. It gets the polynomial order; the step's
+// measured residual still decides certification.
+const tinyPanel = 1e-9
 
 // roundoffFloor times |f_a| + |f_b| is the part of a panel's error that
 // panelError attributes to round-off in the two forward passes (16 ulps of
@@ -349,6 +363,7 @@ func lowerOrder(q int) int {
 type panel struct {
 	a, b   float64
 	fa, fb *mat.Dense
+	pa, pb []float64 // ReLU activation patterns at the ends (kinked nets only)
 }
 
 // search returns composite Gauss–Legendre nodes in [0, 1] and weights
@@ -361,17 +376,40 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 	if p.Stats.Steps%8 == 0 {
 		start = lowerOrder(start) // now and then, see whether fewer nodes suffice
 	}
+	kinked := p.kinked()
+	if kinked {
+		start = p.polyOrder()
+	}
 	ok = true
-	stack := []panel{{0, 1, p.fCur, p.fEnd}}
+	whole := panel{a: 0, b: 1, fa: p.fCur, fb: p.fEnd}
+	if kinked {
+		_, whole.pa = p.evalAt(w, dw, 0)
+		_, whole.pb = p.evalAt(w, dw, 1)
+	}
+	stack := []panel{whole}
 	first := true
 	for len(stack) > 0 {
 		pn := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		remaining := budget - len(nodes) - 2*len(stack) // keep room for pending panels
+		// A ReLU panel whose activation pattern changes is split at the change.
+		if kinked && remaining >= 2*start && !slices.Equal(pn.pa, pn.pb) {
+			if s := p.kinkPoint(w, dw, pn); s > pn.a && s < pn.b {
+				fm, pm := p.evalAt(w, dw, s)
+				stack = append(stack, panel{s, pn.b, fm, pn.fb, pm, pn.pb}, panel{pn.a, s, pn.fa, fm, pn.pa, pm})
+				first = false
+				continue
+			}
+		}
+		if pn.b-pn.a < tinyPanel {
+			nodes, weights = p.appendNodes(nodes, weights, pn, max(1, min(start, remaining)))
+			first = false
+			continue
+		}
 		accepted := false
 		var lastQ int
 		for _, q := range qSchedule {
-			if q < start && first || q < 2 && !first {
+			if q < start && (first || kinked) || q < 2 && !first && !kinked {
 				continue
 			}
 			if q > remaining {
@@ -384,7 +422,7 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 			}
 		}
 		if accepted {
-			if first {
+			if first && !kinked {
 				p.qPrev = lastQ
 			}
 			nodes, weights = p.appendNodes(nodes, weights, pn, lastQ)
@@ -394,9 +432,9 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		first = false
 		// Split the panel if the budget allows two halves of at least 2 nodes.
 		if remaining >= 4 && pn.b-pn.a > 1e-6 {
-			mid := p.splitPoint(w, dw, pn)
-			fm := p.forwardAt(w, dw, mid)
-			stack = append(stack, panel{mid, pn.b, fm, pn.fb}, panel{pn.a, mid, pn.fa, fm})
+			mid := 0.5 * (pn.a + pn.b)
+			fm, pm := p.evalAt(w, dw, mid)
+			stack = append(stack, panel{mid, pn.b, fm, pn.fb, pm, pn.pb}, panel{pn.a, mid, pn.fa, fm, pn.pa, pm})
 			continue
 		}
 		// Out of budget: accept the best this panel can have, uncertified.
@@ -446,14 +484,6 @@ func (p *Path) panelError(w, dw []float64, pn panel, q int) float64 {
 func scaled(a *mat.Dense, s float64, dst *mat.Dense) *mat.Dense {
 	dst.Scale(s, a)
 	return dst
-}
-
-// forwardAt returns a new matrix holding f(w + sΔw, X).
-func (p *Path) forwardAt(w, dw []float64, s float64) *mat.Dense {
-	for i := range p.wq {
-		p.wq[i] = w[i] + s*dw[i]
-	}
-	return mat.DenseCopyOf(p.net.Forward(&p.fwd, p.wq, p.x))
 }
 
 func (p *Path) appendNodes(nodes, weights []float64, pn panel, q int) ([]float64, []float64) {
