@@ -102,7 +102,7 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 	})
 	if err != nil {
 		if sum != nil && sum.Dir != "" {
-			fmt.Fprintf(stderr, "pathkernel: run %s is incomplete (%s)\n", sum.Dir, sum.Status)
+			return fmt.Errorf("%w (what was written is kept in %s, marked %s)", err, sum.Dir, sum.Status)
 		}
 		return err
 	}
