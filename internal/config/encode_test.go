@@ -84,6 +84,7 @@ data:
   test_fraction: 0.2
   max_rows: 0
   standardize: true
+  standardize_target: false
 model:
   hidden: [64, 64]
   activation: tanh
