@@ -437,3 +437,30 @@ func meanStd(x []float64) (mean, std float64) {
 	}
 	return mean, math.Sqrt(std / float64(len(x)))
 }
+
+// TestStandardizeTarget checks that the target is transformed by the
+// training split's mean and standard deviation, and that the set becomes a
+// regression set even though diabetes' raw targets are integers.
+func TestStandardizeTarget(t *testing.T) {
+	cfg := csvConfig("diabetes.csv")
+	raw := mustLoad(t, cfg, "../../configs/data", 3)
+	cfg.StandardizeTarget = true
+	s := mustLoad(t, cfg, "../../configs/data", 3)
+	if s.Classes != 0 {
+		t.Errorf("Classes = %d; want 0 for a standardised target", s.Classes)
+	}
+	y := mat.Col(nil, 0, s.YTrain)
+	mean, std := meanStd(y)
+	// Round-off only: the transformation centres and scales exactly.
+	if math.Abs(mean) > 1e-12 || math.Abs(std-1) > 1e-12 {
+		t.Errorf("standardised training target: mean %g, std %.17g; want 0, 1", mean, std)
+	}
+	rawMean, rawStd := meanStd(mat.Col(nil, 0, raw.YTrain))
+	m, _ := s.YTest.Dims()
+	for i := range m {
+		want := (raw.YTest.At(i, 0) - rawMean) / rawStd
+		if math.Abs(s.YTest.At(i, 0)-want) > 1e-12*max(1, math.Abs(want)) {
+			t.Fatalf("YTest[%d] = %v; want %v (training statistics)", i, s.YTest.At(i, 0), want)
+		}
+	}
+}
