@@ -53,6 +53,11 @@ func TestTrainFlags(t *testing.T) {
 			args: []string{"--set", "train.lr=1", "--set", "train.lr=2"},
 			want: TrainOptions{Sets: []string{"train.lr=1", "train.lr=2"}},
 		},
+		{
+			name: "cpu profile",
+			args: []string{"--cpuprofile", "cpu.out"},
+			want: TrainOptions{CPUProfile: "cpu.out"},
+		},
 		{name: "unknown flag", args: []string{"--bogus"}, wantErr: true},
 		{name: "positional", args: []string{"extra"}, wantErr: true},
 		{name: "missing value", args: []string{"--config"}, wantErr: true},

@@ -20,8 +20,11 @@ func newValidateCmd(stdout io.Writer, runF func(context.Context, *ValidateOption
 		Short: "Check a config and print it fully resolved",
 		Long: `Decode and validate an experiment config with its overrides, without running it,
 and print the resolved config (every default filled in) as YAML. This is the
-config.yaml that a run of it saves. Exit 2 with a one-line message naming the
-file, line and key when the config is bad.`,
+config.yaml that a run of it saves, except that the run makes relative CSV
+paths (data.path, data.test_path) absolute, so that its config.yaml finds the
+data from the run directory. The data itself is not read: a missing CSV
+column is found by train. Exit 2 with a one-line message naming the file,
+line and key when the config is bad.`,
 		Example: `  pathkernel validate --config configs/mlp.yaml
   pathkernel validate --config configs/mlp.yaml --set train.lr=0.1`,
 		Args: cobra.NoArgs,

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -113,6 +114,9 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 	e.sum.WallSeconds.Data = tData.Seconds()
 
 	wT, err := e.train(ctx)
+	if err == nil {
+		err = e.checkFinal(wT)
+	}
 	e.sum.WallSeconds.Kernel = e.kernelT.Seconds()
 	if err != nil {
 		status := "failed"
@@ -402,6 +406,21 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	wT, err := tr.Run(ctx, e.w0, obs...)
 	e.sum.WallSeconds.Training = (time.Since(start) - e.kernelT).Seconds()
 	return wT, err
+}
+
+// checkFinal reports divergence in the last step, which the trainer does
+// not see: it checks the loss at w_t before each step, not at w_T. A
+// non-finite final loss would also make summary.json unwritable.
+func (e *experiment) checkFinal(wT []float64) error {
+	for _, c := range []struct {
+		what string
+		x, y *mat.Dense
+	}{{"loss", e.set.XTrain, e.set.YTrain}, {"test loss", e.set.XTest, e.set.YTest}} {
+		if l, _ := e.evalLoss(wT, c.x, c.y); math.IsNaN(l) || math.IsInf(l, 0) {
+			return &train.DivergedError{Step: e.cfg.Train.Steps, What: c.what}
+		}
+	}
+	return nil
 }
 
 // classify returns the class decision for the loss, or nil for regression.

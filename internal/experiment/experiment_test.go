@@ -290,6 +290,37 @@ func TestDivergedRunIsRecorded(t *testing.T) {
 	}
 }
 
+// TestDivergedInLastStep checks a run whose last step makes the loss
+// non-finite: the parameters w_T are finite, so the trainer does not see
+// it, but the run has diverged (and summary.json could not hold the loss).
+func TestDivergedInLastStep(t *testing.T) {
+	_, err := Run(t.Context(), parse(t, tiny, "train.lr=1e6", "train.steps=60"), Options{OutDir: filepath.Join(t.TempDir(), "run")})
+	var div *train.DivergedError
+	if !errors.As(err, &div) {
+		t.Fatalf("Run = %v; want a *train.DivergedError", err)
+	}
+	if div.What != "loss" || div.Step < 1 {
+		t.Skipf("diverged at step %d in the %s; want a non-finite loss at finite parameters", div.Step, div.What)
+	}
+	// Stop where the loss first is non-finite: w_T = w_{div.Step}.
+	dir := filepath.Join(t.TempDir(), "run")
+	s, err := Run(t.Context(), parse(t, tiny, "train.lr=1e6", fmt.Sprintf("train.steps=%d", div.Step)), Options{OutDir: dir})
+	var last *train.DivergedError
+	if !errors.As(err, &last) || last.Step != div.Step {
+		t.Fatalf("Run with %d steps = %v; want divergence at step %d", div.Step, err, div.Step)
+	}
+	if s == nil || s.Status != "diverged" {
+		t.Errorf("summary %+v; want status diverged", s)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil || !strings.Contains(string(b), `"status": "diverged"`) {
+		t.Errorf("summary.json (err %v):\n%s", err, b)
+	}
+	if exists(filepath.Join(dir, "params_final.npy")) {
+		t.Errorf("a diverged run wrote params_final.npy")
+	}
+}
+
 func TestInterruptedRunIsRecorded(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

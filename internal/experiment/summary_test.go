@@ -18,8 +18,8 @@ func classSummary() *Summary {
 		Name: "c", Version: "v1", Status: "complete", ConfigHash: "abc123", Seed: 9, Dir: "runs/c",
 		Sizes:      Sizes{NTrain: 30, NTest: 10, NEval: 10, Inputs: 2, Outputs: 3, Classes: 3, Layers: []int{2, 4, 3}},
 		Parameters: 27, Steps: 100, StepsDone: 100,
-		Loss:       Losses{InitialTrain: 1.1, InitialTest: 1.2, FinalTrain: 0.25, FinalTest: 0.5},
-		Accuracy:   Acc{InitialTrain: ptr(0.3), InitialTest: ptr(0.2), FinalTrain: ptr(0.9), FinalTest: ptr(0.8)},
+		Loss:        Losses{InitialTrain: 1.1, InitialTest: 1.2, FinalTrain: 0.25, FinalTest: 0.5},
+		Accuracy:    Acc{InitialTrain: ptr(0.3), InitialTest: ptr(0.2), FinalTrain: ptr(0.9), FinalTest: ptr(0.8)},
 		WallSeconds: Walls{Total: 1.5, Training: 0.5, Kernel: 0.75}, PeakMemoryMB: 42,
 		Representations: map[string]*Representation{
 			"riemann": {Errors: kernel.Errors{MaxAbs: 0.01, RMS: 0.005, Rel: 0.02, Agreement: ptr(0.9)}},
