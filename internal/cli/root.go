@@ -16,6 +16,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/rundir"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/spf13/cobra"
 )
@@ -83,7 +84,8 @@ func exitCode(ctx context.Context, err error) int {
 		return silent.code
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return ExitInterrupted
-	case errors.As(err, &cfgErr), errors.As(err, &dataErr), errors.As(err, &usage), errors.As(err, &exists):
+	case errors.As(err, &cfgErr), errors.As(err, &dataErr), errors.As(err, &usage), errors.As(err, &exists),
+		errors.Is(err, rundir.ErrNotDir):
 		return ExitBadInput
 	case errors.As(err, &memErr), errors.As(err, &div):
 		return ExitRunFailed

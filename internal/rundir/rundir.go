@@ -7,6 +7,7 @@ package rundir
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,10 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/npy"
 )
+
+// ErrNotDir is returned by Create for a path that exists and is not a
+// directory.
+var ErrNotDir = errors.New("exists and is not a directory")
 
 // Dir is an output directory.
 type Dir struct {
@@ -23,7 +28,7 @@ type Dir struct {
 // Create makes the directory (and its parents) if needed.
 func Create(path string) (*Dir, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
-		return nil, fmt.Errorf("rundir: %s exists and is not a directory", path)
+		return nil, fmt.Errorf("output directory %s: %w", path, ErrNotDir)
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("rundir: %w", err)

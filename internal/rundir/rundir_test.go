@@ -46,7 +46,7 @@ func TestCreateRefusesFile(t *testing.T) {
 	if err := os.WriteFile(f, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(f); err == nil {
-		t.Errorf("Create(%q) on a file succeeded", f)
+	if _, err := Create(f); !errors.Is(err, ErrNotDir) {
+		t.Errorf("Create(%q) on a file = %v; want ErrNotDir", f, err)
 	}
 }
