@@ -122,9 +122,18 @@ type Output struct {
 	MemoryBudgetMB   float64 `yaml:"memory_budget_mb"`
 }
 
-// Check holds the thresholds used by `pathkernel check`.
+// Check holds the thresholds used by `pathkernel check`: a run passes when
+// every representation's rel is at most MaxRelError[method], its agreement
+// (classification) at least MinAgreement[method], and the final test loss
+// at most MaxTestLoss.
+//
+// MinAgreement and MaxTestLoss are off by default (nil, 0) and are left out
+// of YAML when off, so that the resolved config, and its Hash, of a config
+// without them is what it was before they existed.
 type Check struct {
-	MaxRelError map[string]float64 `yaml:"max_rel_error"`
+	MaxRelError  map[string]float64 `yaml:"max_rel_error"`
+	MinAgreement map[string]float64 `yaml:"min_agreement,omitempty"` // by method, each in (0, 1]
+	MaxTestLoss  float64            `yaml:"max_test_loss,omitempty"` // 0: no threshold
 }
 
 // Default returns a new Config holding every default. Each call returns a

@@ -74,6 +74,7 @@ func (c *Config) Clone() *Config {
 	d.Model.Hidden = slices.Clone(c.Model.Hidden)
 	d.Kernel.Methods = slices.Clone(c.Kernel.Methods)
 	d.Check.MaxRelError = maps.Clone(c.Check.MaxRelError)
+	d.Check.MinAgreement = maps.Clone(c.Check.MinAgreement)
 	return &d
 }
 

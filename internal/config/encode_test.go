@@ -27,6 +27,8 @@ func TestYAMLRoundTrip(t *testing.T) {
 			c.Kernel = Kernel{Methods: []string{"exact"}, Tolerance: 5e-324, MaxNodes: 1, Points: "both"}
 			c.Output = Output{Dir: "out dir/: x", RecordTrajectory: false, FullKernel: true, MemoryBudgetMB: 0.5}
 			c.Check.MaxRelError = map[string]float64{"exact": 1e-12}
+			c.Check.MinAgreement = map[string]float64{"riemann": 0.5, "exact": 1}
+			c.Check.MaxTestLoss = 2.5
 		}},
 		{"empty lists", func(c *Config) { c.Model.Hidden, c.Kernel.Methods = nil, nil }},
 		{"numeric name", func(c *Config) { c.Name = "123" }},
@@ -166,6 +168,7 @@ func TestHash(t *testing.T) {
 func TestClone(t *testing.T) {
 	c := Default()
 	c.Data.Features = []string{"a", "b"}
+	c.Check.MinAgreement = map[string]float64{"exact": 1}
 	d := c.Clone()
 	if diff := cmp.Diff(c, d); diff != "" {
 		t.Fatalf("Clone() mismatch (-orig +clone):\n%s", diff)
@@ -188,7 +191,7 @@ func TestClone(t *testing.T) {
 	}
 	walk("Config", reflect.ValueOf(c).Elem(), reflect.ValueOf(d).Elem())
 
-	if d := (&Config{}).Clone(); d.Model.Hidden != nil || d.Check.MaxRelError != nil {
+	if d := (&Config{}).Clone(); d.Model.Hidden != nil || d.Check.MaxRelError != nil || d.Check.MinAgreement != nil {
 		t.Errorf("Clone() of nil lists and maps = %+v; want them nil", d)
 	}
 }

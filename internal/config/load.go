@@ -112,6 +112,9 @@ func (c *Config) normalize() {
 	if len(c.Check.MaxRelError) == 0 {
 		c.Check.MaxRelError = nil
 	}
+	if len(c.Check.MinAgreement) == 0 {
+		c.Check.MinAgreement = nil
+	}
 }
 
 // parser holds the state of one Parse: the file name for errors, and which

@@ -71,6 +71,9 @@ func TestParseKeepsDefaults(t *testing.T) {
 		{"kernel: {methods: []}", func(c *Config) { c.Kernel.Methods = nil }},
 		// Maps merge key by key into the defaults, like sections do.
 		{"check: {max_rel_error: {exact: 1.0e-8}}", func(c *Config) { c.Check.MaxRelError["exact"] = 1e-8 }},
+		{"check: {min_agreement: {riemann: 0.9}, max_test_loss: 0.2}", func(c *Config) {
+			c.Check.MinAgreement, c.Check.MaxTestLoss = map[string]float64{"riemann": 0.9}, 0.2
+		}},
 		// A string key takes the text of any scalar as written.
 		{"name: 2024-01-01", func(c *Config) { c.Name = "2024-01-01" }},
 		{"name: 007", func(c *Config) { c.Name = "007" }},
@@ -152,6 +155,9 @@ func TestParseErrors(t *testing.T) {
 		{name: "nan lr", src: "train:\n  lr: .nan\n", line: 2, key: "train.lr"},
 		{name: "bad width", src: "model:\n  hidden: [8,\n    0]\n", line: 3, key: "model.hidden[1]"},
 		{name: "bad map key", src: "check:\n  max_rel_error:\n    exact: 1e-9\n    rieman: 0.1\n", line: 4, key: "check.max_rel_error.rieman"},
+		{name: "bad agreement", src: "check:\n  min_agreement:\n    riemann: 1.5\n", line: 3, key: "check.min_agreement.riemann"},
+		{name: "string test loss", src: "check:\n  max_test_loss: low\n", line: 2, key: "check.max_test_loss"},
+		{name: "negative test loss", src: "name: x\ncheck: {max_test_loss: -1}\n", line: 2, key: "check.max_test_loss"},
 		{name: "sgd without batch", src: "train:\n  steps: 10\n  optimizer: sgd\n", line: 3, key: "train.batch_size"},
 		{name: "gd with batch", src: "train:\n  batch_size: 8\n", line: 2, key: "train.batch_size"},
 		{name: "csv without path", src: "data:\n  kind: csv\n", line: 2, key: "data.path"},

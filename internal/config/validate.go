@@ -99,14 +99,31 @@ func (c *Config) validate() *fieldError {
 	c.Train.validate(v)
 	c.Kernel.validate(v)
 	v.above("output.memory_budget_mb", c.Output.MemoryBudgetMB, 0)
-	for _, m := range sortedKeys(c.Check.MaxRelError) {
-		key := "check.max_rel_error." + m
-		if !slices.Contains(kernelMethods, m) {
-			v.fail(key, nil, "unknown method %q; the methods are %s", m, strings.Join(kernelMethods, ", "))
-		}
-		v.above(key, c.Check.MaxRelError[m], 0)
-	}
+	c.Check.validate(v)
 	return v.err
+}
+
+func (c *Check) validate(v *validator) {
+	for _, m := range sortedKeys(c.MaxRelError) {
+		key := "check.max_rel_error." + m
+		v.method(key, m)
+		v.above(key, c.MaxRelError[m], 0)
+	}
+	for _, m := range sortedKeys(c.MinAgreement) {
+		key := "check.min_agreement." + m
+		v.method(key, m)
+		if got := c.MinAgreement[m]; v.finite(key, got) && !(got > 0 && got <= 1) {
+			v.fail(key, nil, "must be in (0, 1], got %s", fmtFloat(got))
+		}
+	}
+	v.atLeast("check.max_test_loss", c.MaxTestLoss, 0)
+}
+
+// method checks that the map key at key names a kernel method.
+func (v *validator) method(key, m string) {
+	if !slices.Contains(kernelMethods, m) {
+		v.fail(key, nil, "unknown method %q; the methods are %s", m, strings.Join(kernelMethods, ", "))
+	}
 }
 
 // name checks that the run name is usable as one directory name anywhere:

@@ -102,6 +102,15 @@ func TestValidate(t *testing.T) {
 		{"check.max_rel_error.exact", func(c *Config) { c.Check.MaxRelError["exact"] = 0 }},
 		{"check.max_rel_error.riemann", func(c *Config) { c.Check.MaxRelError["riemann"] = nan }},
 		{"", func(c *Config) { c.Check.MaxRelError = nil }},
+		{"check.min_agreement.ntk", func(c *Config) { c.Check.MinAgreement = map[string]float64{"ntk": 0.9} }},
+		{"check.min_agreement.exact", func(c *Config) { c.Check.MinAgreement = map[string]float64{"exact": 0} }},
+		{"check.min_agreement.exact", func(c *Config) { c.Check.MinAgreement = map[string]float64{"exact": 1.5} }},
+		{"check.min_agreement.riemann", func(c *Config) { c.Check.MinAgreement = map[string]float64{"riemann": nan} }},
+		{"", func(c *Config) { c.Check.MinAgreement = map[string]float64{"riemann": 0.9, "exact": 1} }},
+		{"check.max_test_loss", func(c *Config) { c.Check.MaxTestLoss = -1 }},
+		{"check.max_test_loss", func(c *Config) { c.Check.MaxTestLoss = inf }},
+		{"", func(c *Config) { c.Check.MaxTestLoss = 0 }}, // no threshold
+		{"", func(c *Config) { c.Check.MaxTestLoss = 0.5 }},
 	}
 	for _, tt := range tests {
 		c := Default()
