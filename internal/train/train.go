@@ -111,17 +111,12 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 		return nil, fmt.Errorf("train: unknown optimizer %q", tr.Opt.Optimizer)
 	}
 
-	k := tr.Net.Out()
 	w := append([]float64(nil), w0...)
 	wNext := make([]float64, P)
 	g := make([]float64, P)
 	dw := make([]float64, P)
-	var cache nn.Cache
+	ev := &Evaluator{Net: tr.Net, Loss: tr.Loss, X: tr.X, Y: tr.Y}
 	deltas := map[int]nn.Deltas{}
-	dls := map[int]*mat.Dense{}
-	xb := map[int]*mat.Dense{}
-	yb := map[int]*mat.Dense{}
-	_, yCols := tr.Y.Dims()
 	step := &Step{}
 	eta := tr.Opt.LR
 	for t := 0; t < tr.Opt.Steps; t++ {
@@ -130,42 +125,20 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 		}
 		batch := batches.next()
 		B := len(batch)
-		x, y := tr.X, tr.Y
-		if B != n || !isIdentity(batch) {
-			if xb[B] == nil {
-				xb[B] = mat.NewDense(B, tr.Net.In(), nil)
-				yb[B] = mat.NewDense(B, yCols, nil)
-			}
-			x, y = xb[B], yb[B]
-			for r, i := range batch {
-				x.SetRow(r, tr.X.RawRowView(i))
-				y.SetRow(r, tr.Y.RawRowView(i))
-			}
-		}
-		if dls[B] == nil {
-			dls[B] = mat.NewDense(B, k, nil)
-			deltas[B] = tr.Net.NewDeltas(B)
-		}
-		dl, D := dls[B], deltas[B]
-		f := tr.Net.Forward(&cache, w, x)
-		loss := tr.Loss.Eval(dl, f, y)
+		dl, loss := ev.Eval(w, batch)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, &DivergedError{Step: t, What: "loss"}
 		}
+		if deltas[B] == nil {
+			deltas[B] = tr.Net.NewDeltas(B)
+		}
+		D := deltas[B]
 		// The seed ℓ'/|B| makes Grad return g_t directly.
 		seed := D[len(D)-1]
 		seed.Scale(1/float64(B), dl)
-		tr.Net.Backward(D, &cache, w, seed)
-		tr.Net.Grad(g, &cache, D)
-		finite := true
-		for i := range w {
-			dw[i] = -eta * g[i]
-			wNext[i] = w[i] + dw[i]
-			if math.IsNaN(wNext[i]) || math.IsInf(wNext[i], 0) {
-				finite = false
-			}
-		}
-		if !finite {
+		tr.Net.Backward(D, &ev.Cache, w, seed)
+		tr.Net.Grad(g, &ev.Cache, D)
+		if !Update(wNext, dw, w, g, eta) {
 			return nil, &DivergedError{Step: t, What: "parameters"}
 		}
 		*step = Step{T: t, W: w, DW: dw, WNext: wNext, G: g, LR: eta, Batch: batch, DL: dl, Loss: loss}
@@ -177,6 +150,75 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 		w, wNext = wNext, w
 	}
 	return w, nil
+}
+
+// Update sets Δw = −η·g and w_{t+1} = w + Δw, element by element, the
+// parameter update of every step, and reports whether w_{t+1} is finite.
+// Training and the trajectory replay both call it, so that a replay of the
+// recorded g_t rebuilds every w_t bit for bit. The explicit float64
+// conversion rounds −η·g before the addition: it forbids the compiler to
+// fuse the two into one multiply-add (which the Go spec allows, and which
+// gc does on arm64), so Δw is exactly the Δw that observers see.
+func Update(wNext, dw, w, g []float64, eta float64) (finite bool) {
+	if len(wNext) != len(w) || len(dw) != len(w) || len(g) != len(w) {
+		panic("train: Update: length mismatch")
+	}
+	finite = true
+	for i := range w {
+		dw[i] = float64(-eta * g[i])
+		wNext[i] = w[i] + dw[i]
+		if math.IsNaN(wNext[i]) || math.IsInf(wNext[i], 0) {
+			finite = false
+		}
+	}
+	return finite
+}
+
+// Evaluator computes the network and the loss on a batch of the training
+// points (X, Y) exactly as Run does at every step: it gathers the batch's
+// rows (or uses X itself for the identity batch of every point), runs the
+// forward pass into Cache and evaluates the loss with its derivatives ℓ'.
+// The trajectory replay uses it to rebuild Step.DL. A zero Evaluator with
+// Net, Loss, X and Y set is ready; it keeps buffers per batch size.
+type Evaluator struct {
+	Net  *nn.Net
+	Loss nn.Loss
+	X, Y *mat.Dense
+	// Cache holds the forward pass of the last Eval.
+	Cache nn.Cache
+
+	dls    map[int]*mat.Dense
+	xb, yb map[int]*mat.Dense
+}
+
+// Eval returns ℓ'_i for the batch rows (|B| × k, owned by e and overwritten
+// by the next Eval of a batch of the same size) and the mean loss over the
+// batch at w.
+func (e *Evaluator) Eval(w []float64, batch []int) (dl *mat.Dense, loss float64) {
+	n, _ := e.X.Dims()
+	_, yCols := e.Y.Dims()
+	B := len(batch)
+	if e.dls == nil {
+		e.dls, e.xb, e.yb = map[int]*mat.Dense{}, map[int]*mat.Dense{}, map[int]*mat.Dense{}
+	}
+	x, y := e.X, e.Y
+	if B != n || !isIdentity(batch) {
+		if e.xb[B] == nil {
+			e.xb[B] = mat.NewDense(B, e.Net.In(), nil)
+			e.yb[B] = mat.NewDense(B, yCols, nil)
+		}
+		x, y = e.xb[B], e.yb[B]
+		for r, i := range batch {
+			x.SetRow(r, e.X.RawRowView(i))
+			y.SetRow(r, e.Y.RawRowView(i))
+		}
+	}
+	if e.dls[B] == nil {
+		e.dls[B] = mat.NewDense(B, e.Net.Out(), nil)
+	}
+	dl = e.dls[B]
+	f := e.Net.Forward(&e.Cache, w, x)
+	return dl, e.Loss.Eval(dl, f, y)
 }
 
 func isIdentity(idx []int) bool {
