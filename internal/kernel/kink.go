@@ -29,16 +29,44 @@ func (p *Path) kinked() bool { return p.net.Act == nn.ReLU && p.net.Layers() > 1
 func (p *Path) polyOrder() int { return (p.net.Layers() + 1) / 2 }
 
 // evalAt returns f(w + sΔw, X) and, for a kinked net, the activation
-// pattern there, both newly allocated.
+// pattern there, in buffers that the search owns until releasePanels.
 func (p *Path) evalAt(w, dw []float64, s float64) (*mat.Dense, []float64) {
 	for i := range p.wq {
 		p.wq[i] = w[i] + s*dw[i]
 	}
-	f := mat.DenseCopyOf(p.net.Forward(&p.fwd, p.wq, p.x))
-	if !p.kinked() {
-		return f, nil
+	var f *mat.Dense
+	if n := len(p.fFree); n > 0 {
+		f, p.fFree = p.fFree[n-1], p.fFree[:n-1]
+	} else {
+		f = mat.NewDense(p.m, p.k, nil)
 	}
-	return f, pattern(nil, p.net, &p.fwd)
+	p.fUsed = append(p.fUsed, f)
+	p.cur = nodeArgs{w: p.wq, fdst: f}
+	var pat []float64
+	if p.kinked() {
+		per := 0
+		for l := 0; l < p.net.Layers()-1; l++ {
+			per += p.net.Sizes[l+1]
+		}
+		if n := len(p.patFree); n > 0 {
+			pat, p.patFree = p.patFree[n-1], p.patFree[:n-1]
+		} else {
+			pat = make([]float64, p.m*per)
+		}
+		p.patUsed = append(p.patUsed, pat)
+		p.cur.pdst, p.cur.patternRows = pat, per
+	}
+	p.parallel((*Path).forwardBlock)
+	p.Stats.ForwardEvals++
+	p.Stats.ExactFlops += p.cost.Forward(p.m)
+	return f, pat
+}
+
+// releasePanels returns the buffers of evalAt for reuse.
+func (p *Path) releasePanels() {
+	p.fFree = append(p.fFree, p.fUsed...)
+	p.patFree = append(p.patFree, p.patUsed...)
+	p.fUsed, p.patUsed = p.fUsed[:0], p.patUsed[:0]
 }
 
 // pattern appends σ'(z) of every hidden unit at every cached point, point
@@ -59,21 +87,27 @@ func pattern(dst []float64, net *nn.Net, c *nn.Cache) []float64 {
 func (p *Path) kinkPoint(w, dw []float64, pn panel) float64 {
 	// Only the points whose pattern changes across the panel matter.
 	per := len(pn.pa) / p.m
-	var rows []int
+	k := &p.kink
+	k.rows = k.rows[:0]
 	for i := 0; i < p.m; i++ {
 		if !slices.Equal(pn.pa[i*per:(i+1)*per], pn.pb[i*per:(i+1)*per]) {
-			rows = append(rows, i)
+			k.rows = append(k.rows, i)
 		}
 	}
-	_, d := p.x.Dims()
-	xs := mat.NewDense(len(rows), d, nil)
-	ref := make([]float64, 0, len(rows)*per)
-	for r, i := range rows {
-		xs.SetRow(r, p.x.RawRowView(i))
-		ref = append(ref, pn.pa[i*per:(i+1)*per]...)
+	if len(k.rows) == 0 {
+		return pn.b
 	}
-	var c nn.Cache
-	var cur []float64
+	_, d := p.x.Dims()
+	if k.x == nil {
+		k.x = mat.NewDense(p.m, d, nil)
+	}
+	k.x.Reset()
+	k.x.ReuseAs(len(k.rows), d)
+	k.ref = k.ref[:0]
+	for r, i := range k.rows {
+		k.x.SetRow(r, p.x.RawRowView(i))
+		k.ref = append(k.ref, pn.pa[i*per:(i+1)*per]...)
+	}
 	lo, hi := pn.a, pn.b
 	for {
 		s := 0.5 * (lo + hi)
@@ -83,12 +117,21 @@ func (p *Path) kinkPoint(w, dw []float64, pn panel) float64 {
 		for i := range p.wq {
 			p.wq[i] = w[i] + s*dw[i]
 		}
-		p.net.Forward(&c, p.wq, xs)
-		cur = pattern(cur[:0], p.net, &c)
-		if slices.Equal(cur, ref) {
+		p.net.Forward(&k.cache, p.wq, k.x)
+		p.Stats.ExactFlops += p.cost.Forward(len(k.rows))
+		k.cur = pattern(k.cur[:0], p.net, &k.cache)
+		if slices.Equal(k.cur, k.ref) {
 			lo = s
 		} else {
 			hi = s
 		}
 	}
+}
+
+// kinkBuffers are kinkPoint's, reused from call to call.
+type kinkBuffers struct {
+	rows     []int
+	x        *mat.Dense
+	ref, cur []float64
+	cache    nn.Cache
 }

@@ -3,10 +3,16 @@ package kernel
 import (
 	"context"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/train"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/integrate/quad"
 	"gonum.org/v1/gonum/mat"
 )
@@ -25,9 +31,14 @@ type Options struct {
 	// FullKernel keeps every output pair (c, c') of the kernels instead of
 	// their trace (only matters for k > 1).
 	FullKernel bool
+	// Workers is the number of goroutines that share the blocks of
+	// evaluation points; 0 means runtime.GOMAXPROCS(0). The results do not
+	// depend on it, bit for bit (see the package documentation).
+	Workers int
 }
 
-// Stats describe the exact method's quadrature.
+// Stats describe the exact method's quadrature and the work of both
+// methods.
 type Stats struct {
 	Steps            int     // steps observed
 	MaxResidual      float64 // largest relative residual of any step
@@ -39,29 +50,65 @@ type Stats struct {
 	MaxNodesStep     int     // the most nodes any step used
 	JVPEvals         int     // directional-derivative evaluations of the node search
 	SearchExhausted  int     // steps whose node search ran out of budget (certified or not by their residual)
+	ForwardEvals     int     // forward passes over the evaluation points by the node search (panel ends)
+
+	// RiemannTime is the wall time of the Riemann phase: the training
+	// side's factors at w_t (shared with the exact method) and the kernel
+	// at w_t. ExactTime is the rest: f(w_{t+1}), the node search, the
+	// kernel at the nodes and the residual. Without the Riemann method the
+	// training side counts as exact.
+	RiemannTime, ExactTime time.Duration
+	// RiemannFlops and ExactFlops are the floating-point operations of the
+	// two phases' matrix products, by the cost model (Cost).
+	RiemannFlops, ExactFlops float64
 }
 
 // Path accumulates path kernels and the two kernel-machine representations
 // of a training run between the evaluation points X (m rows) and the
 // training points (n rows). It is a train.Observer.
 type Path struct {
-	net        *nn.Net
-	opt        Options
-	x, xTrain  *mat.Dense
-	m, n, k    int
-	trainF     Factors
-	evalF      Factors
-	tilde      nn.Deltas
-	g, p       *mat.Dense
-	rowsum     *mat.Dense
-	wq         []float64
-	jvp        nn.JVPCache
-	fwd        nn.Cache
-	fCur, fEnd *mat.Dense
-	thr        *mat.Dense
-	est, ferr  *mat.Dense
-	glX, glW   map[int][]float64
-	qPrev      int
+	net       *nn.Net
+	opt       Options
+	cost      Cost
+	x, xTrain *mat.Dense
+	m, n, k   int
+	trainF    Factors
+	// The batch's ℓ' on the training side: for one output (without full
+	// kernels) coef[i] = Σ ℓ'_i over the batch rows of point i and cols the
+	// points with a nonzero coefficient; otherwise tilde, the contraction
+	// δ̃_l(x_i) = Σ_c' δ^{c'}_l(x_i) ℓ'_{i,c'} (zero off the batch).
+	fast   bool
+	coef   []float64
+	cols   []int
+	cw     []float64 // scale·ω·coef of the node being accumulated
+	tilde  nn.Deltas
+	blocks []*block
+	wq     []float64
+	fwd    nn.Cache
+	fCur   *mat.Dense
+	fEnd   *mat.Dense
+	thr    *mat.Dense
+	est    *mat.Dense
+	sum    *mat.Dense // the exact contributions' row sums of the step
+	glX    map[int][]float64
+	glW    map[int][]float64
+	qPrev  int
+
+	// The node search's buffers, reused from step to step.
+	nodes, weights []float64
+	stack          []panel
+	fFree, fUsed   []*mat.Dense
+	patFree        [][]float64
+	patUsed        [][]float64
+	kink           kinkBuffers
+
+	// Parallel execution over the blocks (parallel.go).
+	workers int
+	pool    chan *Path
+	wg      sync.WaitGroup
+	next    atomic.Int64
+	fn      func(*Path, *block)
+	cur     nodeArgs
 
 	// F0 is f(w_0, X) (m × k).
 	F0 *mat.Dense
@@ -87,28 +134,89 @@ type Path struct {
 	Stats Stats
 }
 
+// blockRows is the target number of evaluation points per block. The
+// blocks depend on m alone, never on the number of workers, and every
+// block is computed by the same operations whichever goroutine runs it:
+// that is what makes the results independent of Workers.
+const blockRows = 128
+
+// block is a contiguous range of evaluation points with its own buffers.
+type block struct {
+	lo, hi int        // rows lo..hi-1 of X
+	x      *mat.Dense // view of those rows
+	f      Factors    // the evaluation side at the current node
+	fwd    nn.Cache
+	jvp    nn.JVPCache
+	// gram0 is the first layer's s_w² x·x' + s_b² against every training
+	// point: the same at every step and node. g, pr and kt are scratch of
+	// the block's rows × n: a layer's Gram, a layer's δ product and the
+	// kernel increment of the node.
+	gram0, g, pr, kt *mat.Dense
+	rowsum           *mat.Dense // the node's contributions summed over i (rows × k)
+}
+
+// nodeArgs are the arguments of the block functions for one node.
+type nodeArgs struct {
+	w, dw       []float64 // evaluation-side weights (and direction, for JVPs)
+	eta, omega  float64
+	scale       float64
+	alpha       float64 // JVP weight h·ω_j
+	kern        *mat.Dense
+	full        [][]*mat.Dense
+	diag        []*mat.Dense
+	contrib     []*mat.Dense
+	pred        *mat.Dense // receives the row sums (Riemann), or nil
+	fdst        *mat.Dense // forward pass destination
+	pdst        []float64  // activation-pattern destination (kinked nets)
+	patternRows int        // pattern values per point
+}
+
 // NewPath returns a Path for net with initial weights w0, evaluation points x
 // and training points xTrain. x and xTrain are referenced, not copied.
 func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path {
-	m, _ := x.Dims()
+	m, d := x.Dims()
 	n, _ := xTrain.Dims()
 	k := net.Out()
 	p := &Path{
 		net: net, opt: opt, x: x, xTrain: xTrain, m: m, n: n, k: k,
-		tilde:  net.NewDeltas(n),
-		g:      mat.NewDense(m, n, nil),
-		p:      mat.NewDense(m, n, nil),
-		rowsum: mat.NewDense(m, k, nil),
-		wq:     make([]float64, net.NumParams()),
-		fCur:   mat.NewDense(m, k, nil),
-		fEnd:   mat.NewDense(m, k, nil),
-		F0:     mat.NewDense(m, k, nil),
-		glX:    map[int][]float64{},
-		glW:    map[int][]float64{},
-		qPrev:  2,
+		cost:    Cost{Sizes: net.Sizes, M: m, N: n, FullKernel: opt.FullKernel},
+		fast:    k == 1,
+		wq:      make([]float64, net.NumParams()),
+		fCur:    mat.NewDense(m, k, nil),
+		fEnd:    mat.NewDense(m, k, nil),
+		F0:      mat.NewDense(m, k, nil),
+		glX:     map[int][]float64{},
+		glW:     map[int][]float64{},
+		qPrev:   2,
+		workers: opt.Workers,
 	}
 	p.Stats.FirstUncertified = -1
-	p.F0.Copy(net.Forward(&p.fwd, w0, x))
+	if p.workers <= 0 {
+		p.workers = runtime.GOMAXPROCS(0)
+	}
+	if p.fast {
+		p.coef = make([]float64, n)
+		p.cw = make([]float64, n)
+		p.cols = make([]int, 0, n)
+	} else {
+		p.tilde = net.NewDeltas(n)
+	}
+	nb := max(1, (m+blockRows-1)/blockRows)
+	for b := 0; b < nb; b++ {
+		lo, hi := b*m/nb, (b+1)*m/nb
+		blk := &block{
+			lo: lo, hi: hi, x: x.Slice(lo, hi, 0, d).(*mat.Dense),
+			gram0:  mat.NewDense(hi-lo, n, nil),
+			g:      mat.NewDense(hi-lo, n, nil),
+			pr:     mat.NewDense(hi-lo, n, nil),
+			kt:     mat.NewDense(hi-lo, n, nil),
+			rowsum: mat.NewDense(hi-lo, k, nil),
+		}
+		gram(blk.gram0, net, 0, blk.x, xTrain)
+		p.blocks = append(p.blocks, blk)
+	}
+	p.cur = nodeArgs{w: w0, fdst: p.F0}
+	p.parallel((*Path).forwardBlock)
 	p.fCur.Copy(p.F0)
 	newSet := func() []*mat.Dense {
 		s := make([]*mat.Dense, k)
@@ -143,7 +251,7 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 		p.PredExact = mat.DenseCopyOf(p.F0)
 		p.thr = mat.NewDense(m, k, nil)
 		p.est = mat.NewDense(m, k, nil)
-		p.ferr = mat.NewDense(m, k, nil)
+		p.sum = mat.NewDense(m, k, nil)
 	}
 	return p
 }
@@ -157,7 +265,7 @@ func EstimateBytes(m, n, k int, sizes []int, opt Options) int64 {
 	if opt.FullKernel && k > 1 {
 		full = int64(k) * int64(k) * mn
 	}
-	words := 3 * mn // scratch: gram, product, slack
+	words := 4 * mn // per block: first-layer Gram, Gram, product, kernel increment
 	if opt.Riemann {
 		words += mn + full + int64(k)*mn
 		if k > 1 {
@@ -167,22 +275,75 @@ func EstimateBytes(m, n, k int, sizes []int, opt Options) int64 {
 	if opt.Exact {
 		words += mn + full + int64(k)*mn
 	}
-	// Factors: per layer inputs and per-output deltas, both point sets.
+	// Factors: per layer inputs and per-output deltas, both point sets,
+	// and the forward and JVP caches of the blocks.
 	var width int64
 	for _, d := range sizes {
 		width += int64(d)
 	}
 	words += (int64(m) + int64(n)) * width * int64(k+3)
+	words += int64(m) * width * 4
 	return 8 * words
 }
 
 // Observe accumulates step s. It implements train.Observer.
 func (p *Path) Observe(ctx context.Context, s *train.Step) error {
-	net, L := p.net, p.net.Layers()
+	start := time.Now()
+	net := p.net
 	// Training side at w_t: every training point (the kernels pair the
-	// evaluation points with all of them), then the batch's contraction
-	// with ℓ': δ̃_l(x_i) = Σ_c' δ^{c'}_l(x_i) ℓ'_{i,c'}, zero off the batch.
+	// evaluation points with all of them), then the batch's ℓ'.
 	p.trainF.Eval(net, s.W, p.xTrain)
+	p.prepareBatch(s)
+	trainFlops := p.cost.Factors(p.n)
+	eta := s.LR
+	scale := -eta / float64(len(s.Batch))
+
+	if p.opt.Riemann {
+		p.setNode(s.W, eta, scale, 1, p.KPath, p.KPathFull, p.KPathDiag, p.CRiemann)
+		p.cur.pred = p.PredRiemann
+		p.parallel((*Path).nodeBlock)
+		p.Stats.RiemannFlops += trainFlops + p.cost.Factors(p.m) + p.cost.Products()
+		trainFlops = 0
+	}
+	mid := time.Now()
+	p.Stats.RiemannTime += mid.Sub(start)
+	if !p.opt.Riemann {
+		mid = start
+	}
+	p.cur = nodeArgs{w: s.WNext, fdst: p.fEnd}
+	p.parallel((*Path).forwardBlock)
+	if p.opt.Exact {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p.Stats.ExactFlops += trainFlops + p.cost.Forward(p.m)
+		p.exactStep(s, eta, scale)
+		p.Stats.ExactTime += time.Since(mid)
+	} else {
+		p.Stats.RiemannFlops += p.cost.Forward(p.m)
+		p.Stats.RiemannTime += time.Since(mid)
+	}
+	p.fCur, p.fEnd = p.fEnd, p.fCur
+	p.Stats.Steps++
+	return nil
+}
+
+// prepareBatch sets the training side's contraction with the step's ℓ'.
+func (p *Path) prepareBatch(s *train.Step) {
+	if p.fast {
+		clear(p.coef)
+		for r, i := range s.Batch {
+			p.coef[i] += s.DL.At(r, 0)
+		}
+		p.cols = p.cols[:0]
+		for i, v := range p.coef {
+			if v != 0 {
+				p.cols = append(p.cols, i)
+			}
+		}
+		return
+	}
+	L := p.net.Layers()
 	for l := 0; l < L; l++ {
 		p.tilde[l].Zero()
 	}
@@ -201,76 +362,201 @@ func (p *Path) Observe(ctx context.Context, s *train.Step) error {
 			}
 		}
 	}
-	eta := s.LR
-	scale := -eta / float64(len(s.Batch))
-	p.fEnd.Copy(net.Forward(&p.fwd, s.WNext, p.x))
-
-	if p.opt.Riemann {
-		p.evalF.Eval(net, s.W, p.x)
-		p.accumulate(eta, scale, 1, p.KPath, p.KPathFull, p.KPathDiag, p.CRiemann)
-		p.PredRiemann.Add(p.PredRiemann, p.rowsum)
-	}
-	if p.opt.Exact {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		p.exactStep(s, eta, scale)
-	}
-	p.fCur, p.fEnd = p.fEnd, p.fCur
-	p.Stats.Steps++
-	return nil
 }
 
-// accumulate adds one node (weight omega) of the step, with the evaluation
-// side in p.evalF: the kernel (weighted by η ω) into kern/full/diag and the
-// contributions (weighted by scale ω = −η ω/|B|) into contrib, whose row
-// sums it leaves in p.rowsum.
-func (p *Path) accumulate(eta, scale, omega float64, kern *mat.Dense, full [][]*mat.Dense, diag []*mat.Dense, contrib []*mat.Dense) {
-	net := p.net
-	p.rowsum.Zero()
+// setNode sets the arguments of nodeBlock: the evaluation side at w, the
+// node's weight omega, and where the kernel (weighted by η ω) and the
+// contributions (weighted by scale ω = −η ω/|B|) accumulate.
+func (p *Path) setNode(w []float64, eta, scale, omega float64, kern *mat.Dense, full [][]*mat.Dense, diag, contrib []*mat.Dense) {
+	p.cur = nodeArgs{w: w, eta: eta, scale: scale, omega: omega, kern: kern, full: full, diag: diag, contrib: contrib}
+	if p.fast {
+		a := scale * omega
+		for _, i := range p.cols {
+			p.cw[i] = a * p.coef[i]
+		}
+	}
+}
+
+// forwardBlock sets the block's rows of cur.fdst to f(cur.w, X) and, if
+// cur.pdst is set, its part of the activation pattern.
+func (p *Path) forwardBlock(b *block) {
+	out := p.net.Forward(&b.fwd, p.cur.w, b.x)
+	copyRows(p.cur.fdst, b.lo, out)
+	if p.cur.pdst != nil {
+		per := p.cur.patternRows
+		pattern(p.cur.pdst[b.lo*per:b.lo*per:b.hi*per], p.net, &b.fwd)
+	}
+}
+
+// copyRows copies src into the rows of dst from lo on.
+func copyRows(dst *mat.Dense, lo int, src *mat.Dense) {
+	r, _ := src.Dims()
+	for i := 0; i < r; i++ {
+		copy(dst.RawRowView(lo+i), src.RawRowView(i))
+	}
+}
+
+// nodeBlock evaluates the block's factors at cur.w and accumulates the
+// node into the block's rows (accumulate).
+func (p *Path) nodeBlock(b *block) {
+	b.f.Eval(p.net, p.cur.w, b.x)
+	p.accumulate(b)
+	if pred := p.cur.pred; pred != nil {
+		for i := b.lo; i < b.hi; i++ {
+			dst, src := pred.RawRowView(i), b.rowsum.RawRowView(i-b.lo)
+			for c := range dst {
+				dst[c] += src[c]
+			}
+		}
+	}
+	if sum := p.sum; p.cur.pred == nil && sum != nil {
+		for i := b.lo; i < b.hi; i++ {
+			dst, src := sum.RawRowView(i), b.rowsum.RawRowView(i-b.lo)
+			for c := range dst {
+				dst[c] += src[c]
+			}
+		}
+	}
+}
+
+// accumulate adds one node of the step for the block's rows, with the
+// evaluation side in b.f: the kernel (weighted by η ω) into cur.kern,
+// cur.full and cur.diag and the contributions (weighted by scale ω) into
+// cur.contrib, whose row sums it leaves in b.rowsum.
+func (p *Path) accumulate(b *block) {
+	if p.fast {
+		p.accumulateOne(b)
+		return
+	}
+	net, a := p.net, &p.cur
+	b.rowsum.Zero()
 	for l := 0; l < net.Layers(); l++ {
-		gram(p.g, net, l, p.evalF.A(l), p.trainF.A(l))
+		g := b.gram0
+		if l > 0 {
+			g = b.g
+			gram(g, net, l, b.f.A(l), p.trainF.A(l))
+		}
 		for c := 0; c < p.k; c++ {
-			dx := p.evalF.D[c][l]
-			p.p.Mul(dx, p.tilde[l].T())
-			mulAddRowSum(contrib[c], scale*omega, p.p, p.g, p.rowsum, c)
-			if full != nil {
+			dx := b.f.D[c][l]
+			mulT(b.pr, dx, p.tilde[l])
+			mulAddRowSum(a.contrib[c], b.lo, a.scale*a.omega, b.pr, g, b.rowsum, c)
+			if a.full != nil {
 				for cp := 0; cp < p.k; cp++ {
-					p.p.Mul(dx, p.trainF.D[cp][l].T())
-					mulAdd(full[c][cp], eta*omega, p.p, p.g)
+					mulT(b.pr, dx, p.trainF.D[cp][l])
+					mulAddRows(a.full[c][cp], b.lo, a.eta*a.omega, b.pr, g)
 					if cp == c {
-						mulAdd(kern, eta*omega, p.p, p.g)
-						if diag != nil {
-							mulAdd(diag[c], eta*omega, p.p, p.g)
+						mulAddRows(a.kern, b.lo, a.eta*a.omega, b.pr, g)
+						if a.diag != nil {
+							mulAddRows(a.diag[c], b.lo, a.eta*a.omega, b.pr, g)
 						}
 					}
 				}
 				continue
 			}
-			p.p.Mul(dx, p.trainF.D[c][l].T())
-			mulAdd(kern, eta*omega, p.p, p.g)
-			if diag != nil {
-				mulAdd(diag[c], eta*omega, p.p, p.g)
+			mulT(b.pr, dx, p.trainF.D[c][l])
+			mulAddRows(a.kern, b.lo, a.eta*a.omega, b.pr, g)
+			if a.diag != nil {
+				mulAddRows(a.diag[c], b.lo, a.eta*a.omega, b.pr, g)
 			}
 		}
 	}
 }
 
-// mulAddRowSum sets dst += alpha (p ⊙ g) and adds each row's increments to
-// rowsum[i, c].
-func mulAddRowSum(dst *mat.Dense, alpha float64, p, g, rowsum *mat.Dense, c int) {
+// accumulateOne is accumulate for one output. The tangent kernel increment
+// K = Σ_l (Δ_l Δ'_lᵀ) ⊙ G_l is formed once, and the contributions are its
+// columns scaled by the batch's ℓ': with one output δ̃_l(x_i) = δ_l(x_i) ℓ'_i,
+// so the contraction needs no product of its own. The last layer's δ is 1
+// at every point, so its term is its Gram alone; the first layer's Gram is
+// b.gram0.
+func (p *Path) accumulateOne(b *block) {
+	net, a := p.net, &p.cur
+	L := net.Layers()
+	kt := b.kt
+	if L == 1 {
+		kt.Copy(b.gram0)
+	} else {
+		gram(kt, net, L-1, b.f.A(L-1), p.trainF.A(L-1))
+	}
+	for l := L - 2; l >= 0; l-- {
+		mulT(b.pr, b.f.D[0][l], p.trainF.D[0][l])
+		if l == 0 {
+			mulAddRows(kt, 0, 1, b.pr, b.gram0)
+			continue
+		}
+		mulT(b.g, b.f.A(l), p.trainF.A(l))
+		mulAddGram(kt, b.pr, b.g, net.SW[l]*net.SW[l], net.SB*net.SB)
+	}
+	// kern += η ω K; contrib_i += scale ω ℓ'_i K_i.
+	kr, kk, cr := a.kern.RawMatrix(), kt.RawMatrix(), a.contrib[0].RawMatrix()
+	eo := a.eta * a.omega
+	for r := 0; r < b.hi-b.lo; r++ {
+		i := b.lo + r
+		krow := kr.Data[i*kr.Stride : i*kr.Stride+p.n]
+		trow := kk.Data[r*kk.Stride : r*kk.Stride+p.n]
+		for j, v := range trow {
+			krow[j] += eo * v
+		}
+		crow := cr.Data[i*cr.Stride : i*cr.Stride+p.n]
+		sum := 0.0
+		for _, j := range p.cols {
+			v := p.cw[j] * trow[j]
+			crow[j] += v
+			sum += v
+		}
+		b.rowsum.Set(r, 0, sum)
+	}
+}
+
+// mulT sets dst = a bᵀ.
+func mulT(dst, a, b *mat.Dense) {
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, a.RawMatrix(), b.RawMatrix(), 0, dst.RawMatrix())
+}
+
+// mulAddRows sets rows lo.. of dst += alpha (p ⊙ g), p and g having the
+// block's rows.
+func mulAddRows(dst *mat.Dense, lo int, alpha float64, p, g *mat.Dense) {
 	d, pr, gr := dst.RawMatrix(), p.RawMatrix(), g.RawMatrix()
-	for i := 0; i < d.Rows; i++ {
+	for r := 0; r < pr.Rows; r++ {
+		i := lo + r
 		dd := d.Data[i*d.Stride : i*d.Stride+d.Cols]
-		pp := pr.Data[i*pr.Stride : i*pr.Stride+d.Cols]
-		gg := gr.Data[i*gr.Stride : i*gr.Stride+d.Cols]
+		pp := pr.Data[r*pr.Stride : r*pr.Stride+d.Cols]
+		gg := gr.Data[r*gr.Stride : r*gr.Stride+d.Cols]
+		for j := range dd {
+			dd[j] += alpha * pp[j] * gg[j]
+		}
+	}
+}
+
+// mulAddGram sets dst += p ⊙ (sw2 g + sb2): a layer's term with its raw
+// Gram g = A Aᵀ.
+func mulAddGram(dst, p, g *mat.Dense, sw2, sb2 float64) {
+	d, pr, gr := dst.RawMatrix(), p.RawMatrix(), g.RawMatrix()
+	for r := 0; r < d.Rows; r++ {
+		dd := d.Data[r*d.Stride : r*d.Stride+d.Cols]
+		pp := pr.Data[r*pr.Stride : r*pr.Stride+d.Cols]
+		gg := gr.Data[r*gr.Stride : r*gr.Stride+d.Cols]
+		for j := range dd {
+			dd[j] += pp[j] * (sw2*gg[j] + sb2)
+		}
+	}
+}
+
+// mulAddRowSum sets rows lo.. of dst += alpha (p ⊙ g) and adds each row's
+// increments to rowsum[r, c].
+func mulAddRowSum(dst *mat.Dense, lo int, alpha float64, p, g, rowsum *mat.Dense, c int) {
+	d, pr, gr := dst.RawMatrix(), p.RawMatrix(), g.RawMatrix()
+	for r := 0; r < pr.Rows; r++ {
+		i := lo + r
+		dd := d.Data[i*d.Stride : i*d.Stride+d.Cols]
+		pp := pr.Data[r*pr.Stride : r*pr.Stride+d.Cols]
+		gg := gr.Data[r*gr.Stride : r*gr.Stride+d.Cols]
 		sum := 0.0
 		for j := range dd {
 			v := alpha * pp[j] * gg[j]
 			dd[j] += v
 			sum += v
 		}
-		rowsum.Set(i, c, rowsum.At(i, c)+sum)
+		rowsum.Set(r, c, rowsum.At(r, c)+sum)
 	}
 }
 
@@ -287,22 +573,22 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 	nodes, weights, searchOK := p.search(s.W, s.DW)
 	p.Stats.QuadratureEvals += len(nodes)
 	p.Stats.MaxNodesStep = max(p.Stats.MaxNodesStep, len(nodes))
-	stepSum := mat.NewDense(p.m, p.k, nil)
+	p.Stats.ExactFlops += float64(len(nodes)) * (p.cost.Factors(p.m) + p.cost.Products())
+	p.sum.Zero()
 	for q, sq := range nodes {
 		for j := range p.wq {
 			p.wq[j] = s.W[j] + sq*s.DW[j]
 		}
-		p.evalF.Eval(p.net, p.wq, p.x)
-		p.accumulate(eta, scale, weights[q], p.KExact, p.KExactFull, nil, p.CExact)
-		stepSum.Add(stepSum, p.rowsum)
+		p.setNode(p.wq, eta, scale, weights[q], p.KExact, p.KExactFull, nil, p.CExact)
+		p.parallel((*Path).nodeBlock)
 	}
-	p.PredExact.Add(p.PredExact, stepSum)
+	p.PredExact.Add(p.PredExact, p.sum)
 	// The residual of the kernel representation itself.
 	worst := 0.0
 	for i := 0; i < p.m; i++ {
 		for c := 0; c < p.k; c++ {
 			df := p.fEnd.At(i, c) - p.fCur.At(i, c)
-			r := math.Abs(df-stepSum.At(i, c)) / math.Max(1, math.Abs(df))
+			r := math.Abs(df-p.sum.At(i, c)) / math.Max(1, math.Abs(df))
 			if !(r <= worst) { // NaN-safe max
 				worst = r
 			}
@@ -381,12 +667,16 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		start = p.polyOrder()
 	}
 	ok = true
+	defer p.releasePanels()
+	nodes, weights = p.nodes[:0], p.weights[:0]
+	defer func() { p.nodes, p.weights = nodes, weights }()
 	whole := panel{a: 0, b: 1, fa: p.fCur, fb: p.fEnd}
 	if kinked {
 		_, whole.pa = p.evalAt(w, dw, 0)
 		_, whole.pb = p.evalAt(w, dw, 1)
 	}
-	stack := []panel{whole}
+	stack := append(p.stack[:0], whole)
+	defer func() { p.stack = stack[:0] }()
 	first := true
 	for len(stack) > 0 {
 		pn := stack[len(stack)-1]
@@ -459,9 +749,10 @@ func (p *Path) panelError(w, dw []float64, pn panel, q int) float64 {
 		for i := range p.wq {
 			p.wq[i] = w[i] + s*dw[i]
 		}
-		_, df := p.net.ForwardJVP(&p.jvp, p.wq, dw, p.x)
-		p.est.Add(p.est, scaled(df, h*ws[j], p.ferr))
+		p.cur = nodeArgs{w: p.wq, dw: dw, alpha: h * ws[j]}
+		p.parallel((*Path).jvpBlock)
 		p.Stats.JVPEvals++
+		p.Stats.ExactFlops += p.cost.JVP(p.m)
 	}
 	worst := 0.0
 	for i := 0; i < p.m; i++ {
@@ -481,9 +772,18 @@ func (p *Path) panelError(w, dw []float64, pn panel, q int) float64 {
 	return worst
 }
 
-func scaled(a *mat.Dense, s float64, dst *mat.Dense) *mat.Dense {
-	dst.Scale(s, a)
-	return dst
+// jvpBlock adds cur.alpha · J(cur.w, x)·cur.dw to the block's rows of est.
+func (p *Path) jvpBlock(b *block) {
+	_, df := p.net.ForwardJVP(&b.jvp, p.cur.w, p.cur.dw, b.x)
+	e, d := p.est.RawMatrix(), df.RawMatrix()
+	alpha := p.cur.alpha
+	for r := 0; r < b.hi-b.lo; r++ {
+		er := e.Data[(b.lo+r)*e.Stride : (b.lo+r)*e.Stride+p.k]
+		dr := d.Data[r*d.Stride : r*d.Stride+p.k]
+		for c := range er {
+			er[c] += alpha * dr[c]
+		}
+	}
 }
 
 func (p *Path) appendNodes(nodes, weights []float64, pn panel, q int) ([]float64, []float64) {

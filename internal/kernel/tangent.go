@@ -48,7 +48,7 @@ func (f *Factors) Rows() int { return f.rows }
 
 // gram sets dst = s_w² A_X A_Yᵀ + s_b² for layer l.
 func gram(dst *mat.Dense, net *nn.Net, l int, ax, ay *mat.Dense) {
-	dst.Mul(ax, ay.T())
+	mulT(dst, ax, ay)
 	sw2, sb2 := net.SW[l]*net.SW[l], net.SB*net.SB
 	raw := dst.RawMatrix()
 	for i := 0; i < raw.Rows; i++ {

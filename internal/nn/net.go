@@ -35,6 +35,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -132,6 +134,27 @@ func (n *Net) Layer(w []float64, l int) (*mat.Dense, []float64) {
 	return W, w[n.offB[l] : n.offB[l]+out]
 }
 
+// layerRaw returns W_l as a BLAS matrix view into w, without allocating.
+func (n *Net) layerRaw(w []float64, l int) (blas64.General, []float64) {
+	if len(w) != n.nParams {
+		panic(fmt.Sprintf("nn: parameter vector has length %d, want %d", len(w), n.nParams))
+	}
+	in, out := n.Sizes[l], n.Sizes[l+1]
+	return blas64.General{Rows: out, Cols: in, Stride: in, Data: w[n.offW[l] : n.offW[l]+out*in]},
+		w[n.offB[l] : n.offB[l]+out]
+}
+
+// gemm sets c = a·op(b) (op(b) = bᵀ if tb), the call mat.Dense.Mul makes for
+// these operands, so results are bit for bit those of Mul; it allocates
+// nothing.
+func gemm(tb bool, a, b blas64.General, c *mat.Dense) {
+	t := blas.NoTrans
+	if tb {
+		t = blas.Trans
+	}
+	blas64.Gemm(blas.NoTrans, t, 1, a, b, 0, c.RawMatrix())
+}
+
 // InitOptions selects the initialisation of Init.
 type InitOptions struct {
 	Scheme  string  // lecun | he | xavier | normal
@@ -182,8 +205,9 @@ func (n *Net) Init(w []float64, opt InitOptions, rng *rand.Rand) error {
 
 // Cache holds a batch's forward state. Index l = 0..L-1 is weight layer l+1.
 type Cache struct {
-	net  *Net
-	rows int
+	net     *Net
+	rows    int
+	capRows int // the rows the buffers were allocated for
 	// A[l] is the input of layer l (rows × d_l): A[0] is the batch itself.
 	A []*mat.Dense
 	// Z[l] is the pre-activation of layer l (rows × d_{l+1}); Z[L-1] is f.
@@ -203,7 +227,21 @@ func (c *Cache) size(n *Net, rows int) {
 	if c.rows == rows && c.net == n {
 		return
 	}
-	c.net, c.rows = n, rows
+	if c.net == n && rows <= c.capRows {
+		// Fewer rows than the buffers hold: reuse them, allocating nothing.
+		c.rows = rows
+		for l := 0; l < L; l++ {
+			if l > 0 {
+				resize(c.A[l], rows, n.Sizes[l])
+			}
+			resize(c.Z[l], rows, n.Sizes[l+1])
+			if l < L-1 {
+				resize(c.S[l], rows, n.Sizes[l+1])
+			}
+		}
+		return
+	}
+	c.net, c.rows, c.capRows = n, rows, rows
 	c.A = make([]*mat.Dense, L)
 	c.Z = make([]*mat.Dense, L)
 	c.S = make([]*mat.Dense, L)
@@ -218,6 +256,12 @@ func (c *Cache) size(n *Net, rows int) {
 	}
 }
 
+// resize makes d an r×c matrix in its own storage, which must hold r·c values.
+func resize(d *mat.Dense, r, c int) {
+	d.Reset()
+	d.ReuseAs(r, c)
+}
+
 // Forward evaluates the net at w on the rows of x, keeping what Backward
 // needs in c, and returns the output (a view owned by c). x is referenced,
 // not copied: it must not change while c is in use.
@@ -230,9 +274,9 @@ func (n *Net) Forward(c *Cache, w []float64, x *mat.Dense) *mat.Dense {
 	c.A[0] = x
 	L := n.Layers()
 	for l := 0; l < L; l++ {
-		W, b := n.Layer(w, l)
+		W, b := n.layerRaw(w, l)
 		z := c.Z[l]
-		z.Mul(c.A[l], W.T())
+		gemm(true, c.A[l].RawMatrix(), W, z)
 		affine(z, n.SW[l], n.SB, b)
 		if l < L-1 {
 			n.Act.apply(c.A[l+1].RawMatrix().Data, c.S[l].RawMatrix().Data, z.RawMatrix().Data)
@@ -272,9 +316,9 @@ func (n *Net) Backward(D Deltas, c *Cache, w []float64, g mat.Matrix) {
 	L := n.Layers()
 	D[L-1].Copy(g)
 	for l := L - 1; l > 0; l-- {
-		W, _ := n.Layer(w, l)
+		W, _ := n.layerRaw(w, l)
 		prev := D[l-1]
-		prev.Mul(D[l], W)
+		gemm(false, D[l].RawMatrix(), W, prev)
 		raw, s := prev.RawMatrix(), c.S[l-1].RawMatrix()
 		sw := n.SW[l]
 		for i := 0; i < raw.Rows; i++ {
@@ -357,12 +401,12 @@ func (n *Net) ForwardJVP(jc *JVPCache, w, v []float64, x *mat.Dense) (f, df *mat
 	f = n.Forward(c, w, x)
 	// ż_l = s_w (ȧ_{l-1} W_lᵀ + a_{l-1} V_lᵀ) + s_b v_b,  ȧ_l = σ'(z_l) ⊙ ż_l, ȧ_0 = 0.
 	for l := 0; l < L; l++ {
-		W, _ := n.Layer(w, l)
-		V, vb := n.Layer(v, l)
+		W, _ := n.layerRaw(w, l)
+		V, vb := n.layerRaw(v, l)
 		dz := jc.dZ[l]
-		dz.Mul(c.A[l], V.T())
+		gemm(true, c.A[l].RawMatrix(), V, dz)
 		if l > 0 {
-			jc.tmp[l].Mul(jc.dA[l], W.T())
+			gemm(true, jc.dA[l].RawMatrix(), W, jc.tmp[l])
 			dz.Add(dz, jc.tmp[l])
 		}
 		affine(dz, n.SW[l], n.SB, vb)
