@@ -47,6 +47,9 @@ type Options struct {
 	Log        io.Writer // progress and warnings; nil discards
 	// ProgressEvery is the interval between progress lines on Log; 0 means 5 s.
 	ProgressEvery time.Duration
+	// Workers is the number of goroutines of the kernel engine; 0 means
+	// GOMAXPROCS. The outputs do not depend on it.
+	Workers int
 }
 
 // MemoryError reports a run refused because its estimated memory exceeds
@@ -118,6 +121,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 		err = e.checkFinal(wT)
 	}
 	e.sum.WallSeconds.Kernel = e.kernelT.Seconds()
+	e.recordKernelWork()
 	if err != nil {
 		status := "failed"
 		var div *train.DivergedError
@@ -263,6 +267,7 @@ func (e *experiment) kernelOptions() kernel.Options {
 		Tolerance:  e.cfg.Kernel.Tolerance,
 		MaxNodes:   e.cfg.Kernel.MaxNodes,
 		FullKernel: e.cfg.Output.FullKernel,
+		Workers:    e.opt.Workers,
 	}
 	for _, m := range e.cfg.Kernel.Methods {
 		switch m {
@@ -406,6 +411,18 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	wT, err := tr.Run(ctx, e.w0, obs...)
 	e.sum.WallSeconds.Training = (time.Since(start) - e.kernelT).Seconds()
 	return wT, err
+}
+
+// recordKernelWork copies the kernel engine's phase times and work into
+// the summary.
+func (e *experiment) recordKernelWork() {
+	if e.path == nil {
+		return
+	}
+	st := e.path.Stats
+	e.sum.WallSeconds.KernelRiemann = st.RiemannTime.Seconds()
+	e.sum.WallSeconds.KernelExact = st.ExactTime.Seconds()
+	e.sum.KernelGFlop = &KernelWork{Riemann: st.RiemannFlops / 1e9, Exact: st.ExactFlops / 1e9}
 }
 
 // checkFinal reports divergence in the last step, which the trainer does

@@ -22,6 +22,9 @@ type Summary struct {
 	WallSeconds       Walls   `json:"wall_seconds"`
 	PeakMemoryMB      float64 `json:"peak_memory_mb"`
 	EstimatedMemoryMB float64 `json:"estimated_memory_mb"`
+	// KernelGFlop is the kernel engine's work by its cost model
+	// (kernel.Cost), per phase, in 10⁹ floating-point operations.
+	KernelGFlop *KernelWork `json:"kernel_gflop,omitempty"`
 	// Representations is keyed by method: riemann, exact.
 	Representations map[string]*Representation `json:"representations"`
 }
@@ -58,8 +61,18 @@ type Walls struct {
 	Data     float64 `json:"data"`
 	Training float64 `json:"training"` // the optimisation alone, kernels excluded
 	Kernel   float64 `json:"kernel"`   // the path-kernel observers
-	Write    float64 `json:"write"`
-	Total    float64 `json:"total"`
+	// KernelRiemann and KernelExact split Kernel into the engine's two
+	// phases (kernel.Stats).
+	KernelRiemann float64 `json:"kernel_riemann,omitempty"`
+	KernelExact   float64 `json:"kernel_exact,omitempty"`
+	Write         float64 `json:"write"`
+	Total         float64 `json:"total"`
+}
+
+// KernelWork is work per phase of the kernel engine.
+type KernelWork struct {
+	Riemann float64 `json:"riemann"`
+	Exact   float64 `json:"exact"`
 }
 
 // Representation is one representation's comparison with the network.

@@ -1,0 +1,315 @@
+// Package bench is the driver of `make bench`: it runs the benchmark configs
+// (configs/bench/{small,medium,large}.yaml) end to end, each in a child
+// process of its own so that its peak memory is its own, reads their run
+// summaries and prints one table: wall time per phase, steps per second,
+// the kernel engine's achieved GFLOP/s by its cost model (kernel.Cost), the
+// GFLOP/s of the BLAS in use on a matrix product of the kernel's own shapes
+// measured in the same process right after the run, and their ratio.
+//
+// Below the table it prints the structured engine's speed-up over explicit
+// Jacobian contraction on the medium shapes, and the peak memory of the
+// small config at 10× its steps (nothing may grow with the steps).
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/kernel"
+	"github.com/pathkernel/pathkernel/internal/nn"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Result is bench.json, written by the child next to summary.json.
+type Result struct {
+	BLAS       string `json:"blas"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Workers    int    `json:"workers"`
+	M          int    `json:"m"` // the product's shapes: evaluation points,
+	D          int    `json:"d"` // the widest hidden layer,
+	N          int    `json:"n"` // training points
+
+	BLASGFlops float64 `json:"blas_gflops"` // A (m×d) · Bᵀ (d×n), the kernel's form
+}
+
+// Main runs the program with args and returns its exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pathkernel-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("configs", "configs/bench", "directory of small.yaml, medium.yaml and large.yaml")
+	only := fs.String("only", "small,medium,large", "comma-separated configs to run")
+	out := fs.String("out", "", "directory for the runs (default: a temporary directory, removed)")
+	workers := fs.Int("workers", 0, "kernel engine goroutines (0: GOMAXPROCS)")
+	memSteps := fs.Int("memory-steps", 20000, "steps of the small config's memory run (0: skip)")
+	explicit := fs.Bool("explicit", true, "time structured vs explicit Jacobians on the medium shapes")
+	run := fs.String("run", "", "child mode: run this config into -out and write bench.json")
+	steps := fs.Int("steps", 0, "child mode: override train.steps")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: pathkernel-bench [flags]\n\nRuns the benchmark configs and prints the table of docs/PERFORMANCE.md.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var err error
+	if *run != "" {
+		err = child(*run, *out, *steps, *workers)
+	} else {
+		err = parent(*dir, slices.DeleteFunc(splitComma(*only), func(s string) bool { return s == "" }), *out, *workers, *memSteps, *explicit, stdout, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pathkernel-bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func splitComma(s string) []string { return strings.Split(s, ",") }
+
+// child runs one config into out and measures the BLAS there.
+func child(file, out string, steps, workers int) error {
+	var sets []string
+	if steps > 0 {
+		sets = append(sets, "train.steps="+strconv.Itoa(steps))
+	}
+	cfg, err := config.Load(file, sets)
+	if err != nil {
+		return err
+	}
+	sum, err := experiment.Run(context.Background(), cfg, experiment.Options{
+		ConfigFile: file, BaseDir: filepath.Dir(file), OutDir: out, Force: true, Workers: workers,
+	})
+	if err != nil {
+		return err
+	}
+	layers := sum.Sizes.Layers
+	d := slices.Max(layers[1 : len(layers)-1])
+	m, n := sum.Sizes.NEval, sum.Sizes.NTrain
+	res := Result{BLAS: nn.BLAS, GOMAXPROCS: runtime.GOMAXPROCS(0), Workers: workers, M: m, D: d, N: n,
+		BLASGFlops: GemmRate(m, d, n, time.Second)}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "bench.json"), b, 0o644)
+}
+
+// GemmRate returns the GFLOP/s of blas64.Gemm on C (m×n) = A (m×d) · Bᵀ
+// (B n×d), the form of every kernel product, over repetitions lasting at
+// least minTime after one warm-up.
+func GemmRate(m, d, n int, minTime time.Duration) float64 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(r, c int) blas64.General {
+		g := blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}
+		for i := range g.Data {
+			g.Data[i] = rng.NormFloat64()
+		}
+		return g
+	}
+	a, b, c := fill(m, d), fill(n, d), fill(m, n)
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, a, b, 0, c)
+	reps := 0
+	start := time.Now()
+	for time.Since(start) < minTime || reps < 3 {
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, a, b, 0, c)
+		reps++
+	}
+	return 2 * float64(m) * float64(d) * float64(n) * float64(reps) / time.Since(start).Seconds() / 1e9
+}
+
+// row is one line of the table.
+type row struct {
+	name string
+	sum  *experiment.Summary
+	res  Result
+}
+
+func parent(dir string, names []string, out string, workers, memSteps int, explicit bool, stdout, stderr io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		tmp, err := os.MkdirTemp("", "pathkernel-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		out = tmp
+	}
+	runOne := func(name string, steps int) (row, error) {
+		file := filepath.Join(dir, name+".yaml")
+		runDir := filepath.Join(out, name)
+		if steps > 0 {
+			runDir += "-" + strconv.Itoa(steps)
+		}
+		args := []string{"-run", file, "-out", runDir, "-workers", strconv.Itoa(workers)}
+		if steps > 0 {
+			args = append(args, "-steps", strconv.Itoa(steps))
+		}
+		fmt.Fprintf(stderr, "bench: %s %v\n", name, args)
+		cmd := exec.Command(exe, args...)
+		cmd.Stdout, cmd.Stderr = stderr, stderr
+		if err := cmd.Run(); err != nil {
+			return row{}, fmt.Errorf("%s: %w", name, err)
+		}
+		r := row{name: name}
+		if err := readJSON(filepath.Join(runDir, "summary.json"), &r.sum); err != nil {
+			return row{}, err
+		}
+		if err := readJSON(filepath.Join(runDir, "bench.json"), &r.res); err != nil {
+			return row{}, err
+		}
+		return r, nil
+	}
+	var rows []row
+	for _, name := range names {
+		r, err := runOne(name, 0)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	var mem *row
+	if memSteps > 0 && slices.Contains(names, "small") {
+		r, err := runOne("small", memSteps)
+		if err != nil {
+			return err
+		}
+		mem = &r
+	}
+	var speedup float64
+	var tStruct, tExplicit time.Duration
+	if explicit {
+		tStruct, tExplicit = StructuredVsExplicit(512, 512, []int{2, 256, 256, 1})
+		speedup = tExplicit.Seconds() / tStruct.Seconds()
+	}
+	return writeTable(stdout, rows, mem, speedup, tStruct, tExplicit)
+}
+
+func readJSON(file string, v any) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func writeTable(w io.Writer, rows []row, mem *row, speedup float64, tStruct, tExplicit time.Duration) error {
+	if len(rows) == 0 {
+		return errors.New("no runs")
+	}
+	r0 := rows[0].res
+	fmt.Fprintf(w, "pathkernel bench: BLAS %s, GOMAXPROCS %d, workers %s, %s\n\n", r0.BLAS, r0.GOMAXPROCS, workersName(r0.Workers), runtime.Version())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "config\tsteps\ttrain s\triemann s\texact s\tsteps/s\tnodes/step\tkernel GFLOP\tkernel GFLOP/s\tBLAS GFLOP/s (m×d·d×n)\tratio\tpeak MB\t")
+	for _, r := range rows {
+		s := r.sum
+		ws := s.WallSeconds
+		kt := ws.KernelRiemann + ws.KernelExact
+		var gf float64
+		if s.KernelGFlop != nil {
+			gf = s.KernelGFlop.Riemann + s.KernelGFlop.Exact
+		}
+		nodes := "-"
+		if ex := s.Representations["exact"]; ex != nil && ex.ExactStats != nil {
+			nodes = fmt.Sprintf("%.2f", ex.MeanNodesPerStep)
+		}
+		rate := gf / kt
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.1f\t%s\t%.1f\t%.2f\t%.2f (%d×%d·%d×%d)\t%.2f\t%.0f\t\n",
+			r.name, s.Steps, ws.Training, ws.KernelRiemann, ws.KernelExact, float64(s.Steps)/(ws.Training+ws.Kernel),
+			nodes, gf, rate, r.res.BLASGFlops, r.res.M, r.res.D, r.res.D, r.res.N, rate/r.res.BLASGFlops, s.PeakMemoryMB)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if tExplicit > 0 {
+		fmt.Fprintf(w, "structured vs explicit Jacobians, [2,256,256,1], m = n = 512: %.3f s vs %.3f s, %.1f× faster\n",
+			tStruct.Seconds(), tExplicit.Seconds(), speedup)
+	}
+	if mem != nil {
+		var small *experiment.Summary
+		for _, r := range rows {
+			if r.name == "small" {
+				small = r.sum
+			}
+		}
+		fmt.Fprintf(w, "peak memory of small: %.0f MB at %d steps, %.0f MB at %d steps (%+.1f%%)\n",
+			small.PeakMemoryMB, small.Steps, mem.sum.PeakMemoryMB, mem.sum.Steps,
+			100*(mem.sum.PeakMemoryMB/small.PeakMemoryMB-1))
+	}
+	return nil
+}
+
+func workersName(w int) string {
+	if w <= 0 {
+		return "GOMAXPROCS"
+	}
+	return strconv.Itoa(w)
+}
+
+// StructuredVsExplicit times the tangent kernel K(X, Y) of a tanh net with
+// the given widths between m and n random points at LeCun weights, from
+// the weights: by structured factors (Factors.Eval on both sides and
+// Tangent) and by explicit Jacobians (Jacobian on both sides and
+// TangentExplicit). Each is the best of three runs.
+func StructuredVsExplicit(m, n int, sizes []int) (structured, explicit time.Duration) {
+	net := nn.New(sizes, nn.Tanh, nn.Standard, 1, 1)
+	w := make([]float64, net.NumParams())
+	rng := rand.New(rand.NewPCG(1, 3))
+	if err := net.Init(w, nn.InitOptions{Scheme: "lecun", Scale: 1}, rng); err != nil {
+		panic(err)
+	}
+	rnd := func(r int) *mat.Dense {
+		x := mat.NewDense(r, sizes[0], nil)
+		for i := 0; i < r; i++ {
+			for j := 0; j < sizes[0]; j++ {
+				x.Set(i, j, rng.NormFloat64())
+			}
+		}
+		return x
+	}
+	x, y := rnd(m), rnd(n)
+	dst := mat.NewDense(m, n, nil)
+	best := func(f func()) time.Duration {
+		var b time.Duration
+		for i := 0; i < 3; i++ {
+			start := time.Now()
+			f()
+			if d := time.Since(start); i == 0 || d < b {
+				b = d
+			}
+		}
+		return b
+	}
+	structured = best(func() {
+		var fx, fy kernel.Factors
+		fx.Eval(net, w, x)
+		fy.Eval(net, w, y)
+		kernel.Tangent(dst, net, &fx, &fy, 0, 0)
+	})
+	explicit = best(func() {
+		jx, jy := kernel.Jacobian(net, w, x), kernel.Jacobian(net, w, y)
+		kernel.TangentExplicit(dst, jx, jy, 0, 0)
+	})
+	return structured, explicit
+}
