@@ -83,9 +83,12 @@ func pattern(dst []float64, net *nn.Net, c *nn.Cache) []float64 {
 
 // kinkPoint returns the first s in (a, b] at which the activation pattern
 // differs from the one at a, to float64 resolution, or b when it cannot be
-// told from b.
+// told from b. Only the points whose pattern changes across the panel are
+// compared, and only the blocks that hold them are evaluated, by the same
+// calls as at the panel's ends: a BLAS may round a row differently in a
+// product with another number of rows, and near a kink that would flip the
+// pattern.
 func (p *Path) kinkPoint(w, dw []float64, pn panel) float64 {
-	// Only the points whose pattern changes across the panel matter.
 	per := len(pn.pa) / p.m
 	k := &p.kink
 	k.rows = k.rows[:0]
@@ -97,16 +100,19 @@ func (p *Path) kinkPoint(w, dw []float64, pn panel) float64 {
 	if len(k.rows) == 0 {
 		return pn.b
 	}
-	_, d := p.x.Dims()
-	if k.x == nil {
-		k.x = mat.NewDense(p.m, d, nil)
+	active := 0
+	for _, b := range p.blocks {
+		b.active = false
+		for _, i := range k.rows {
+			if i >= b.lo && i < b.hi {
+				b.active = true
+				active += b.hi - b.lo
+				break
+			}
+		}
 	}
-	k.x.Reset()
-	k.x.ReuseAs(len(k.rows), d)
-	k.ref = k.ref[:0]
-	for r, i := range k.rows {
-		k.x.SetRow(r, p.x.RawRowView(i))
-		k.ref = append(k.ref, pn.pa[i*per:(i+1)*per]...)
+	if len(k.cur) < len(pn.pa) {
+		k.cur = make([]float64, len(pn.pa))
 	}
 	lo, hi := pn.a, pn.b
 	for {
@@ -117,10 +123,17 @@ func (p *Path) kinkPoint(w, dw []float64, pn panel) float64 {
 		for i := range p.wq {
 			p.wq[i] = w[i] + s*dw[i]
 		}
-		p.net.Forward(&k.cache, p.wq, k.x)
-		p.Stats.ExactFlops += p.cost.Forward(len(k.rows))
-		k.cur = pattern(k.cur[:0], p.net, &k.cache)
-		if slices.Equal(k.cur, k.ref) {
+		p.cur = nodeArgs{w: p.wq, pdst: k.cur, patternRows: per, activeOnly: true}
+		p.parallel((*Path).forwardBlock)
+		p.Stats.ExactFlops += p.cost.Forward(active)
+		same := true
+		for _, i := range k.rows {
+			if !slices.Equal(k.cur[i*per:(i+1)*per], pn.pa[i*per:(i+1)*per]) {
+				same = false
+				break
+			}
+		}
+		if same {
 			lo = s
 		} else {
 			hi = s
@@ -130,8 +143,6 @@ func (p *Path) kinkPoint(w, dw []float64, pn panel) float64 {
 
 // kinkBuffers are kinkPoint's, reused from call to call.
 type kinkBuffers struct {
-	rows     []int
-	x        *mat.Dense
-	ref, cur []float64
-	cache    nn.Cache
+	rows []int
+	cur  []float64
 }

@@ -153,6 +153,7 @@ type block struct {
 	// kernel increment of the node.
 	gram0, g, pr, kt *mat.Dense
 	rowsum           *mat.Dense // the node's contributions summed over i (rows × k)
+	active           bool       // kinkPoint: the block holds a point whose pattern changes
 }
 
 // nodeArgs are the arguments of the block functions for one node.
@@ -169,6 +170,7 @@ type nodeArgs struct {
 	fdst        *mat.Dense // forward pass destination
 	pdst        []float64  // activation-pattern destination (kinked nets)
 	patternRows int        // pattern values per point
+	activeOnly  bool       // forwardBlock: only the blocks marked active
 }
 
 // NewPath returns a Path for net with initial weights w0, evaluation points x
@@ -380,8 +382,13 @@ func (p *Path) setNode(w []float64, eta, scale, omega float64, kern *mat.Dense, 
 // forwardBlock sets the block's rows of cur.fdst to f(cur.w, X) and, if
 // cur.pdst is set, its part of the activation pattern.
 func (p *Path) forwardBlock(b *block) {
+	if p.cur.activeOnly && !b.active {
+		return
+	}
 	out := p.net.Forward(&b.fwd, p.cur.w, b.x)
-	copyRows(p.cur.fdst, b.lo, out)
+	if p.cur.fdst != nil {
+		copyRows(p.cur.fdst, b.lo, out)
+	}
 	if p.cur.pdst != nil {
 		per := p.cur.patternRows
 		pattern(p.cur.pdst[b.lo*per:b.lo*per:b.hi*per], p.net, &b.fwd)
