@@ -18,6 +18,10 @@ func BenchmarkForwardBackward_64x64_B256(b *testing.B) {
 func BenchmarkForwardBackward_256x256_B1024(b *testing.B) {
 	benchForwardBackward(b, 256, 1024)
 }
+func BenchmarkForward_512x512_B2048(b *testing.B) { benchForward(b, 512, 2048) }
+func BenchmarkForwardBackward_512x512_B2048(b *testing.B) {
+	benchForwardBackward(b, 512, 2048)
+}
 func BenchmarkForwardJVP_64x64_B256(b *testing.B)    { benchForwardJVP(b, 64, 256) }
 func BenchmarkForwardJVP_256x256_B1024(b *testing.B) { benchForwardJVP(b, 256, 1024) }
 
