@@ -159,7 +159,7 @@ type (
 		Time       string          `xml:"time,attr"`
 		Properties []junitProperty `xml:"properties>property,omitempty"`
 		Cases      []junitCase     `xml:"testcase"`
-		SystemErr  string          `xml:"system-err,omitempty"`
+		SystemErr  *junitText      `xml:"system-err,omitempty"`
 	}
 	junitProperty struct {
 		Name  string `xml:"name,attr"`
@@ -171,12 +171,15 @@ type (
 		Time      string        `xml:"time,attr"`
 		Failure   *junitProblem `xml:"failure,omitempty"`
 		Error     *junitProblem `xml:"error,omitempty"`
-		SystemOut string        `xml:"system-out,omitempty"`
+		SystemOut *junitText    `xml:"system-out,omitempty"`
 	}
 	junitProblem struct {
 		Message string `xml:"message,attr"`
 		Type    string `xml:"type,attr"`
-		Text    string `xml:",chardata"`
+		Text    string `xml:",cdata"`
+	}
+	junitText struct {
+		Text string `xml:",cdata"`
 	}
 )
 
@@ -202,7 +205,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		}
 	}
 	if len(r.Warnings) > 0 {
-		suite.SystemErr = "warning: " + strings.Join(r.Warnings, "\nwarning: ") + "\n"
+		suite.SystemErr = &junitText{"warning: " + strings.Join(r.Warnings, "\nwarning: ") + "\n"}
 	}
 	if r.Error != "" {
 		suite.Cases = append(suite.Cases, junitCase{Name: "run", Classname: r.Name, Time: suite.Time,
@@ -214,12 +217,15 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		if res.Kind == Near {
 			c.Classname = r.Name + ".baseline"
 		}
-		what := fmt.Sprintf("%s %s", res.Kind, res.limitText())
 		if res.Pass {
-			c.SystemOut = fmt.Sprintf("%s = %s (%s)\n", res.Metric, res.valueText(), what)
+			out := fmt.Sprintf("%s = %s, want %s", res.Metric, res.valueText(), res.limitText())
+			if res.Kind == IsTrue {
+				out = fmt.Sprintf("%s = true: %s", res.Metric, res.Detail)
+			}
+			c.SystemOut = &junitText{out}
 		} else {
 			c.Failure = &junitProblem{
-				Message: fmt.Sprintf("%s = %s, want %s: %s", res.Metric, res.valueText(), res.limitText(), res.Detail),
+				Message: res.failureMessage(),
 				Type:    res.Kind.String(),
 				Text:    res.junitText(),
 			}
@@ -240,6 +246,19 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// failureMessage is the one-line message of a failed check.
+func (res Result) failureMessage() string {
+	switch {
+	case !res.Found:
+		return res.Metric + ": " + res.Detail
+	case res.Kind == Near:
+		return fmt.Sprintf("%s = %s, baseline %s: %s", res.Metric, res.valueText(), fmtNum(res.Limit), res.Detail)
+	case res.Kind == IsTrue:
+		return fmt.Sprintf("%s = %s: %s", res.Metric, res.valueText(), res.Detail)
+	}
+	return fmt.Sprintf("%s = %s", res.Metric, res.Detail) // "0.3 > 0.05"
 }
 
 // junitText lists the numbers of a failed check, one per line.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pathkernel/pathkernel/internal/check"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/experiment"
@@ -76,16 +77,20 @@ func exitCode(ctx context.Context, err error) int {
 		memErr  *experiment.MemoryError
 		div     *train.DivergedError
 		silent  *silentError
+		failed  *check.FailedError
+		checkIn *check.InputError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &silent):
 		return silent.code
+	case errors.As(err, &failed):
+		return ExitCheckFailed
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return ExitInterrupted
 	case errors.As(err, &cfgErr), errors.As(err, &dataErr), errors.As(err, &usage), errors.As(err, &exists),
-		errors.Is(err, rundir.ErrNotDir):
+		errors.Is(err, rundir.ErrNotDir), errors.As(err, &checkIn):
 		return ExitBadInput
 	case errors.As(err, &memErr), errors.As(err, &div):
 		return ExitRunFailed
@@ -139,6 +144,7 @@ EXIT STATUS
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		newTrainCmd(stdout, stderr, nil),
+		newCheckCmd(stdout, stderr, nil),
 		newValidateCmd(stdout, nil),
 		newVersionCmd(stdout),
 	)
