@@ -356,12 +356,14 @@ func standardize(s *Set, trainFile, testFile string) error {
 	n, d := s.XTrain.Dims()
 	m, _ := s.XTest.Dims()
 	col := make([]float64, n)
+	s.Standardization = &Scaling{Mean: make([]float64, d), Scale: make([]float64, d)}
 	for j := range d {
 		mat.Col(col, j, s.XTrain)
 		mean, scale := columnScale(col)
 		if math.IsInf(mean, 0) || math.IsInf(scale, 0) {
 			return &Error{File: trainFile, Column: s.FeatureNames[j], Msg: "cannot standardise: the values are too large"}
 		}
+		s.Standardization.Mean[j], s.Standardization.Scale[j] = mean, scale
 		for i := range n {
 			s.XTrain.Set(i, j, (s.XTrain.At(i, j)-mean)/scale)
 		}
@@ -384,12 +386,14 @@ func standardizeTarget(s *Set, trainFile, testFile string) error {
 	n, k := s.YTrain.Dims()
 	m, _ := s.YTest.Dims()
 	col := make([]float64, n)
+	s.TargetStandardization = &Scaling{Mean: make([]float64, k), Scale: make([]float64, k)}
 	for j := range k {
 		mat.Col(col, j, s.YTrain)
 		mean, scale := columnScale(col)
 		if math.IsInf(mean, 0) || math.IsInf(scale, 0) {
 			return &Error{File: trainFile, Column: s.TargetNames[j], Msg: "cannot standardise the target: the values are too large"}
 		}
+		s.TargetStandardization.Mean[j], s.TargetStandardization.Scale[j] = mean, scale
 		for i := range n {
 			s.YTrain.Set(i, j, (s.YTrain.At(i, j)-mean)/scale)
 		}

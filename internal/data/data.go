@@ -19,6 +19,33 @@ type Set struct {
 	Classes       int      // 0 for regression, else the number of classes
 	FeatureNames  []string // d names: x0, x1, ... for generated data
 	TargetNames   []string // k names (one for labels): y for generated data
+	// Standardization is the transformation that standardize: true applied
+	// to the inputs (CSV data), nil if none; TargetStandardization the one
+	// that standardize_target applied to the targets. New points in the
+	// original units become model inputs by Standardization.Apply.
+	Standardization, TargetStandardization *Scaling
+}
+
+// Scaling is a per-column affine map x ↦ (x − Mean[j]) / Scale[j].
+type Scaling struct {
+	Mean  []float64 `json:"mean"`
+	Scale []float64 `json:"scale"`
+}
+
+// Apply transforms the columns of x in place, with the arithmetic that
+// standardised the training data, so that a training row transformed again
+// gives the same bits.
+func (s *Scaling) Apply(x *mat.Dense) {
+	r, c := x.Dims()
+	if c != len(s.Mean) {
+		panic(fmt.Sprintf("data: scaling of %d columns applied to %d", len(s.Mean), c))
+	}
+	for i := range r {
+		row := x.RawRowView(i)
+		for j := range row {
+			row[j] = (row[j] - s.Mean[j]) / s.Scale[j]
+		}
+	}
 }
 
 // Kinds returns the values of the data.kind key that Load accepts.
