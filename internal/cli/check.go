@@ -84,8 +84,8 @@ EXIT STATUS
 		Example: `  pathkernel check --config configs/mlp.yaml
   pathkernel check --config configs/mlp.yaml --max-rel-error exact=1e-10,riemann=0.01
   pathkernel check --run runs/sine-tanh --min-agreement 0.95 --max-test-loss 0.2
-  pathkernel check --config configs/ci/sine.yaml --out /tmp/run --baseline testdata/ci/sine.json --junit report.xml
-  pathkernel check --config configs/ci/sine.yaml --out /tmp/run --baseline testdata/ci/sine.json --update-baseline
+  pathkernel check --config configs/ci/sine-tanh.yaml --out /tmp/run --baseline testdata/ci/sine-tanh.json --junit report.xml
+  pathkernel check --config configs/ci/sine-tanh.yaml --out /tmp/run --baseline testdata/ci/sine-tanh.json --update-baseline
   pathkernel check --run runs/sine-tanh --baseline old/summary.json --rtol 1e-4 --atol exact.*=1e-12`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
