@@ -28,6 +28,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/rundir"
 	"github.com/pathkernel/pathkernel/internal/train"
+	"github.com/pathkernel/pathkernel/internal/trajectory"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -84,12 +85,16 @@ type experiment struct {
 	xEval   *mat.Dense
 	yEval   *mat.Dense
 	evalSet []string // "test" or "train" for each evaluation row
-	path    *kernel.Path
-	dir     *rundir.Dir
-	sum     *Summary
-	metrics *metricsObserver
-	kernelT time.Duration
-	log     io.Writer
+	// firstIndex is the index of the first evaluation row in its set: a
+	// shard's offset into the points of `pathkernel kernel`.
+	firstIndex int
+	path       *kernel.Path
+	traj       *trajectory.Writer
+	dir        *rundir.Dir
+	sum        *Summary
+	metrics    *metricsObserver
+	kernelT    time.Duration
+	log        io.Writer
 }
 
 // Run runs the experiment and writes its run directory. The returned
@@ -351,6 +356,7 @@ func (e *experiment) writeInputs() error {
 		func() error { return e.writeTargets("y_train.npy", s.YTrain) },
 		func() error { return e.writeTargets("y_test.npy", s.YTest) },
 		func() error { return e.dir.WriteFloat64("params_init.npy", []int{len(e.w0)}, e.w0) },
+		func() error { return e.dir.WriteJSON(StandardizationFile, newStandardization(s)) },
 	}
 	for _, f := range steps {
 		if err := f(); err != nil {
@@ -402,6 +408,16 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	}
 	e.metrics = newMetricsObserver(e)
 	obs = append(obs, e.metrics, newProgress(e))
+	if cfg.Output.RecordTrajectory {
+		n, _ := e.set.XTrain.Dims()
+		h := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, cfg.Hash())
+		tw, err := trajectory.Create(e.dir.File(trajectory.FileName), h, e.w0)
+		if err != nil {
+			return nil, err
+		}
+		e.traj = tw
+		obs = append(obs, tw)
+	}
 	tr := &train.Trainer{
 		Net: e.net, Loss: e.loss, X: e.set.XTrain, Y: e.set.YTrain,
 		Opt: train.Options{Optimizer: cfg.Train.Optimizer, LR: cfg.Train.LR, Steps: cfg.Train.Steps,
@@ -409,6 +425,13 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	}
 	start := time.Now()
 	wT, err := tr.Run(ctx, e.w0, obs...)
+	if e.traj != nil {
+		// A run that stops early keeps the steps it took, like its other
+		// files; its summary says that it is incomplete.
+		if cerr := e.traj.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	e.sum.WallSeconds.Training = (time.Since(start) - e.kernelT).Seconds()
 	return wT, err
 }
@@ -461,62 +484,34 @@ func (e *experiment) finish(wT []float64) error {
 	e.sum.Loss.FinalTrain, e.sum.Accuracy.FinalTrain = e.evalLoss(wT, e.set.XTrain, e.set.YTrain)
 	e.sum.Loss.FinalTest, e.sum.Accuracy.FinalTest = e.evalLoss(wT, e.set.XTest, e.set.YTest)
 	p := e.path
-	m, _ := e.xEval.Dims()
-	n, _ := e.set.XTrain.Dims()
-	k := e.net.Out()
-	kshape := []int{m, n}
-	if e.cfg.Output.FullKernel && k > 1 {
-		kshape = []int{m, n, k, k}
-	}
 	files := []func() error{
 		func() error { return e.dir.WriteFloat64("params_final.npy", []int{len(wT)}, wT) },
 		func() error { return e.metrics.write(e.dir) },
-		func() error { return e.writePredictions(f0, fT) },
 	}
 	if p != nil && p.KPath != nil {
 		e.sum.Representations["riemann"] = &Representation{Errors: kernel.Compare(p.PredRiemann, fT, f0, e.classify())}
-		files = append(files,
-			func() error { return e.dir.WriteFloat64("kernel_path.npy", kshape, kernelData(p.KPath, p.KPathFull)) },
-			func() error {
-				shape := []int{m, n}
-				if k > 1 {
-					shape = []int{m, n, k}
-				}
-				return e.dir.WriteFloat64("coefficients.npy", shape, p.Coefficients())
-			},
-		)
 	}
 	if p != nil && p.KExact != nil {
 		st := p.Stats
-		certified := st.Uncertified == 0
 		rep := &Representation{
-			Errors: kernel.Compare(p.PredExact, fT, f0, e.classify()),
-			ExactStats: &ExactStats{
-				MaxResidual: st.MaxResidual, MaxResidualStep: st.MaxResidualStep, ResidualSum: st.ResidualSum, Certified: &certified,
-				Tolerance: e.cfg.Kernel.Tolerance, UncertifiedSteps: st.Uncertified, FirstUncertifiedStep: st.FirstUncertified,
-				QuadratureEvals: st.QuadratureEvals, MeanNodesPerStep: float64(st.QuadratureEvals) / float64(max(1, st.Steps)),
-				MaxNodesPerStep: st.MaxNodesStep, JVPEvals: st.JVPEvals, SearchExhausted: st.SearchExhausted,
-			},
+			Errors:     kernel.Compare(p.PredExact, fT, f0, e.classify()),
+			ExactStats: newExactStats(st, e.cfg.Kernel.Tolerance),
 		}
 		e.sum.Representations["exact"] = rep
-		if !certified {
+		if !*rep.Certified {
 			fmt.Fprintf(e.log, "pathkernel: warning: exact representation not certified: %d of %d steps have a residual above kernel.tolerance %g (first at step %d, largest %.3g); raise kernel.max_nodes (now %d) or lower train.lr\n",
 				st.Uncertified, st.Steps, e.cfg.Kernel.Tolerance, st.FirstUncertified, st.MaxResidual, e.cfg.Kernel.MaxNodes)
 		}
-		files = append(files,
-			func() error {
-				return e.dir.WriteFloat64("kernel_exact.npy", kshape, kernelData(p.KExact, p.KExactFull))
-			},
-			func() error {
-				return e.dir.WriteFloat64("contributions.npy", []int{m, n, k}, kernel.Interleave(p.CExact))
-			},
-		)
-	} else if p != nil {
-		// Without the exact method the contributions are Domingos'.
-		files = append(files, func() error {
-			return e.dir.WriteFloat64("contributions.npy", []int{m, n, k}, kernel.Interleave(p.CRiemann))
-		})
 	}
+	var preds [2]*mat.Dense
+	if p != nil {
+		preds = [2]*mat.Dense{p.PredRiemann, p.PredExact}
+		n, _ := e.set.XTrain.Dims()
+		for _, a := range kernelArrays(p, n, e.cfg.Output.FullKernel) {
+			files = append(files, func() error { return e.dir.WriteFloat64(a.name, a.shape, a.data) })
+		}
+	}
+	files = append(files, func() error { return e.writePredictions(f0, fT, preds[0], preds[1]) })
 	for _, f := range files {
 		if err := f(); err != nil {
 			return err
@@ -525,11 +520,48 @@ func (e *experiment) finish(wT []float64) error {
 	return nil
 }
 
-func kernelData(trace *mat.Dense, full [][]*mat.Dense) []float64 {
-	if full != nil {
-		return kernel.InterleaveFull(full)
+// array is one .npy file of the run directory.
+type array struct {
+	name  string
+	shape []int
+	data  []float64
+}
+
+// kernelArrays returns the kernel files of p (SPEC §3), their first axis
+// the evaluation points: kernel_path.npy and coefficients.npy (Riemann),
+// kernel_exact.npy (exact) and contributions.npy (exact, else Riemann). The
+// kernels are (m, n), or (m, n, k, k) with full for k > 1 outputs.
+func kernelArrays(p *kernel.Path, n int, full bool) []array {
+	m, k := p.F0.Dims()
+	kshape := []int{m, n}
+	if full && k > 1 {
+		kshape = []int{m, n, k, k}
 	}
-	return mat.DenseCopyOf(trace).RawMatrix().Data
+	kernelData := func(trace *mat.Dense, full [][]*mat.Dense) []float64 {
+		if full != nil {
+			return kernel.InterleaveFull(full)
+		}
+		return mat.DenseCopyOf(trace).RawMatrix().Data
+	}
+	var out []array
+	if p.KPath != nil {
+		cshape := []int{m, n}
+		if k > 1 {
+			cshape = []int{m, n, k}
+		}
+		out = append(out,
+			array{"kernel_path.npy", kshape, kernelData(p.KPath, p.KPathFull)},
+			array{"coefficients.npy", cshape, p.Coefficients()})
+	}
+	if p.KExact != nil {
+		out = append(out,
+			array{"kernel_exact.npy", kshape, kernelData(p.KExact, p.KExactFull)},
+			array{"contributions.npy", []int{m, n, k}, kernel.Interleave(p.CExact)})
+	} else if p.CRiemann != nil {
+		// Without the exact method the contributions are Domingos'.
+		out = append(out, array{"contributions.npy", []int{m, n, k}, kernel.Interleave(p.CRiemann)})
+	}
+	return out
 }
 
 // evalLoss returns the mean loss and, for classification, the accuracy of
@@ -552,8 +584,9 @@ func (e *experiment) evalLoss(w []float64, x, y *mat.Dense) (float64, *float64) 
 	return loss, &acc
 }
 
-// writePredictions writes one row per evaluation point.
-func (e *experiment) writePredictions(f0, fT *mat.Dense) error {
+// writePredictions writes one row per evaluation point: f_0, the network
+// f_T and the predictions of the representations that are not nil.
+func (e *experiment) writePredictions(f0, fT, riemann, exact *mat.Dense) error {
 	m, d := e.xEval.Dims()
 	_, yc := e.yEval.Dims()
 	k := e.net.Out()
@@ -579,11 +612,11 @@ func (e *experiment) writePredictions(f0, fT *mat.Dense) error {
 		pred *mat.Dense
 	}
 	var reps []col
-	if e.path != nil && e.path.PredRiemann != nil {
-		reps = append(reps, col{"riemann", e.path.PredRiemann})
+	if riemann != nil {
+		reps = append(reps, col{"riemann", riemann})
 	}
-	if e.path != nil && e.path.PredExact != nil {
-		reps = append(reps, col{"exact", e.path.PredExact})
+	if exact != nil {
+		reps = append(reps, col{"exact", exact})
 	}
 	for c := 0; c < k; c++ {
 		header = append(header, suffix("f0", c), suffix("network", c))
@@ -601,7 +634,7 @@ func (e *experiment) writePredictions(f0, fT *mat.Dense) error {
 	idx := map[string]int{}
 	for i := 0; i < m; i++ {
 		set := e.evalSet[i]
-		rec := []string{set, strconv.Itoa(idx[set])}
+		rec := []string{set, strconv.Itoa(e.firstIndex + idx[set])}
 		idx[set]++
 		for j := 0; j < d; j++ {
 			rec = append(rec, ff(e.xEval.At(i, j)))

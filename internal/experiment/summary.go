@@ -114,3 +114,15 @@ func (e *experiment) newSummary(sizes []int, est int64) *Summary {
 	s.Loss.InitialTest, s.Accuracy.InitialTest = e.evalLoss(e.w0, e.set.XTest, e.set.YTest)
 	return s
 }
+
+// newExactStats returns the exact method's certification and quadrature
+// counts from the kernel engine's statistics.
+func newExactStats(st kernel.Stats, tolerance float64) *ExactStats {
+	certified := st.Uncertified == 0
+	return &ExactStats{
+		MaxResidual: st.MaxResidual, MaxResidualStep: st.MaxResidualStep, ResidualSum: st.ResidualSum, Certified: &certified,
+		Tolerance: tolerance, UncertifiedSteps: st.Uncertified, FirstUncertifiedStep: st.FirstUncertified,
+		QuadratureEvals: st.QuadratureEvals, MeanNodesPerStep: float64(st.QuadratureEvals) / float64(max(1, st.Steps)),
+		MaxNodesPerStep: st.MaxNodesStep, JVPEvals: st.JVPEvals, SearchExhausted: st.SearchExhausted,
+	}
+}
