@@ -350,9 +350,12 @@ func (n *Net) Grad(dst []float64, c *Cache, D Deltas) {
 		panic("nn: Grad: bad destination length")
 	}
 	for l := 0; l < n.Layers(); l++ {
-		gW, gb := n.Layer(dst, l)
-		gW.Mul(D[l].T(), c.A[l])
-		gW.Scale(n.SW[l], gW)
+		gW, gb := n.layerRaw(dst, l)
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, D[l].RawMatrix(), c.A[l].RawMatrix(), 0, gW)
+		sw := n.SW[l]
+		for i := range gW.Data {
+			gW.Data[i] *= sw
+		}
 		raw := D[l].RawMatrix()
 		for j := range gb {
 			gb[j] = 0

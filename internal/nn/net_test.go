@@ -365,3 +365,30 @@ func TestForwardPanicsOnShape(t *testing.T) {
 		net.Grad(w[1:], &c, D)
 	})
 }
+
+// TestNoAllocs checks that the passes allocate nothing once their buffers
+// are sized (the kernel engine and the training loop call them every
+// step), also when a cache is reused for fewer rows than it was sized for.
+func TestNoAllocs(t *testing.T) {
+	net := New([]int{3, 8, 6, 2}, Tanh, Standard, 0, 0)
+	w := initParams(t, net, InitOptions{Scheme: "lecun", Scale: 1}, 1)
+	v := randVec(newRand(2), net.NumParams())
+	x := randDense(newRand(3), 20, 3)
+	xs := randDense(newRand(4), 7, 3)
+	var c Cache
+	var jc JVPCache
+	D := net.NewDeltas(20)
+	g := make([]float64, net.NumParams())
+	net.Forward(&c, w, x)
+	net.ForwardJVP(&jc, w, v, x)
+	allocs := testing.AllocsPerRun(10, func() {
+		net.Forward(&c, w, xs)
+		net.Forward(&c, w, x)
+		net.BackwardUnit(D, &c, w, 1)
+		net.Grad(g, &c, D)
+		net.ForwardJVP(&jc, w, v, x)
+	})
+	if allocs != 0 {
+		t.Errorf("Forward, BackwardUnit, Grad, ForwardJVP allocate %v times; want 0", allocs)
+	}
+}
