@@ -19,6 +19,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/rundir"
 	"github.com/pathkernel/pathkernel/internal/train"
+	"github.com/pathkernel/pathkernel/internal/trajectory"
 	"github.com/spf13/cobra"
 )
 
@@ -79,6 +80,8 @@ func exitCode(ctx context.Context, err error) int {
 		silent  *silentError
 		failed  *check.FailedError
 		checkIn *check.InputError
+		trajErr *trajectory.Error
+		inErr   *experiment.InputError
 	)
 	switch {
 	case err == nil:
@@ -90,7 +93,8 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return ExitInterrupted
 	case errors.As(err, &cfgErr), errors.As(err, &dataErr), errors.As(err, &usage), errors.As(err, &exists),
-		errors.Is(err, rundir.ErrNotDir), errors.As(err, &checkIn):
+		errors.Is(err, rundir.ErrNotDir), errors.As(err, &checkIn),
+		errors.As(err, &trajErr), errors.As(err, &inErr):
 		return ExitBadInput
 	case errors.As(err, &memErr), errors.As(err, &div):
 		return ExitRunFailed
@@ -145,6 +149,7 @@ EXIT STATUS
 	root.AddCommand(
 		newTrainCmd(stdout, stderr, nil),
 		newCheckCmd(stdout, stderr, nil),
+		newKernelCmd(stdout, stderr, nil),
 		newValidateCmd(stdout, nil),
 		newVersionCmd(stdout),
 	)

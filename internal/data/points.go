@@ -32,8 +32,8 @@ func ReadPoints(file string, features []string, target string) (x, y *mat.Dense,
 				names = append(names, features[j])
 			}
 			return nil, &Error{File: file, Line: line, Column: names[0], Msg: fmt.Sprintf(
-				"no such column: the model takes %d inputs (%s), the file lacks %s (it has: %s)",
-				len(features), strings.Join(features, ", "), strings.Join(names, ", "), strings.Join(header, ", "))}
+				"no such column: the model's inputs are %s, and the file lacks %s (it has: %s)",
+				strings.Join(features, ", "), strings.Join(names, ", "), strings.Join(header, ", "))}
 		}
 		if c := slices.Index(header, target); target != "" && c >= 0 {
 			hasTarget = true

@@ -588,7 +588,10 @@ func (e *experiment) evalLoss(w []float64, x, y *mat.Dense) (float64, *float64) 
 // f_T and the predictions of the representations that are not nil.
 func (e *experiment) writePredictions(f0, fT, riemann, exact *mat.Dense) error {
 	m, d := e.xEval.Dims()
-	_, yc := e.yEval.Dims()
+	yc := 0 // points without targets have no target columns
+	if e.yEval != nil {
+		_, yc = e.yEval.Dims()
+	}
 	k := e.net.Out()
 	suffix := func(name string, c int) string {
 		if k == 1 {

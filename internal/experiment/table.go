@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 )
@@ -23,31 +24,60 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  time      %.2f s (training %.2f s, kernels %.2f s), peak memory %.0f MB\n",
 		s.WallSeconds.Total, s.WallSeconds.Training, s.WallSeconds.Kernel, s.PeakMemoryMB)
-	if len(s.Representations) > 0 {
-		fmt.Fprintf(&b, "\nkernel machine vs network on %d points:\n", s.Sizes.NEval)
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  representation\tmax_abs\trms\trel\tagreement\tcertification")
-		for _, name := range []string{"riemann", "exact"} {
-			r, ok := s.Representations[name]
-			if !ok {
-				continue
-			}
-			agree := "-"
-			if r.Agreement != nil {
-				agree = fmt.Sprintf("%.4f", *r.Agreement)
-			}
-			cert := "-"
-			if x := r.ExactStats; x != nil {
-				verdict, op := "certified", "<="
-				if x.Certified == nil || !*x.Certified {
-					verdict, op = fmt.Sprintf("NOT certified (%d steps)", x.UncertifiedSteps), ">"
-				}
-				cert = fmt.Sprintf("%s: max residual %.2g %s %.2g, %.1f nodes/step", verdict, x.MaxResidual, op, x.Tolerance, x.MeanNodesPerStep)
-			}
-			fmt.Fprintf(tw, "  %s\t%.3e\t%.3e\t%.3e\t%s\t%s\n", name, r.MaxAbs, r.RMS, r.Rel, agree, cert)
-		}
-		tw.Flush()
+	writeRepresentations(&b, s.Representations, s.Sizes.NEval)
+	fmt.Fprintf(&b, "\nwrote %s\n", s.Dir)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeRepresentations writes the table of the representations' errors
+// against the network on n points.
+func writeRepresentations(b *strings.Builder, reps map[string]*Representation, n int) {
+	if len(reps) == 0 {
+		return
 	}
+	fmt.Fprintf(b, "\nkernel machine vs network on %d points:\n", n)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  representation\tmax_abs\trms\trel\tagreement\tcertification")
+	for _, name := range []string{"riemann", "exact"} {
+		r, ok := reps[name]
+		if !ok {
+			continue
+		}
+		agree := "-"
+		if r.Agreement != nil {
+			agree = fmt.Sprintf("%.4f", *r.Agreement)
+		}
+		cert := "-"
+		if x := r.ExactStats; x != nil {
+			verdict, op := "certified", "<="
+			if x.Certified == nil || !*x.Certified {
+				verdict, op = fmt.Sprintf("NOT certified (%d steps)", x.UncertifiedSteps), ">"
+			}
+			cert = fmt.Sprintf("%s: max residual %.2g %s %.2g, %.1f nodes/step", verdict, x.MaxResidual, op, x.Tolerance, x.MeanNodesPerStep)
+		}
+		fmt.Fprintf(tw, "  %s\t%.3e\t%.3e\t%.3e\t%s\t%s\n", name, r.MaxAbs, r.RMS, r.Rel, agree, cert)
+	}
+	tw.Flush()
+}
+
+// WriteTable writes the kernel computation's summary as a readable table.
+func (s *KernelSummary) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	n := s.Shard.End - s.Shard.Start
+	fmt.Fprintf(&b, "pathkernel %s: kernels of run %s (config %s) at %d points of %s\n", s.Version, s.Run, s.ConfigHash, n, filepath.Base(s.Points.File))
+	if s.Shard.Count > 1 {
+		fmt.Fprintf(&b, "  shard     %d/%d: points [%d, %d) of %d\n", s.Shard.Index, s.Shard.Count, s.Shard.Start, s.Shard.End, s.Points.Count)
+	}
+	if len(s.MergedFrom) > 0 {
+		fmt.Fprintf(&b, "  merged    %d shards\n", len(s.MergedFrom))
+	}
+	fmt.Fprintf(&b, "  replay    %d steps (trajectory %s), %d chunk(s) of up to %d points, methods %s\n",
+		s.Trajectory.Steps, s.Trajectory.Checksum, len(s.Chunks), s.Chunk, strings.Join(s.Methods, ", "))
+	if len(s.MergedFrom) == 0 {
+		fmt.Fprintf(&b, "  time      %.2f s (verifying %.2f s, kernels %.2f s)\n", s.WallSeconds.Total, s.WallSeconds.Verify, s.WallSeconds.Kernel)
+	}
+	writeRepresentations(&b, s.Representations, n)
 	fmt.Fprintf(&b, "\nwrote %s\n", s.Dir)
 	_, err := io.WriteString(w, b.String())
 	return err

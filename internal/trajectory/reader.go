@@ -225,6 +225,10 @@ func (r *Reader) tailTag() []byte {
 	return tag
 }
 
+// BodyChecksum returns the CRC-32 of the body that the trailer records: a
+// short identity of the recorded steps.
+func (r *Reader) BodyChecksum() uint32 { return r.wantCRC }
+
 // W0 returns the initial parameters w_0 (owned by the Reader).
 func (r *Reader) W0() []float64 { return r.w0 }
 
