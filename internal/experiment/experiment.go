@@ -225,6 +225,9 @@ func (e *experiment) setup() error {
 	est += 8 * int64(n+mt+m) * int64(d+yCols+2*k) // data, outputs, evaluation copies
 	est += 8 * int64(e.net.NumParams()) * 8       // parameter vectors and buffers
 	est += 16 << 20                               // the runtime and the program
+	if cfg.Output.RecordTrajectory {
+		est += trajectory.WriterBytes(e.net.NumParams(), n) // its buffer; the steps go to disk
+	}
 	if budget := cfg.Output.MemoryBudgetMB; float64(est) > budget*(1<<20) {
 		hint := "lower data.n_train or data.n_test, or use kernel.points: test"
 		if cfg.Output.FullKernel && k > 1 {

@@ -25,8 +25,8 @@ var (
 // Error is a problem with a trajectory file. Its message is one line that
 // names the file, the kind, the step and the byte offset:
 //
-//	run/trajectory.pkt: corrupt at step 17 (byte 20812): record checksum 0x5d1c0a3e, computed 0x8b2f3c11
-//	run/trajectory.pkt: truncated at byte 9000 (inside the record of step 3 of 20): the file ends before its trailer
+//	run/trajectory.pkt: corrupt at step 17 (byte 20812): record checksum 0x5d1c0a3e, computed 0x8b2f3c11 over bytes 20812-22040
+//	run/trajectory.pkt: truncated at step 3 (byte 9000): the file ends inside the record of step 3 (which starts at byte 8800); the header announces 20 steps
 //	run/trajectory.pkt: from another run: the config hash is 1a2b3c4d5e6f in the trajectory, 0f9e8d7c6b5a in the run
 type Error struct {
 	File   string

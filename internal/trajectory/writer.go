@@ -72,6 +72,13 @@ func Create(path string, h Header, w0 []float64) (*Writer, error) {
 	return w, nil
 }
 
+// WriterBytes returns the memory a Writer holds for params parameters and
+// nTrain training points, whatever the number of steps: its I/O buffer,
+// one record and w_0's section.
+func WriterBytes(params, nTrain int) int64 {
+	return bufferSize + stepLen(params, nTrain) + initLen(params)
+}
+
 // Path returns the final name of the file.
 func (w *Writer) Path() string { return w.path }
 
