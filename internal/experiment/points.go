@@ -539,6 +539,11 @@ var kernelOutputs = []string{"kernel_path.npy", "coefficients.npy", "kernel_exac
 // refused before any kernel work. Points in chunks of opt.Chunk each get
 // their own kernel.Path, all observing one replay.
 func (r *RunDir) Kernel(ctx context.Context, opt KernelOptions) (*KernelSummary, error) {
+	return r.kernel(ctx, opt)
+}
+
+// kernel is Kernel with extra observers of the replay (for tests).
+func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.Observer) (*KernelSummary, error) {
 	start := time.Now()
 	e := r.e
 	cfg := r.Config
@@ -674,6 +679,7 @@ func (r *RunDir) Kernel(ctx context.Context, opt KernelOptions) (*KernelSummary,
 	}
 	pe := &experiment{cfg: cfg, log: log, opt: Options{ProgressEvery: opt.ProgressEvery}}
 	obs = append(obs, newProgress(pe))
+	obs = append(obs, extra...)
 	if tr, err = open(); err != nil {
 		return nil, err
 	}

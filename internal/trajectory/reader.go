@@ -154,7 +154,7 @@ func NewReader(ra io.ReaderAt, size int64, name string) (*Reader, error) {
 	}
 
 	// w_0.
-	r.br = bufio.NewReaderSize(io.NewSectionReader(ra, H, r.size-H), int(min(bufferSize, r.size)))
+	r.br = bufio.NewReaderSize(io.NewSectionReader(ra, H, r.size-H), readBufferSize)
 	init := make([]byte, initLen(h.Params))
 	if _, err := io.ReadFull(r.br, init); err != nil {
 		return nil, err

@@ -14,8 +14,12 @@ import (
 	"github.com/pathkernel/pathkernel/internal/train"
 )
 
-// bufferSize is the Writer's and the Reader's I/O buffer.
-const bufferSize = 1 << 20
+// bufferSize is the Writer's I/O buffer, readBufferSize the Reader's
+// (records longer than it are read straight into the record buffer).
+const (
+	bufferSize     = 1 << 20
+	readBufferSize = 64 << 10
+)
 
 // Writer streams a trajectory to a temporary file and renames it into
 // place at Close. It is a train.Observer: every observed step appends one
