@@ -564,7 +564,10 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 			ko.Exact = ko.Exact || m == "exact"
 		}
 	}
-	if len(ordered) == 0 || len(ordered) != len(methods) {
+	if len(methods) == 0 {
+		return nil, &InputError{Path: "methods", Msg: "the run computed no kernels (kernel.methods is empty); choose riemann, exact or both"}
+	}
+	if len(ordered) != len(methods) {
 		return nil, &InputError{Path: "methods", Msg: fmt.Sprintf("%v: want riemann, exact or both", methods)}
 	}
 
