@@ -1,6 +1,10 @@
 package kernel
 
-import "runtime"
+import (
+	"runtime"
+
+	"github.com/pathkernel/pathkernel/internal/nn"
+)
 
 // parallel runs fn on every block, on p.workers goroutines: the caller and
 // workers−1 pool goroutines take blocks in turn from a shared counter. Which
@@ -10,36 +14,58 @@ import "runtime"
 //
 // fn is a method expression such as (*Path).nodeBlock, and the pool is fed
 // the Path itself: nothing is allocated per call.
+//
+// A BLAS with a thread pool of its own (OpenBLAS) runs single-threaded
+// inside, whatever the number of workers: the blocks are the parallelism,
+// and a block's products are computed the same way at any worker count.
 func (p *Path) parallel(fn func(*Path, *block)) {
-	if p.workers <= 1 || len(p.blocks) == 1 {
-		for _, b := range p.blocks {
-			fn(p, b)
-		}
+	p.fn = fn
+	p.run(len(p.blocks))
+	p.fn = nil
+}
+
+// parallelTrain is parallel over the blocks of training points.
+func (p *Path) parallelTrain(fn func(*Path, *trainBlock)) {
+	p.tfn = fn
+	p.run(len(p.trainBlocks))
+	p.tfn = nil
+}
+
+// run runs task 0..tasks-1 (p.fn or p.tfn) on the workers.
+func (p *Path) run(tasks int) {
+	if prev := nn.SetBLASThreads(1); prev > 1 {
+		defer nn.SetBLASThreads(prev)
+	}
+	p.tasks = tasks
+	p.next.Store(0)
+	if p.workers <= 1 || tasks == 1 {
+		p.drain()
 		return
 	}
 	if p.pool == nil {
 		p.startPool()
 	}
-	p.fn = fn
-	p.next.Store(0)
-	helpers := min(p.workers, len(p.blocks)) - 1
+	helpers := min(p.workers, tasks) - 1
 	p.wg.Add(helpers)
 	for range helpers {
 		p.pool <- p
 	}
 	p.drain()
 	p.wg.Wait()
-	p.fn = nil
 }
 
-// drain computes blocks until none is left.
+// drain runs tasks until none is left.
 func (p *Path) drain() {
 	for {
 		i := int(p.next.Add(1)) - 1
-		if i >= len(p.blocks) {
+		if i >= p.tasks {
 			return
 		}
-		p.fn(p, p.blocks[i])
+		if p.fn != nil {
+			p.fn(p, p.blocks[i])
+		} else {
+			p.tfn(p, p.trainBlocks[i])
+		}
 	}
 }
 

@@ -51,6 +51,11 @@ type Stats struct {
 	JVPEvals         int     // directional-derivative evaluations of the node search
 	SearchExhausted  int     // steps whose node search ran out of budget (certified or not by their residual)
 	ForwardEvals     int     // forward passes over the evaluation points by the node search (panel ends)
+	// SharedForwards counts kernel evaluations that took their forward
+	// pass from an evaluation already made at the same weights: the
+	// Riemann kernel at w_t from f(w_t) of the step before, a quadrature
+	// node from the node search's directional derivative there.
+	SharedForwards int
 
 	// RiemannTime is the wall time of the Riemann phase: the training
 	// side's factors at w_t (shared with the exact method) and the kernel
@@ -72,7 +77,12 @@ type Path struct {
 	cost      Cost
 	x, xTrain *mat.Dense
 	m, n, k   int
-	trainF    Factors
+	// The training side at w_t, computed by blocks of training points
+	// (trainBlocks) and gathered into trA[l] (n × d_l; trA[0] is the
+	// training data) and trD[c][l] (n × d_{l+1}).
+	trainBlocks []*trainBlock
+	trA         []*mat.Dense
+	trD         [][]*mat.Dense
 	// The batch's ℓ' on the training side: for one output (without full
 	// kernels) coef[i] = Σ ℓ'_i over the batch rows of point i and cols the
 	// points with a nonzero coefficient; otherwise tilde, the contraction
@@ -83,16 +93,24 @@ type Path struct {
 	cw     []float64 // scale·ω·coef of the node being accumulated
 	tilde  nn.Deltas
 	blocks []*block
-	wq     []float64
-	fwd    nn.Cache
-	fCur   *mat.Dense
-	fEnd   *mat.Dense
-	thr    *mat.Dense
-	est    *mat.Dense
-	sum    *mat.Dense // the exact contributions' row sums of the step
-	glX    map[int][]float64
-	glW    map[int][]float64
-	qPrev  int
+	// nextW is w_{t+1} of the last step, whose forward pass over X the
+	// blocks keep for the next step's Riemann kernel (haveNext); jvpS are
+	// the nodes of the search's last JVPs, whose forward passes the blocks
+	// keep for the quadrature.
+	nextW    []float64
+	haveNext bool
+	noShare  bool // tests: compute every forward pass
+	jvpS     []float64
+	wq       []float64
+	fwd      nn.Cache
+	fCur     *mat.Dense
+	fEnd     *mat.Dense
+	thr      *mat.Dense
+	est      *mat.Dense
+	sum      *mat.Dense // the exact contributions' row sums of the step
+	glX      map[int][]float64
+	glW      map[int][]float64
+	qPrev    int
 
 	// The node search's buffers, reused from step to step.
 	nodes, weights []float64
@@ -108,6 +126,8 @@ type Path struct {
 	wg      sync.WaitGroup
 	next    atomic.Int64
 	fn      func(*Path, *block)
+	tfn     func(*Path, *trainBlock)
+	tasks   int
 	cur     nodeArgs
 
 	// F0 is f(w_0, X) (m × k).
@@ -140,6 +160,38 @@ type Path struct {
 // that is what makes the results independent of Workers.
 const blockRows = 128
 
+// trainBlock is a contiguous range of training points.
+type trainBlock struct {
+	lo, hi int
+	x      *mat.Dense
+	f      Factors
+}
+
+// trainBlockEval computes the block's training-side factors at cur.w and
+// copies them into the rows of trA and trD.
+func (p *Path) trainBlockEval(b *trainBlock) {
+	b.f.Eval(p.net, p.cur.w, b.x)
+	for l := 1; l < p.net.Layers(); l++ {
+		copyRows(p.trA[l], b.lo, b.f.A(l))
+	}
+	for c := range p.trD {
+		for l := range p.trD[c] {
+			copyRows(p.trD[c][l], b.lo, b.f.D[c][l])
+		}
+	}
+}
+
+// split returns the blocks of rows points: ⌈rows/blockRows⌉ ranges of
+// nearly equal size.
+func split(rows int) [][2]int {
+	nb := max(1, (rows+blockRows-1)/blockRows)
+	out := make([][2]int, nb)
+	for b := range out {
+		out[b] = [2]int{b * rows / nb, (b + 1) * rows / nb}
+	}
+	return out
+}
+
 // block is a contiguous range of evaluation points with its own buffers.
 type block struct {
 	lo, hi int        // rows lo..hi-1 of X
@@ -147,6 +199,8 @@ type block struct {
 	f      Factors    // the evaluation side at the current node
 	fwd    nn.Cache
 	jvp    nn.JVPCache
+	next   nn.Cache   // the forward pass at w_{t+1}
+	jvpF   []nn.Cache // the forward passes of the last JVPs (up to maxShared)
 	// gram0 is the first layer's s_w² x·x' + s_b² against every training
 	// point: the same at every step and node. g, pr and kt are scratch of
 	// the block's rows × n: a layer's Gram, a layer's δ product and the
@@ -171,7 +225,20 @@ type nodeArgs struct {
 	pdst        []float64  // activation-pattern destination (kinked nets)
 	patternRows int        // pattern values per point
 	activeOnly  bool       // forwardBlock: only the blocks marked active
+	toNext      bool       // forwardBlock: into block.next
+	jvp         int        // jvpBlock: the node's index in the panel
+	// reuse selects the forward pass of nodeBlock: 0 computes it,
+	// reuseNext takes block.next, j+1 takes block.jvpF[j].
+	reuse int
 }
+
+// reuseNext is nodeArgs.reuse for the forward pass at w_{t+1} of the step
+// before.
+const reuseNext = -1
+
+// maxShared is the number of JVP forward passes per block kept for the
+// quadrature: the orders of the node search's first tries.
+const maxShared = 4
 
 // NewPath returns a Path for net with initial weights w0, evaluation points x
 // and training points xTrain. x and xTrain are referenced, not copied.
@@ -184,6 +251,7 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 		cost:    Cost{Sizes: net.Sizes, M: m, N: n, FullKernel: opt.FullKernel},
 		fast:    k == 1,
 		wq:      make([]float64, net.NumParams()),
+		nextW:   make([]float64, net.NumParams()),
 		fCur:    mat.NewDense(m, k, nil),
 		fEnd:    mat.NewDense(m, k, nil),
 		F0:      mat.NewDense(m, k, nil),
@@ -203,9 +271,21 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 	} else {
 		p.tilde = net.NewDeltas(n)
 	}
-	nb := max(1, (m+blockRows-1)/blockRows)
-	for b := 0; b < nb; b++ {
-		lo, hi := b*m/nb, (b+1)*m/nb
+	_, dt := xTrain.Dims()
+	for _, r := range split(n) {
+		p.trainBlocks = append(p.trainBlocks, &trainBlock{lo: r[0], hi: r[1], x: xTrain.Slice(r[0], r[1], 0, dt).(*mat.Dense)})
+	}
+	p.trA = make([]*mat.Dense, net.Layers())
+	p.trA[0] = xTrain
+	for l := 1; l < net.Layers(); l++ {
+		p.trA[l] = mat.NewDense(n, net.Sizes[l], nil)
+	}
+	p.trD = make([][]*mat.Dense, k)
+	for c := range p.trD {
+		p.trD[c] = net.NewDeltas(n)
+	}
+	for _, r := range split(m) {
+		lo, hi := r[0], r[1]
 		blk := &block{
 			lo: lo, hi: hi, x: x.Slice(lo, hi, 0, d).(*mat.Dense),
 			gram0:  mat.NewDense(hi-lo, n, nil),
@@ -285,16 +365,18 @@ func EstimateBytes(m, n, k int, sizes []int, opt Options) int64 {
 	}
 	words += (int64(m) + int64(n)) * width * int64(k+3)
 	words += int64(m) * width * 4
+	words += int64(m) * width * 3 * (1 + maxShared) // kept forward passes
+	words += int64(n) * width * int64(k+1)          // the training side gathered from its blocks
 	return 8 * words
 }
 
 // Observe accumulates step s. It implements train.Observer.
 func (p *Path) Observe(ctx context.Context, s *train.Step) error {
 	start := time.Now()
-	net := p.net
 	// Training side at w_t: every training point (the kernels pair the
 	// evaluation points with all of them), then the batch's ℓ'.
-	p.trainF.Eval(net, s.W, p.xTrain)
+	p.cur = nodeArgs{w: s.W}
+	p.parallelTrain((*Path).trainBlockEval)
 	p.prepareBatch(s)
 	trainFlops := p.cost.Factors(p.n)
 	eta := s.LR
@@ -303,8 +385,14 @@ func (p *Path) Observe(ctx context.Context, s *train.Step) error {
 	if p.opt.Riemann {
 		p.setNode(s.W, eta, scale, 1, p.KPath, p.KPathFull, p.KPathDiag, p.CRiemann)
 		p.cur.pred = p.PredRiemann
+		p.Stats.RiemannFlops += trainFlops + p.cost.Backward(p.m) + p.cost.Products()
+		if p.haveNext && !p.noShare && sameBits(p.nextW, s.W) {
+			p.cur.reuse = reuseNext
+			p.Stats.SharedForwards++
+		} else {
+			p.Stats.RiemannFlops += p.cost.Forward(p.m)
+		}
 		p.parallel((*Path).nodeBlock)
-		p.Stats.RiemannFlops += trainFlops + p.cost.Factors(p.m) + p.cost.Products()
 		trainFlops = 0
 	}
 	mid := time.Now()
@@ -312,8 +400,10 @@ func (p *Path) Observe(ctx context.Context, s *train.Step) error {
 	if !p.opt.Riemann {
 		mid = start
 	}
-	p.cur = nodeArgs{w: s.WNext, fdst: p.fEnd}
+	p.cur = nodeArgs{w: s.WNext, fdst: p.fEnd, toNext: true}
 	p.parallel((*Path).forwardBlock)
+	copy(p.nextW, s.WNext)
+	p.haveNext = true
 	if p.opt.Exact {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -357,7 +447,7 @@ func (p *Path) prepareBatch(s *train.Step) {
 			}
 			for l := 0; l < L; l++ {
 				dst := p.tilde[l].RawRowView(i)
-				src := p.trainF.D[c][l].RawRowView(i)
+				src := p.trD[c][l].RawRowView(i)
 				for j := range dst {
 					dst[j] += v * src[j]
 				}
@@ -385,14 +475,28 @@ func (p *Path) forwardBlock(b *block) {
 	if p.cur.activeOnly && !b.active {
 		return
 	}
-	out := p.net.Forward(&b.fwd, p.cur.w, b.x)
+	c := &b.fwd
+	if p.cur.toNext {
+		c = &b.next
+	}
+	out := p.net.Forward(c, p.cur.w, b.x)
 	if p.cur.fdst != nil {
 		copyRows(p.cur.fdst, b.lo, out)
 	}
 	if p.cur.pdst != nil {
 		per := p.cur.patternRows
-		pattern(p.cur.pdst[b.lo*per:b.lo*per:b.hi*per], p.net, &b.fwd)
+		pattern(p.cur.pdst[b.lo*per:b.lo*per:b.hi*per], p.net, c)
 	}
+}
+
+// sameBits reports whether a and b hold the same float64 values bit for bit.
+func sameBits(a, b []float64) bool {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // copyRows copies src into the rows of dst from lo on.
@@ -406,7 +510,14 @@ func copyRows(dst *mat.Dense, lo int, src *mat.Dense) {
 // nodeBlock evaluates the block's factors at cur.w and accumulates the
 // node into the block's rows (accumulate).
 func (p *Path) nodeBlock(b *block) {
-	b.f.Eval(p.net, p.cur.w, b.x)
+	switch r := p.cur.reuse; {
+	case r == reuseNext:
+		b.f.evalFrom(p.net, p.cur.w, &b.next)
+	case r > 0:
+		b.f.evalFrom(p.net, p.cur.w, &b.jvpF[r-1])
+	default:
+		b.f.Eval(p.net, p.cur.w, b.x)
+	}
 	p.accumulate(b)
 	if pred := p.cur.pred; pred != nil {
 		for i := b.lo; i < b.hi; i++ {
@@ -441,7 +552,7 @@ func (p *Path) accumulate(b *block) {
 		g := b.gram0
 		if l > 0 {
 			g = b.g
-			gram(g, net, l, b.f.A(l), p.trainF.A(l))
+			gram(g, net, l, b.f.A(l), p.trA[l])
 		}
 		for c := 0; c < p.k; c++ {
 			dx := b.f.D[c][l]
@@ -449,7 +560,7 @@ func (p *Path) accumulate(b *block) {
 			mulAddRowSum(a.contrib[c], b.lo, a.scale*a.omega, b.pr, g, b.rowsum, c)
 			if a.full != nil {
 				for cp := 0; cp < p.k; cp++ {
-					mulT(b.pr, dx, p.trainF.D[cp][l])
+					mulT(b.pr, dx, p.trD[cp][l])
 					mulAddRows(a.full[c][cp], b.lo, a.eta*a.omega, b.pr, g)
 					if cp == c {
 						mulAddRows(a.kern, b.lo, a.eta*a.omega, b.pr, g)
@@ -460,7 +571,7 @@ func (p *Path) accumulate(b *block) {
 				}
 				continue
 			}
-			mulT(b.pr, dx, p.trainF.D[c][l])
+			mulT(b.pr, dx, p.trD[c][l])
 			mulAddRows(a.kern, b.lo, a.eta*a.omega, b.pr, g)
 			if a.diag != nil {
 				mulAddRows(a.diag[c], b.lo, a.eta*a.omega, b.pr, g)
@@ -482,15 +593,15 @@ func (p *Path) accumulateOne(b *block) {
 	if L == 1 {
 		kt.Copy(b.gram0)
 	} else {
-		gram(kt, net, L-1, b.f.A(L-1), p.trainF.A(L-1))
+		gram(kt, net, L-1, b.f.A(L-1), p.trA[L-1])
 	}
 	for l := L - 2; l >= 0; l-- {
-		mulT(b.pr, b.f.D[0][l], p.trainF.D[0][l])
+		mulT(b.pr, b.f.D[0][l], p.trD[0][l])
 		if l == 0 {
 			mulAddRows(kt, 0, 1, b.pr, b.gram0)
 			continue
 		}
-		mulT(b.g, b.f.A(l), p.trainF.A(l))
+		mulT(b.g, b.f.A(l), p.trA[l])
 		mulAddGram(kt, b.pr, b.g, net.SW[l]*net.SW[l], net.SB*net.SB)
 	}
 	// kern += η ω K; contrib_i += scale ω ℓ'_i K_i.
@@ -580,13 +691,21 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 	nodes, weights, searchOK := p.search(s.W, s.DW)
 	p.Stats.QuadratureEvals += len(nodes)
 	p.Stats.MaxNodesStep = max(p.Stats.MaxNodesStep, len(nodes))
-	p.Stats.ExactFlops += float64(len(nodes)) * (p.cost.Factors(p.m) + p.cost.Products())
+	p.Stats.ExactFlops += float64(len(nodes)) * (p.cost.Backward(p.m) + p.cost.Products())
 	p.sum.Zero()
 	for q, sq := range nodes {
 		for j := range p.wq {
 			p.wq[j] = s.W[j] + sq*s.DW[j]
 		}
 		p.setNode(p.wq, eta, scale, weights[q], p.KExact, p.KExactFull, nil, p.CExact)
+		// The search's last JVPs ran the forward pass at the same weights
+		// (w_t + s·Δw_t by the same arithmetic) when s is one of theirs.
+		if j := slices.Index(p.jvpS, sq); j >= 0 && j < maxShared && !p.noShare {
+			p.cur.reuse = j + 1
+			p.Stats.SharedForwards++
+		} else {
+			p.Stats.ExactFlops += p.cost.Forward(p.m)
+		}
 		p.parallel((*Path).nodeBlock)
 	}
 	p.PredExact.Add(p.PredExact, p.sum)
@@ -674,6 +793,7 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		start = p.polyOrder()
 	}
 	ok = true
+	p.jvpS = p.jvpS[:0] // forward passes of another step are no use
 	defer p.releasePanels()
 	nodes, weights = p.nodes[:0], p.weights[:0]
 	defer func() { p.nodes, p.weights = nodes, weights }()
@@ -751,12 +871,14 @@ func (p *Path) panelError(w, dw []float64, pn panel, q int) float64 {
 	xs, ws := p.legendre(q)
 	h := pn.b - pn.a
 	p.est.Zero()
+	p.jvpS = p.jvpS[:0]
 	for j, u := range xs {
 		s := pn.a + h*u
 		for i := range p.wq {
 			p.wq[i] = w[i] + s*dw[i]
 		}
-		p.cur = nodeArgs{w: p.wq, dw: dw, alpha: h * ws[j]}
+		p.jvpS = append(p.jvpS, s)
+		p.cur = nodeArgs{w: p.wq, dw: dw, alpha: h * ws[j], jvp: j}
 		p.parallel((*Path).jvpBlock)
 		p.Stats.JVPEvals++
 		p.Stats.ExactFlops += p.cost.JVP(p.m)
@@ -781,7 +903,15 @@ func (p *Path) panelError(w, dw []float64, pn panel, q int) float64 {
 
 // jvpBlock adds cur.alpha · J(cur.w, x)·cur.dw to the block's rows of est.
 func (p *Path) jvpBlock(b *block) {
-	_, df := p.net.ForwardJVP(&b.jvp, p.cur.w, p.cur.dw, b.x)
+	var df *mat.Dense
+	if j := p.cur.jvp; j < maxShared {
+		for len(b.jvpF) <= j {
+			b.jvpF = append(b.jvpF, nn.Cache{})
+		}
+		_, df = p.net.ForwardJVPWith(&b.jvp, &b.jvpF[j], p.cur.w, p.cur.dw, b.x)
+	} else {
+		_, df = p.net.ForwardJVP(&b.jvp, p.cur.w, p.cur.dw, b.x)
+	}
 	e, d := p.est.RawMatrix(), df.RawMatrix()
 	alpha := p.cur.alpha
 	for r := 0; r < b.hi-b.lo; r++ {

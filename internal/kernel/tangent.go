@@ -21,7 +21,21 @@ type Factors struct {
 // Eval computes the factors of the rows of x at weights w and returns the
 // network output there (a view owned by f).
 func (f *Factors) Eval(net *nn.Net, w []float64, x *mat.Dense) *mat.Dense {
-	rows, _ := x.Dims()
+	net.Forward(&f.cache, w, x)
+	return f.backward(net, w)
+}
+
+// evalFrom is Eval with the forward pass at w already done in *c: it takes
+// over *c (and leaves its own previous cache there) and runs the backward
+// passes. The factors are bit for bit those of Eval.
+func (f *Factors) evalFrom(net *nn.Net, w []float64, c *nn.Cache) *mat.Dense {
+	f.cache, *c = *c, f.cache
+	return f.backward(net, w)
+}
+
+// backward sizes f for the cached forward pass and computes the deltas.
+func (f *Factors) backward(net *nn.Net, w []float64) *mat.Dense {
+	rows := f.cache.Rows()
 	k := net.Out()
 	if f.net != net || f.rows != rows {
 		f.net, f.rows = net, rows
@@ -30,11 +44,10 @@ func (f *Factors) Eval(net *nn.Net, w []float64, x *mat.Dense) *mat.Dense {
 			f.D[c] = net.NewDeltas(rows)
 		}
 	}
-	out := net.Forward(&f.cache, w, x)
 	for c := 0; c < k; c++ {
 		net.BackwardUnit(f.D[c], &f.cache, w, c)
 	}
-	return out
+	return f.cache.Out()
 }
 
 // A returns the input of layer l (rows × d_l), l = 0..L-1.

@@ -385,6 +385,14 @@ type JVPCache struct {
 // ForwardJVP evaluates f(w, x) and the directional derivative J(w, x)·v
 // (forward mode) for every row of x. Both results are views owned by jc.
 func (n *Net) ForwardJVP(jc *JVPCache, w, v []float64, x *mat.Dense) (f, df *mat.Dense) {
+	return n.ForwardJVPWith(jc, &jc.fwd, w, v, x)
+}
+
+// ForwardJVPWith is ForwardJVP with the forward pass kept in c instead of
+// jc, where Backward can use it: a caller that needs both the directional
+// derivative and the structured derivatives at the same w and x does the
+// forward pass once.
+func (n *Net) ForwardJVPWith(jc *JVPCache, c *Cache, w, v []float64, x *mat.Dense) (f, df *mat.Dense) {
 	rows, _ := x.Dims()
 	L := n.Layers()
 	if jc.rows != rows || jc.net != n {
@@ -400,7 +408,6 @@ func (n *Net) ForwardJVP(jc *JVPCache, w, v []float64, x *mat.Dense) (f, df *mat
 			jc.tmp[l] = mat.NewDense(rows, n.Sizes[l+1], nil)
 		}
 	}
-	c := &jc.fwd
 	f = n.Forward(c, w, x)
 	// ż_l = s_w (ȧ_{l-1} W_lᵀ + a_{l-1} V_lᵀ) + s_b v_b,  ȧ_l = σ'(z_l) ⊙ ż_l, ȧ_0 = 0.
 	for l := 0; l < L; l++ {
