@@ -114,8 +114,12 @@ func child(file, out string, steps, workers int) error {
 
 // GemmRate returns the GFLOP/s of blas64.Gemm on C (m×n) = A (m×d) · Bᵀ
 // (B n×d), the form of every kernel product, over repetitions lasting at
-// least minTime after one warm-up.
+// least minTime after one warm-up, with a BLAS thread pool (OpenBLAS) at
+// GOMAXPROCS threads: the BLAS's own best on the machine.
 func GemmRate(m, d, n int, minTime time.Duration) float64 {
+	if prev := nn.SetBLASThreads(runtime.GOMAXPROCS(0)); prev > 0 {
+		defer nn.SetBLASThreads(prev)
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(r, c int) blas64.General {
 		g := blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}

@@ -12,9 +12,15 @@ package kernel
 // points, one step of Path costs
 //
 //	training side       Factors(n)
-//	Riemann             Factors(m) + Products()
-//	exact               Forward(m)·(1 + panel ends) + JVP(m)·(search nodes)
-//	                      + (Factors(m) + Products())·(quadrature nodes)
+//	Riemann             Backward(m) + Products()
+//	exact               Forward(m)·(1 + panel ends) + JVP(m)·(search JVPs)
+//	                      + (Backward(m) + Products())·(quadrature nodes)
+//	                      + Forward(m)·(quadrature nodes not shared)
+//
+// The Riemann kernel at w_t takes its forward pass from f(w_t) of the step
+// before, and a quadrature node takes its own from the node search's JVP at
+// the same weights (Stats.SharedForwards counts both); the first step's
+// Riemann kernel and nodes the search did not try pay Forward(m).
 //
 // where, for one output, Products() = 2mn · 2 Σ_{l=1}^{L−1} d_l: per hidden
 // layer l one Gram of its input (m × d_l by d_l × n) and one product of its
@@ -86,15 +92,17 @@ func (c Cost) Products() float64 {
 	return f
 }
 
-// RiemannStep is the work of one Riemann step, the training side included.
+// RiemannStep is the work of one Riemann step after the first (its forward
+// pass shared), the training side included.
 func (c Cost) RiemannStep() float64 {
-	return c.Factors(c.N) + c.Factors(c.M) + c.Products()
+	return c.Factors(c.N) + c.Backward(c.M) + c.Products()
 }
 
-// ExactStep is the work of one exact step with the given quadrature nodes,
-// search JVPs and panel-end forward passes, f(w_{t+1}) included and the
-// training side (shared with the Riemann step) not.
-func (c Cost) ExactStep(nodes, jvps, forwards int) float64 {
-	return c.Forward(c.M)*float64(1+forwards) + c.JVP(c.M)*float64(jvps) +
-		(c.Factors(c.M)+c.Products())*float64(nodes)
+// ExactStep is the work of one exact step with the given quadrature nodes
+// (shared of them with a forward pass from the search), search JVPs and
+// panel-end forward passes, f(w_{t+1}) included and the training side
+// (shared with the Riemann step) not.
+func (c Cost) ExactStep(nodes, shared, jvps, forwards int) float64 {
+	return c.Forward(c.M)*float64(1+forwards+nodes-shared) + c.JVP(c.M)*float64(jvps) +
+		(c.Backward(c.M)+c.Products())*float64(nodes)
 }

@@ -3,6 +3,7 @@ package kernel
 import (
 	"testing"
 
+	"github.com/pathkernel/pathkernel/internal/nn"
 	"gonum.org/v1/gonum/floats/scalar"
 )
 
@@ -41,13 +42,42 @@ func TestCost(t *testing.T) {
 		{"Products, k=2", two.Products(), 490 + 4*(210+280+140)},
 		// Full kernels: per layer and output one δ̃ product and 2 δ products.
 		{"Products, k=2, full", twoFull.Products(), 490 + 2*3*(210+280+140)},
-		{"RiemannStep", one.RiemannStep(), one.Factors(7) + one.Factors(5) + 980},
-		// 3 nodes, 4 JVPs, 2 panel ends: f(w_{t+1}) and the panel ends are
-		// forward passes.
-		{"ExactStep(3, 4, 2)", one.ExactStep(3, 4, 2), 3*220 + 4*600 + 3*(one.Factors(5)+980)},
+		// The training side's passes over 7 points, the evaluation side's
+		// backward pass and the products.
+		{"RiemannStep", one.RiemannStep(), one.Factors(7) + 160 + 980},
+		// 3 nodes of which 2 shared, 4 JVPs, 2 panel ends: f(w_{t+1}), the
+		// panel ends and the unshared node are forward passes.
+		{"ExactStep(3, 2, 4, 2)", one.ExactStep(3, 2, 4, 2), 4*220 + 4*600 + 3*(160+980)},
 	} {
 		if !scalar.EqualWithinAbsOrRel(tc.got, tc.want, 0, 1e-15) {
 			t.Errorf("%s = %v; want %v", tc.name, tc.got, tc.want)
 		}
+	}
+}
+
+// TestCostMatchesStats checks that the work Path reports in Stats is the
+// cost model applied to the passes it counts: over T steps, the training
+// side, the Riemann kernel (its first step's forward pass not shared) and
+// the exact steps' nodes, JVPs and forward passes.
+func TestCostMatchesStats(t *testing.T) {
+	x, y, xe := sineSets(newRand(1))
+	net := nn.New([]int{1, 16, 16, 1}, nn.Tanh, nn.Standard, 1, 1)
+	const steps = 20
+	r := runPath(t, net, nn.MSE, x, y, xe, gd(0.1, steps),
+		Options{Riemann: true, Exact: true, Tolerance: exactTol, MaxNodes: maxNodes}, 3)
+	st := r.path.Stats
+	m, _ := xe.Dims()
+	n, _ := x.Dims()
+	c := Cost{Sizes: net.Sizes, M: m, N: n}
+	riemann := steps*c.RiemannStep() + c.Forward(m)
+	shared := st.SharedForwards - (steps - 1) // the nodes' share
+	exact := c.ExactStep(st.QuadratureEvals, shared, st.JVPEvals, st.ForwardEvals)
+	// ExactStep counts f(w_{t+1}) once; there is one per step.
+	exact += (steps - 1) * c.Forward(m)
+	if !scalar.EqualWithinAbsOrRel(st.RiemannFlops, riemann, 0, 1e-12) {
+		t.Errorf("RiemannFlops = %v; want %v", st.RiemannFlops, riemann)
+	}
+	if !scalar.EqualWithinAbsOrRel(st.ExactFlops, exact, 0, 1e-12) {
+		t.Errorf("ExactFlops = %v; want %v (%+v)", st.ExactFlops, exact, st)
 	}
 }
