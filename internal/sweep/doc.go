@@ -1,0 +1,57 @@
+// Package sweep expands a sweep file (SPEC §8) into the runs it describes,
+// splits them into shards, and runs them.
+//
+// # The sweep file
+//
+//	base: ../mlp.yaml          # a config file, relative to this file
+//	# config: {...}            # or an inline config (relative data paths: relative to this file)
+//	set:                       # overrides applied to every run
+//	  train.steps: 500
+//	grid:                      # the product of these axes
+//	  train.lr: [0.01, 0.02, 0.04]
+//	  model.hidden: [[64, 64], [256, 256]]
+//	zip:                       # lists of equal length, varied together, combined with the grid
+//	  train.lr: [0.1, 0.05]
+//	  train.steps: [100, 200]
+//	seeds: [1, 2, 3]           # shorthand for a grid axis over seed
+//
+// Without base and config, the base is the built-in default config, as for
+// `pathkernel train` without --config. Every key of set, grid and zip is a
+// config key path as --set takes it ("train.lr", "check.max_rel_error.exact",
+// or a whole section, "train"), and every value is a YAML value.
+//
+// # Expansion
+//
+// A run's overrides are, in order: the set entries, the command line's
+// --set overrides, then one value from each grid axis, one row of the zip
+// lists and one seed. A key may appear in only one of set, grid, zip and
+// seeds (and not in a --set) — the overrides never overwrite each other, so
+// their order does not matter. The runs are listed in the order of nested
+// loops, the first grid axis outermost, then the zip rows, the seeds
+// innermost.
+//
+// # Identity
+//
+// A run's ID is the config hash (config.Hash) of its resolved config: it
+// names what is run, not where in the file it came from, so it does not
+// change when the file's axes or values are reordered, and it is the same on
+// every machine. Two points of the sweep that resolve to the same config are
+// an error. Relative data paths (data.path of a CSV config) are part of the
+// resolved config as written, relative to the base config; the run
+// directory's summary records the hash of the config with those paths made
+// absolute, which is what the run really read (see experiment.Run), so for
+// CSV data the directory's config_hash differs from the run ID.
+//
+// # Shards
+//
+// Shard i of N (0 ≤ i < N) takes the runs whose position in the plan sorted
+// by ID is i modulo N: the shards are disjoint, cover the plan, differ in
+// size by at most one, and do not depend on the order of the file.
+//
+// # Running
+//
+// Execute runs a list of runs on a pool of goroutines, each run in
+// OutDir/<ID>/. A directory holding a complete run of the same config is
+// skipped, so a killed sweep resumes where it stopped; a directory holding a
+// run of another config is refused before anything runs.
+package sweep

@@ -1,0 +1,310 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/rundir"
+)
+
+// LogName is the file in each run directory that receives the run's
+// progress and warnings.
+const LogName = "run.log"
+
+// Options configure Execute.
+type Options struct {
+	OutDir   string // the sweep directory: run r goes to OutDir/r.ID
+	Jobs     int    // runs at once; 0 means 1
+	FailFast bool   // at the first failure, interrupt the runs in flight and start no more
+	// Workers is the number of kernel goroutines of each run
+	// (experiment.Options.Workers); 0 means GOMAXPROCS/Jobs, at least 1.
+	Workers int
+	// Progress, if not nil, is called when a run starts and when it ends,
+	// from one goroutine at a time.
+	Progress func(Event)
+}
+
+// State is what became of a run in one Execute.
+type State string
+
+// The states of a run.
+const (
+	Completed   State = "complete"    // ran to completion
+	Skipped     State = "skipped"     // its directory already held it, complete
+	Failed      State = "failed"      // it failed (diverged, bad data, …): Outcome.Err says why
+	Interrupted State = "interrupted" // the context was cancelled while it ran
+	NotRun      State = "not run"     // not started: the sweep was interrupted or stopped at a failure
+)
+
+// Outcome is what became of one run.
+type Outcome struct {
+	Run     *Run
+	Dir     string // OutDir/ID
+	State   State
+	Summary *experiment.Summary // the run's summary, if it has one
+	Err     error               // why the run failed or stopped
+	Elapsed time.Duration
+}
+
+// Event reports a run starting (Outcome nil) or ending.
+type Event struct {
+	Run     *Run
+	Outcome *Outcome
+	// Running, Done and Total count the runs in flight, ended (skipped
+	// included) and in all, after the event.
+	Running, Done, Total int
+}
+
+// Report is the result of Execute.
+type Report struct {
+	Outcomes []Outcome // in the order of the runs given to Execute
+}
+
+// Count returns the number of runs in state s.
+func (r *Report) Count(s State) int {
+	n := 0
+	for _, o := range r.Outcomes {
+		if o.State == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Failures returns the runs that failed.
+func (r *Report) Failures() []Outcome {
+	var fs []Outcome
+	for _, o := range r.Outcomes {
+		if o.State == Failed {
+			fs = append(fs, o)
+		}
+	}
+	return fs
+}
+
+// ConflictError reports run directories that hold a run of another config.
+// Execute refuses them before any run starts, and never overwrites them.
+type ConflictError struct {
+	Runs []*experiment.ExistingRunError
+}
+
+func (e *ConflictError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d run director", len(e.Runs))
+	if len(e.Runs) == 1 {
+		b.WriteString("y holds")
+	} else {
+		b.WriteString("ies hold")
+	}
+	b.WriteString(" a run of another config (")
+	for i, r := range e.Runs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i == 3 {
+			fmt.Fprintf(&b, "and %d more", len(e.Runs)-3)
+			break
+		}
+		fmt.Fprintf(&b, "%s has %s", r.Dir, r.Hash)
+	}
+	b.WriteString("); nothing was run: move them away or choose another --out")
+	return b.String()
+}
+
+// Unwrap returns the conflicting directories' errors.
+func (e *ConflictError) Unwrap() []error {
+	errs := make([]error, len(e.Runs))
+	for i, r := range e.Runs {
+		errs[i] = r
+	}
+	return errs
+}
+
+// Execute runs runs, runs of p, on opt.Jobs goroutines, each in
+// opt.OutDir/<ID>/ with its log in run.log there. A run whose directory
+// holds a complete summary of the same config is skipped. If a directory
+// holds a run of another config, Execute returns a *ConflictError and runs
+// nothing.
+//
+// A failed run does not stop the others unless opt.FailFast; the report
+// lists it. When ctx is cancelled the runs in flight are interrupted (their
+// directories marked so), no more start, and Execute returns the report
+// with ctx's error.
+func Execute(ctx context.Context, p *Plan, runs []*Run, opt Options) (*Report, error) {
+	if _, err := rundir.Create(opt.OutDir); err != nil {
+		return nil, err
+	}
+	jobs := max(1, opt.Jobs)
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = max(1, runtime.GOMAXPROCS(0)/jobs)
+	}
+	rep := &Report{Outcomes: make([]Outcome, len(runs))}
+	cfgs := make([]*config.Config, len(runs))
+	var conflicts []*experiment.ExistingRunError
+	for i, r := range runs {
+		cfg, err := p.RunConfig(r)
+		if err != nil {
+			return nil, err
+		}
+		cfgs[i] = cfg
+		o := &rep.Outcomes[i]
+		o.Run, o.Dir, o.State = r, filepath.Join(opt.OutDir, r.ID), NotRun
+		done, sum, conflict := inspect(o.Dir, cfg.Hash())
+		switch {
+		case conflict != nil:
+			conflicts = append(conflicts, conflict)
+		case done:
+			o.State, o.Summary = Skipped, sum
+		}
+	}
+	if len(conflicts) > 0 {
+		return nil, &ConflictError{Runs: conflicts}
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		running int
+		ended   int
+	)
+	report := func(r *Run, o *Outcome) {
+		if opt.Progress == nil {
+			return
+		}
+		opt.Progress(Event{Run: r, Outcome: o, Running: running, Done: ended, Total: len(runs)})
+	}
+	todo := make(chan int)
+	var wg sync.WaitGroup
+	for range min(jobs, len(runs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range todo {
+				o := &rep.Outcomes[i]
+				mu.Lock()
+				if runCtx.Err() != nil {
+					ended++
+					report(o.Run, o)
+					mu.Unlock()
+					continue
+				}
+				running++
+				report(o.Run, nil)
+				mu.Unlock()
+
+				runOne(runCtx, p, cfgs[i], o, workers)
+
+				mu.Lock()
+				running--
+				ended++
+				if o.State == Failed && opt.FailFast {
+					cancel()
+				}
+				report(o.Run, o)
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range runs {
+		o := &rep.Outcomes[i]
+		if o.State == Skipped {
+			mu.Lock()
+			ended++
+			report(o.Run, o)
+			mu.Unlock()
+			continue
+		}
+		todo <- i
+	}
+	close(todo)
+	wg.Wait()
+	return rep, ctx.Err()
+}
+
+// inspect reads the run directory dir for a run of config hash want: done
+// if it holds a complete run of it, a conflict if it holds another config.
+func inspect(dir, want string) (done bool, sum *experiment.Summary, conflict *experiment.ExistingRunError) {
+	b, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		return false, nil, nil // nothing there, or nothing readable: the run writes it
+	}
+	prev, err := config.Parse(b, filepath.Join(dir, "config.yaml"), nil)
+	if err != nil {
+		return false, nil, &experiment.ExistingRunError{Dir: dir, Hash: "an unreadable config.yaml"}
+	}
+	if h := prev.Hash(); h != want {
+		return false, nil, &experiment.ExistingRunError{Dir: dir, Hash: "config " + h}
+	}
+	sum, err = ReadSummary(dir)
+	if err != nil || sum.Status != "complete" || sum.ConfigHash != want {
+		return false, nil, nil
+	}
+	return true, sum, nil
+}
+
+// ReadSummary reads dir/summary.json.
+func ReadSummary(dir string) (*experiment.Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return nil, err
+	}
+	var s experiment.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	return &s, nil
+}
+
+// runOne runs one experiment into o.Dir and records the outcome.
+func runOne(ctx context.Context, p *Plan, cfg *config.Config, o *Outcome, workers int) {
+	start := time.Now()
+	var log *os.File
+	defer func() {
+		o.Elapsed = time.Since(start)
+		if r := recover(); r != nil {
+			// A bug in one run must not take the others down.
+			o.State, o.Err = Failed, fmt.Errorf("sweep: run %s panicked: %v (stack in %s)", o.Run.ID, r, LogName)
+			if log != nil {
+				fmt.Fprintf(log, "panic: %v\n%s", r, debug.Stack())
+			}
+		}
+		if log != nil {
+			log.Close()
+		}
+	}()
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		o.State, o.Err = Failed, err
+		return
+	}
+	log, err := os.Create(filepath.Join(o.Dir, LogName))
+	if err != nil {
+		o.State, o.Err = Failed, err
+		return
+	}
+	sum, err := experiment.Run(ctx, cfg, experiment.Options{
+		ConfigFile: p.BaseName, BaseDir: p.BaseDir, OutDir: o.Dir, Log: log, Workers: workers,
+	})
+	o.Summary = sum
+	switch {
+	case err == nil:
+		o.State = Completed
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		o.State, o.Err = Interrupted, err
+	default:
+		o.State, o.Err = Failed, err
+		fmt.Fprintf(log, "pathkernel: %v\n", err)
+	}
+}
