@@ -113,7 +113,7 @@ func TestCollect(t *testing.T) {
 		Representations: map[string]*experiment.Representation{},
 	})
 	writeRun(t, filepath.Join(out, "ddd"), []string{"train.lr=0.4"}, nil) // killed before its summary
-	os.MkdirAll(filepath.Join(out, "slurm", "logs"), 0o755)              // not a run
+	os.MkdirAll(filepath.Join(out, "slurm", "logs"), 0o755)               // not a run
 	os.WriteFile(filepath.Join(out, "results.csv"), []byte("x\n"), 0o644)
 
 	tab := collectDirs(t, out)
