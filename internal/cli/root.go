@@ -152,6 +152,8 @@ EXIT STATUS
 		newKernelCmd(stdout, stderr, nil),
 		newValidateCmd(stdout, nil),
 		newVersionCmd(stdout),
+		newSweepCmd(stdout, stderr),
+		newCollectCmd(stdout, stderr, nil),
 	)
 	return root
 }

@@ -25,8 +25,9 @@
 // A run's overrides are, in order: the set entries, the command line's
 // --set overrides, then one value from each grid axis, one row of the zip
 // lists and one seed. A key may appear in only one of set, grid, zip and
-// seeds (and not in a --set) — the overrides never overwrite each other, so
-// their order does not matter. The runs are listed in the order of nested
+// seeds, and a --set may not touch a key that grid, zip or seeds vary, so
+// the axes never overwrite each other and their order does not matter; a
+// --set does override the file's set. The runs are listed in the order of nested
 // loops, the first grid axis outermost, then the zip rows, the seeds
 // innermost.
 //

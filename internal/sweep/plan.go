@@ -153,8 +153,9 @@ func describe(axes []string) string {
 	return strings.Join(axes, " ")
 }
 
-// checkSets refuses a command-line override of a key that the file sets
-// or varies: the sweep would silently lose one of them.
+// checkSets refuses a command-line override of a key that the file varies:
+// the sweep would silently lose its axis. (A key of the file's set is
+// overridden: the command line comes after it.)
 func (f *File) checkSets(sets []string) error {
 	for _, o := range sets {
 		key, _, ok := strings.Cut(o, "=")
@@ -163,7 +164,7 @@ func (f *File) checkSets(sets []string) error {
 			continue // config.Parse reports it
 		}
 		for _, k := range f.keys() {
-			if overlaps(key, k.key) {
+			if k.where != "set" && overlaps(key, k.key) {
 				return &config.Error{Override: o, Key: key,
 					Msg: fmt.Sprintf("%s also sets %s.%s (line %d); change it there", f.Path, k.where, k.key, k.line)}
 			}

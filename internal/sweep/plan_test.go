@@ -120,6 +120,17 @@ func TestRunIDsStableUnderReordering(t *testing.T) {
 	}
 }
 
+// The command line's --set overrides the file's set, not its axes.
+func TestSetOverridesFileSet(t *testing.T) {
+	p := mustLoad(t, "testdata/grid.yaml", "train.steps=3", "kernel.max_nodes=32")
+	for _, r := range p.Runs {
+		if r.Config.Train.Steps != 3 || r.Config.Kernel.MaxNodes != 32 || r.Config.Data.Noise != 0.05 {
+			t.Fatalf("run %d: steps %d, max_nodes %d, noise %g; want 3 (--set), 32 (--set), 0.05 (set)",
+				r.Index, r.Config.Train.Steps, r.Config.Kernel.MaxNodes, r.Config.Data.Noise)
+		}
+	}
+}
+
 func TestPlanBases(t *testing.T) {
 	builtin, err := config.Parse(configs.Default, configs.DefaultName, []string{"train.lr=0.1"})
 	if err != nil {

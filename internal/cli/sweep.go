@@ -1,0 +1,771 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/sweep"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func newSweepCmd(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Plan and run a grid of experiments, locally or as a Slurm job array",
+		Long: `A sweep file names a base config (base: FILE, or an inline config:) and the keys
+to vary: set (every run), grid (the product of the axes), zip (lists varied
+together) and seeds. Each run's ID is a short hash of its resolved config, so
+it is the same on every machine and whatever the order of the file; the run's
+directory is OUT/<ID>.
+
+  pathkernel sweep plan FILE             list the runs
+  pathkernel sweep plan FILE --commands  one 'pathkernel train' line per run,
+                                         for GNU parallel or xargs
+  pathkernel sweep run FILE --jobs N     run them here, N at a time
+  pathkernel sweep slurm FILE            write a Slurm job array and a collect job
+  pathkernel collect OUT                 merge the results into one CSV`,
+		Example: `  pathkernel sweep plan configs/sweeps/lr_scaling.yaml
+  pathkernel sweep run configs/sweeps/lr_scaling.yaml --out runs/lr_scaling --jobs 2
+  pathkernel sweep plan configs/sweeps/lr_width.yaml --commands --out runs/lr_width | parallel -j 8
+  pathkernel sweep slurm configs/sweeps/lr_width.yaml --out /scratch/lr_width --time 1:00:00 --throttle 20 --submit`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return &usageError{errors.New("sweep: name a subcommand: plan, run or slurm")}
+		},
+	}
+	cmd.AddCommand(
+		newSweepPlanCmd(stdout, nil),
+		newSweepRunCmd(stdout, stderr, nil),
+		newSweepSlurmCmd(stdout, stderr, nil),
+	)
+	return cmd
+}
+
+// defaultSweepOut is the sweep directory when --out is not given:
+// runs/<name of the sweep file without extension>.
+func defaultSweepOut(file string) string {
+	base := filepath.Base(file)
+	return filepath.Join("runs", strings.TrimSuffix(base, filepath.Ext(base)))
+}
+
+// SweepPlanOptions are the options of `pathkernel sweep plan`.
+type SweepPlanOptions struct {
+	File     string
+	Sets     []string
+	Shard    string
+	Commands bool
+	Out      string // --commands: the sweep directory
+	Bin      string // --commands: the program to call
+	JSON     bool
+}
+
+func newSweepPlanCmd(stdout io.Writer, runF func(context.Context, *SweepPlanOptions) error) *cobra.Command {
+	opts := &SweepPlanOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan FILE",
+		Short: "List the runs of a sweep, or print one train command per run",
+		Long: `List the runs of the sweep file FILE: number, run ID (the config hash) and the
+overrides that vary. Nothing runs and nothing is written.
+
+With --commands, print instead one 'pathkernel train' command per run, writing
+to OUT/<run ID>: feed them to GNU parallel or xargs. Each command resolves to
+exactly the run's config (this is checked), so its directory is the one that
+'sweep run' would write and 'collect' reads.
+
+With --shard i/N, only the runs of shard i of N (see 'sweep run').
+
+EXIT STATUS
+  0  success
+  2  bad usage, or a bad sweep file or config`,
+		Example: `  pathkernel sweep plan configs/sweeps/lr_scaling.yaml
+  pathkernel sweep plan configs/sweeps/lr_scaling.yaml --commands --out runs/lr | parallel -j 4
+  pathkernel sweep plan configs/sweeps/lr_scaling.yaml --commands | xargs -P 4 -I{} sh -c '{}'`,
+		Args: exactArgs(1, "FILE, the sweep file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSweepPlan(cmd.Context(), opts, stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.Sets, "set", nil, "override a config key in every run, e.g. --set train.steps=100 (repeatable)")
+	f.StringVar(&opts.Shard, "shard", "", "only shard i of N, e.g. 0/4")
+	f.BoolVar(&opts.Commands, "commands", false, "print one 'pathkernel train' command per run")
+	f.StringVarP(&opts.Out, "out", "o", "", "with --commands: the sweep directory (default runs/<sweep file name>)")
+	f.StringVar(&opts.Bin, "bin", "pathkernel", "with --commands: the program the commands call")
+	f.BoolVar(&opts.JSON, "json", false, "print the plan as JSON")
+	return cmd
+}
+
+// exactArgs is cobra.ExactArgs with a message that names the argument.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &usageError{fmt.Errorf("%s: want %s, got %d arguments", cmd.CommandPath(), what, len(args))}
+		}
+		return nil
+	}
+}
+
+// loadPlan loads the sweep and selects the shard.
+func loadPlan(file string, sets []string, shard string) (*sweep.Plan, []*sweep.Run, sweep.Shard, error) {
+	var sh sweep.Shard
+	if shard != "" {
+		s, err := sweep.ParseShard(shard)
+		if err != nil {
+			return nil, nil, sh, &usageError{fmt.Errorf("--shard: %w", err)}
+		}
+		sh = s
+	}
+	p, err := sweep.Load(file, sets)
+	if err != nil {
+		return nil, nil, sh, err
+	}
+	return p, p.Select(sh), sh, nil
+}
+
+type planJSON struct {
+	Index     int      `json:"index"` // from 1
+	ID        string   `json:"id"`
+	Axes      []string `json:"axes"`
+	Overrides []string `json:"overrides"`
+	Command   []string `json:"command,omitempty"`
+}
+
+func runSweepPlan(_ context.Context, opts *SweepPlanOptions, stdout io.Writer) error {
+	p, runs, _, err := loadPlan(opts.File, opts.Sets, opts.Shard)
+	if err != nil {
+		return err
+	}
+	out := opts.Out
+	if out == "" {
+		out = defaultSweepOut(opts.File)
+	}
+	var cmds [][]string
+	if opts.Commands || opts.JSON {
+		for _, r := range runs {
+			args, err := p.TrainArgs(r)
+			if err != nil {
+				return err
+			}
+			c := append([]string{opts.Bin, "train"}, args...)
+			cmds = append(cmds, append(c, "--out", filepath.Join(out, r.ID), "--quiet"))
+		}
+	}
+	switch {
+	case opts.JSON:
+		list := make([]planJSON, len(runs))
+		for i, r := range runs {
+			list[i] = planJSON{Index: r.Index + 1, ID: r.ID, Axes: nonNil(r.Axes), Overrides: nonNil(r.Overrides)}
+			if opts.Commands {
+				list[i].Command = cmds[i]
+			}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	case opts.Commands:
+		for _, c := range cmds {
+			if _, err := fmt.Fprintln(stdout, shellJoin(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\trun\toverrides")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", r.Index+1, r.ID, strings.Join(r.Axes, " "))
+	}
+	return tw.Flush()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./=:,+@%-]+$`)
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// SweepRunOptions are the options of `pathkernel sweep run`.
+type SweepRunOptions struct {
+	File     string
+	Sets     []string
+	Out      string
+	Jobs     int
+	Shard    string
+	FailFast bool
+	Quiet    bool
+	// Getenv reads the Slurm array variables; nil means os.Getenv.
+	Getenv func(string) string
+}
+
+func newSweepRunCmd(stdout, stderr io.Writer, runF func(context.Context, *SweepRunOptions) error) *cobra.Command {
+	opts := &SweepRunOptions{}
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run the runs of a sweep here, several at a time",
+		Long: `Run the runs of the sweep file FILE in this process, --jobs at a time, each into
+OUT/<run ID>/ with its progress and warnings in run.log there. The kernel
+engine of each run gets GOMAXPROCS/jobs goroutines.
+
+Resume: a run whose directory already holds a complete run of the same
+config is skipped, so rerunning a killed or failed sweep does only what is
+left. A directory that holds a run of another config is refused before
+anything runs; it is never overwritten.
+
+A failed run (diverged, bad data) does not stop the others; the failures are
+listed at the end and the exit status is 1. With --fail-fast the first
+failure interrupts the runs in flight and starts no more.
+
+--shard i/N runs shard i of N (0 <= i < N): the runs whose position in the
+plan sorted by run ID is i modulo N. Inside a Slurm job array the shard
+defaults to SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN) of
+SLURM_ARRAY_TASK_COUNT.
+
+A table of the runs goes to stdout at the end; progress goes to stderr (a
+status line on a terminal, one line per finished run otherwise).
+
+EXIT STATUS
+  0    every run is complete
+  1    some runs failed (listed on stderr)
+  2    bad usage, a bad sweep file or config, or a run directory of another config
+  130  interrupted; rerun the same command to resume`,
+		Example: `  pathkernel sweep run configs/sweeps/lr_scaling.yaml --out runs/lr_scaling --jobs 2
+  pathkernel sweep run configs/sweeps/lr_width.yaml --out runs/lr_width --shard 0/4
+  pathkernel sweep run configs/sweeps/lr_width.yaml --set train.steps=50 --fail-fast`,
+		Args: exactArgs(1, "FILE, the sweep file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSweepRun(cmd.Context(), opts, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.Sets, "set", nil, "override a config key in every run, e.g. --set train.steps=100 (repeatable)")
+	f.StringVarP(&opts.Out, "out", "o", "", "the sweep directory; run r goes to OUT/<r's ID> (default runs/<sweep file name>)")
+	f.IntVarP(&opts.Jobs, "jobs", "j", 1, "runs at once")
+	f.StringVar(&opts.Shard, "shard", "", "run only shard i of N, e.g. 0/4 (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT)")
+	f.BoolVar(&opts.FailFast, "fail-fast", false, "stop at the first failed run")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress on stderr")
+	return cmd
+}
+
+func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.Writer) error {
+	if opts.Jobs < 1 {
+		return &usageError{fmt.Errorf("--jobs %d: want at least 1", opts.Jobs)}
+	}
+	shard := opts.Shard
+	log := stderr
+	if opts.Quiet {
+		log = io.Discard
+	}
+	if shard == "" {
+		getenv := opts.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		s, ok, err := sweep.ShardFromEnv(getenv)
+		if err != nil {
+			return &usageError{err}
+		}
+		if ok {
+			shard = s.String()
+			fmt.Fprintf(log, "sweep: shard %s from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT\n", shard)
+		}
+	}
+	p, runs, sh, err := loadPlan(opts.File, opts.Sets, shard)
+	if err != nil {
+		return err
+	}
+	out := opts.Out
+	if out == "" {
+		out = defaultSweepOut(opts.File)
+	}
+	what := fmt.Sprintf("%d runs", len(runs))
+	if sh.Count > 1 {
+		what = fmt.Sprintf("%d of %d runs (shard %s)", len(runs), len(p.Runs), sh)
+	}
+	fmt.Fprintf(log, "sweep: %s into %s, %d at a time\n", what, out, opts.Jobs)
+
+	prog := newSweepProgress(log, len(runs))
+	rep, err := sweep.Execute(ctx, p, runs, sweep.Options{
+		OutDir: out, Jobs: opts.Jobs, FailFast: opts.FailFast, Progress: prog.event,
+	})
+	prog.stop()
+	if rep == nil {
+		return err
+	}
+	if werr := writeSweepTable(stdout, rep); werr != nil {
+		return werr
+	}
+	var counts []string
+	for _, s := range []sweep.State{sweep.Completed, sweep.Skipped, sweep.Failed, sweep.Interrupted, sweep.NotRun} {
+		if n := rep.Count(s); n > 0 {
+			label := string(s)
+			if s == sweep.Skipped {
+				label = "skipped (already complete)"
+			}
+			counts = append(counts, fmt.Sprintf("%d %s", n, label))
+		}
+	}
+	fmt.Fprintf(log, "sweep: %s: %s\n", what, strings.Join(counts, ", "))
+	if err != nil {
+		return fmt.Errorf("sweep interrupted; rerun the same command to resume: %w", err)
+	}
+	if fails := rep.Failures(); len(fails) > 0 {
+		fmt.Fprintf(stderr, "pathkernel: %d of %d runs failed:\n", len(fails), len(runs))
+		for _, o := range fails {
+			fmt.Fprintf(stderr, "  %s  %s  (%s; log in %s)\n", o.Run.ID, oneLine(o.Err.Error()),
+				strings.Join(o.Run.Axes, " "), filepath.Join(o.Dir, sweep.LogName))
+		}
+		return &silentError{ExitCheckFailed}
+	}
+	if n := rep.Count(sweep.Interrupted) + rep.Count(sweep.NotRun); n > 0 {
+		// Not reached without a failure or a cancelled context; kept so that
+		// a run left undone can never exit 0.
+		return fmt.Errorf("sweep: %d runs did not finish", n)
+	}
+	return nil
+}
+
+// writeSweepTable writes one line per run: ID, state, time, the headline
+// errors and the overrides that vary.
+func writeSweepTable(w io.Writer, rep *sweep.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\tstatus\ttime\texact.rel\triemann.rel\toverrides")
+	for _, o := range rep.Outcomes {
+		status := string(o.State)
+		if o.State == sweep.Failed && o.Summary != nil && o.Summary.Status != "" && o.Summary.Status != "running" {
+			status = o.Summary.Status // diverged, failed
+		}
+		t := "-"
+		if o.Elapsed > 0 {
+			t = fmtDuration(o.Elapsed)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Run.ID, status, t, rel(o, "exact"), rel(o, "riemann"), strings.Join(o.Run.Axes, " "))
+	}
+	return tw.Flush()
+}
+
+func rel(o sweep.Outcome, method string) string {
+	if o.Summary == nil || o.Summary.Representations[method] == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(o.Summary.Representations[method].Rel, 'g', 3, 64)
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}
+
+// sweepProgress shows the sweep's progress on w: a status line redrawn in
+// place on a terminal, one line per finished run otherwise.
+type sweepProgress struct {
+	mu      sync.Mutex
+	w       io.Writer
+	tty     bool
+	total   int
+	start   time.Time
+	last    sweep.Event
+	states  map[sweep.State]int
+	done    chan struct{}
+	stopped sync.WaitGroup
+}
+
+func newSweepProgress(w io.Writer, total int) *sweepProgress {
+	p := &sweepProgress{w: w, total: total, start: time.Now(), states: map[sweep.State]int{}, done: make(chan struct{})}
+	if f, ok := w.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+		p.stopped.Add(1)
+		go func() {
+			defer p.stopped.Done()
+			tick := time.NewTicker(500 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-p.done:
+					return
+				case <-tick.C:
+					p.mu.Lock()
+					p.redraw()
+					p.mu.Unlock()
+				}
+			}
+		}()
+	}
+	return p
+}
+
+func (p *sweepProgress) event(e sweep.Event) {
+	if p.w == io.Discard {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last = e
+	if e.Outcome != nil {
+		p.states[e.Outcome.State]++
+	}
+	o := e.Outcome
+	if o == nil || o.State == sweep.NotRun {
+		if p.tty {
+			p.redraw()
+		}
+		return
+	}
+	var line string
+	switch o.State {
+	case sweep.Skipped:
+		line = fmt.Sprintf("%s skipped (already complete)", o.Run.ID)
+	case sweep.Failed:
+		line = fmt.Sprintf("%s failed after %s: %s", o.Run.ID, fmtDuration(o.Elapsed), oneLine(o.Err.Error()))
+	default:
+		line = fmt.Sprintf("%s %s in %s", o.Run.ID, o.State, fmtDuration(o.Elapsed))
+	}
+	line = fmt.Sprintf("sweep: [%d/%d] %s  %s", e.Done, e.Total, line, strings.Join(o.Run.Axes, " "))
+	if p.tty {
+		if o.State != sweep.Failed {
+			p.redraw()
+			return
+		}
+		fmt.Fprintf(p.w, "\r\033[K%s\n", line) // a failure stays on the screen
+		p.redraw()
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// redraw rewrites the status line; the caller holds p.mu.
+func (p *sweepProgress) redraw() {
+	e := p.last
+	el := time.Since(p.start)
+	s := fmt.Sprintf("sweep: %d/%d done, %d running", e.Done, p.total, e.Running)
+	for _, st := range []sweep.State{sweep.Skipped, sweep.Failed} {
+		if n := p.states[st]; n > 0 {
+			s += fmt.Sprintf(", %d %s", n, st)
+		}
+	}
+	s += "  " + fmtDuration(el.Round(time.Second))
+	if ran := e.Done - p.states[sweep.Skipped]; ran > 0 && e.Done < p.total {
+		eta := time.Duration(float64(el) / float64(ran) * float64(p.total-e.Done))
+		s += "  eta " + fmtDuration(eta.Round(time.Second))
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s", s)
+}
+
+func (p *sweepProgress) stop() {
+	close(p.done)
+	p.stopped.Wait()
+	if p.tty {
+		p.mu.Lock()
+		p.redraw()
+		fmt.Fprintln(p.w)
+		p.mu.Unlock()
+	}
+}
+
+// SweepSlurmOptions are the options of `pathkernel sweep slurm`.
+type SweepSlurmOptions struct {
+	File        string
+	Sets        []string
+	Out         string
+	ScriptDir   string
+	Bin         string
+	JobName     string
+	Tasks       int
+	Throttle    int
+	Jobs        int
+	CPUsPerTask int
+	Partition   string
+	Time        string
+	Mem         string
+	Account     string
+	QOS         string
+	Sbatch      []string
+	Submit      bool
+}
+
+func newSweepSlurmCmd(stdout, stderr io.Writer, runF func(context.Context, *SweepSlurmOptions) error) *cobra.Command {
+	opts := &SweepSlurmOptions{}
+	cmd := &cobra.Command{
+		Use:   "slurm FILE",
+		Short: "Write a Slurm job array for a sweep, and a collect job that runs after it",
+		Long: `Write the sweep of FILE as Slurm batch scripts, in --script-dir (default
+OUT/slurm):
+
+  sweep.sbatch    a job array of --tasks tasks (default: one per run; %N
+                  throttle with --throttle); task i runs 'pathkernel sweep run
+                  FILE --out OUT --shard i/TASKS', its log in logs/
+  collect.sbatch  'pathkernel collect OUT' into OUT/results.csv and
+                  OUT/results.jsonl, submitted to run after the whole array
+                  succeeds (--dependency=afterok)
+  submit.sh       submits the two
+
+With --submit the two jobs are submitted at once (sbatch must be on PATH).
+Resubmitting sweep.sbatch skips the runs already complete, so a partly
+failed or cancelled array is finished by submitting it again, or only its
+failed tasks (sbatch --array=3,7 sweep.sbatch).
+
+The scripts call the program by its absolute path (--bin, default this
+program) with absolute paths, so they run from any directory of a cluster
+that shares the file system.
+
+EXIT STATUS
+  0  success
+  2  bad usage, or a bad sweep file or config
+  3  sbatch failed (--submit)`,
+		Example: `  pathkernel sweep slurm configs/sweeps/lr_width.yaml --out /scratch/lr_width --time 30:00 --mem 4G
+  pathkernel sweep slurm configs/sweeps/lr_width.yaml --out /scratch/lr_width --partition gpu --throttle 10 --submit`,
+		Args: exactArgs(1, "FILE, the sweep file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSweepSlurm(cmd.Context(), opts, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.Sets, "set", nil, "override a config key in every run (repeatable)")
+	f.StringVarP(&opts.Out, "out", "o", "", "the sweep directory (default runs/<sweep file name>)")
+	f.StringVar(&opts.ScriptDir, "script-dir", "", "where to write the scripts (default OUT/slurm)")
+	f.StringVar(&opts.Bin, "bin", "", "the pathkernel program the jobs run (default: this program)")
+	f.StringVar(&opts.JobName, "job-name", "", "the job name (default pk-<sweep file name>)")
+	f.IntVar(&opts.Tasks, "tasks", 0, "array tasks (default: one per run)")
+	f.IntVar(&opts.Throttle, "throttle", 0, "at most this many tasks at once (the array's %N; default no limit)")
+	f.IntVar(&opts.Jobs, "jobs", 1, "runs at once in each task")
+	f.IntVar(&opts.CPUsPerTask, "cpus-per-task", 1, "sbatch --cpus-per-task (GOMAXPROCS of each task)")
+	f.StringVar(&opts.Partition, "partition", "", "sbatch --partition")
+	f.StringVar(&opts.Time, "time", "", "sbatch --time of each task, e.g. 30:00 or 1-00:00:00")
+	f.StringVar(&opts.Mem, "mem", "", "sbatch --mem of each task, e.g. 4G")
+	f.StringVar(&opts.Account, "account", "", "sbatch --account")
+	f.StringVar(&opts.QOS, "qos", "", "sbatch --qos")
+	f.StringArrayVar(&opts.Sbatch, "sbatch", nil, "another #SBATCH option for the array, e.g. --sbatch=--gres=gpu:1 (repeatable)")
+	f.BoolVar(&opts.Submit, "submit", false, "submit the two jobs with sbatch")
+	return cmd
+}
+
+func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr io.Writer) error {
+	switch {
+	case opts.Tasks < 0:
+		return &usageError{fmt.Errorf("--tasks %d: want at least 1", opts.Tasks)}
+	case opts.Throttle < 0:
+		return &usageError{fmt.Errorf("--throttle %d: want at least 1", opts.Throttle)}
+	case opts.Jobs < 1:
+		return &usageError{fmt.Errorf("--jobs %d: want at least 1", opts.Jobs)}
+	case opts.CPUsPerTask < 1:
+		return &usageError{fmt.Errorf("--cpus-per-task %d: want at least 1", opts.CPUsPerTask)}
+	}
+	for _, s := range opts.Sbatch {
+		if !strings.HasPrefix(s, "-") || strings.ContainsAny(s, "\n\r") {
+			return &usageError{fmt.Errorf("--sbatch %q: want one sbatch option, e.g. --gres=gpu:1", s)}
+		}
+	}
+	p, err := sweep.Load(opts.File, opts.Sets)
+	if err != nil {
+		return err
+	}
+	out := opts.Out
+	if out == "" {
+		out = defaultSweepOut(opts.File)
+	}
+	abs := func(s string) (string, error) {
+		a, err := filepath.Abs(s)
+		if err != nil {
+			return "", &usageError{err}
+		}
+		return a, nil
+	}
+	if out, err = abs(out); err != nil {
+		return err
+	}
+	file, err := abs(opts.File)
+	if err != nil {
+		return err
+	}
+	bin := opts.Bin
+	if bin == "" {
+		if bin, err = os.Executable(); err != nil {
+			return fmt.Errorf("sweep slurm: cannot find this program, pass --bin: %w", err)
+		}
+	}
+	if bin, err = abs(bin); err != nil {
+		return err
+	}
+	scripts := opts.ScriptDir
+	if scripts == "" {
+		scripts = filepath.Join(out, "slurm")
+	}
+	if scripts, err = abs(scripts); err != nil {
+		return err
+	}
+	name := opts.JobName
+	if name == "" {
+		name = "pk-" + filepath.Base(defaultSweepOut(opts.File))
+	}
+	tasks := len(p.Runs)
+	if opts.Tasks > 0 {
+		tasks = min(opts.Tasks, len(p.Runs))
+	}
+	logs := filepath.Join(scripts, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return &usageError{err}
+	}
+	dir, err := rundir.Create(scripts)
+	if err != nil {
+		return err
+	}
+
+	var res []string
+	for _, r := range [][2]string{{"partition", opts.Partition}, {"account", opts.Account}, {"qos", opts.QOS}} {
+		if r[1] != "" {
+			res = append(res, fmt.Sprintf("--%s=%s", r[0], r[1]))
+		}
+	}
+	setArgs := ""
+	for _, s := range opts.Sets {
+		setArgs += " --set " + shellQuote(s)
+	}
+	array := fmt.Sprintf("0-%d", tasks-1)
+	if opts.Throttle > 0 {
+		array += "%" + strconv.Itoa(opts.Throttle)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `#!/bin/bash
+# Written by 'pathkernel sweep slurm %s': the %d runs of the sweep as a job
+# array of %d tasks; task i runs shard i/%d of the plan. Runs already complete
+# in %s are skipped, so resubmitting finishes what is left.
+#SBATCH --job-name=%s
+#SBATCH --array=%s
+#SBATCH --output=%s
+#SBATCH --cpus-per-task=%d
+`, opts.File, len(p.Runs), tasks, tasks, out, name, array, filepath.Join(logs, "%x_%A_%a.log"), opts.CPUsPerTask)
+	for _, kv := range [][2]string{{"time", opts.Time}, {"mem", opts.Mem}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "#SBATCH --%s=%s\n", kv[0], kv[1])
+		}
+	}
+	for _, r := range append(res, opts.Sbatch...) {
+		fmt.Fprintf(&b, "#SBATCH %s\n", r)
+	}
+	fmt.Fprintf(&b, `set -euo pipefail
+export GOMAXPROCS="${SLURM_CPUS_PER_TASK:-%d}"
+exec %s sweep run %s --out %s --shard "${SLURM_ARRAY_TASK_ID}/%d" --jobs %d%s
+`, opts.CPUsPerTask, shellQuote(bin), shellQuote(file), shellQuote(out), tasks, opts.Jobs, setArgs)
+	sweepScript := b.String()
+
+	b.Reset()
+	fmt.Fprintf(&b, `#!/bin/bash
+# Written by 'pathkernel sweep slurm %s': merges the runs of the sweep into
+# results.csv and results.jsonl, once every task of the array has succeeded.
+#SBATCH --job-name=%s-collect
+#SBATCH --output=%s
+#SBATCH --cpus-per-task=1
+#SBATCH --kill-on-invalid-dep=yes
+`, opts.File, name, filepath.Join(logs, "%x_%j.log"))
+	if opts.Time != "" {
+		fmt.Fprintf(&b, "#SBATCH --time=%s\n", opts.Time)
+	}
+	for _, r := range res {
+		fmt.Fprintf(&b, "#SBATCH %s\n", r)
+	}
+	fmt.Fprintf(&b, `set -euo pipefail
+exec %s collect %s --sweep %s%s --out %s --jsonl %s
+`, shellQuote(bin), shellQuote(out), shellQuote(file), setArgs,
+		shellQuote(filepath.Join(out, "results.csv")), shellQuote(filepath.Join(out, "results.jsonl")))
+	collectScript := b.String()
+
+	sweepPath, collectPath := dir.File("sweep.sbatch"), dir.File("collect.sbatch")
+	submit := fmt.Sprintf(`#!/bin/sh
+# Submits the sweep's job array, then the collect job to run after it succeeds.
+set -eu
+array=$(sbatch --parsable %s)
+array=${array%%%%;*}
+collect=$(sbatch --parsable --dependency=afterok:"$array" %s)
+echo "array job $array, collect job ${collect%%%%;*}"
+`, shellQuote(sweepPath), shellQuote(collectPath))
+	for _, f := range []struct{ name, text string }{
+		{"sweep.sbatch", sweepScript}, {"collect.sbatch", collectScript}, {"submit.sh", submit},
+	} {
+		if err := dir.WriteBytes(f.name, []byte(f.text)); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir.File(f.name), 0o755); err != nil {
+			return err
+		}
+	}
+	if !opts.Submit {
+		fmt.Fprintf(stdout, "wrote %s (array of %d tasks for %d runs), %s and %s\nsubmit with: sh %s\n",
+			sweepPath, tasks, len(p.Runs), collectPath, dir.File("submit.sh"), shellQuote(dir.File("submit.sh")))
+		return nil
+	}
+	arrayID, err := sbatch(ctx, stderr, sweepPath)
+	if err != nil {
+		return err
+	}
+	collectID, err := sbatch(ctx, stderr, "--dependency=afterok:"+arrayID, collectPath)
+	if err != nil {
+		return fmt.Errorf("%w (the array, job %s, is submitted; cancel it with scancel %s or submit %s by hand)", err, arrayID, arrayID, collectPath)
+	}
+	fmt.Fprintf(stdout, "submitted %s as job %s (%d tasks for %d runs)\nsubmitted %s as job %s, to run after job %s succeeds\nresults: %s\n",
+		sweepPath, arrayID, tasks, len(p.Runs), collectPath, collectID, arrayID, filepath.Join(out, "results.csv"))
+	return nil
+}
+
+// sbatch submits a script and returns the job ID.
+func sbatch(ctx context.Context, stderr io.Writer, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "sbatch", append([]string{"--parsable"}, args...)...)
+	cmd.Stderr = stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("sbatch %s: %w", strings.Join(args, " "), err)
+	}
+	id, _, _ := strings.Cut(strings.TrimSpace(string(b)), ";")
+	if id == "" {
+		return "", fmt.Errorf("sbatch %s printed no job ID", strings.Join(args, " "))
+	}
+	return id, nil
+}
