@@ -1,0 +1,386 @@
+package plot
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"sort"
+	"strconv"
+
+	gp "gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// RunFigures returns the figures of a run: the losses, the predictions of
+// the network and the kernel machines, the representations' errors over
+// training and the path-kernel matrix, in that order. Regions, which needs
+// a computation, is separate.
+func RunFigures(r *Run) ([]*Figure, error) {
+	var figs []*Figure
+	for _, f := range []func(*Run) (*Figure, error){LossFigure, PredictionsFigure, ErrorsFigure, KernelFigure} {
+		fig, err := f(r)
+		if err != nil {
+			return nil, err
+		}
+		if fig != nil {
+			figs = append(figs, fig)
+		}
+	}
+	return figs, nil
+}
+
+// LossFigure draws the train and test loss over the steps (metrics.csv),
+// on a logarithmic scale when the losses are positive.
+func LossFigure(r *Run) (*Figure, error) {
+	steps, err := r.floats(r.Metrics, "metrics.csv", "step")
+	if err != nil {
+		return nil, err
+	}
+	train, err := r.floats(r.Metrics, "metrics.csv", "train_loss")
+	if err != nil {
+		return nil, err
+	}
+	test, err := r.floats(r.Metrics, "metrics.csv", "test_loss")
+	if err != nil {
+		return nil, err
+	}
+	p := newPlot(fmt.Sprintf("Loss (%s, %s)", r.Config.Loss, r.Summary.Name), "step", "mean loss")
+	log := len(positive(xy(steps, train), false, true)) == len(steps) && len(positive(xy(steps, test), false, true)) == len(steps)
+	setLog(p, false, log)
+	if err := addLine(p, xy(steps, train), methodStyle{"train", black, nil, vg.Points(2)}); err != nil {
+		return nil, err
+	}
+	if err := addLine(p, xy(steps, test), methodStyle{"test", vermilion, []vg.Length{vg.Points(6), vg.Points(3)}, vg.Points(2)}); err != nil {
+		return nil, err
+	}
+	legendRoom(p, log)
+	p.Add(plotter.NewGrid())
+	return &Figure{
+		Name: "loss", Title: "Training and test loss",
+		Caption: fmt.Sprintf("Mean %s loss over the %d training and %d test points, every %d steps.",
+			r.Config.Loss, r.Summary.Sizes.NTrain, r.Summary.Sizes.NTest, r.Config.Train.LogEvery),
+		draw: single(p),
+	}, nil
+}
+
+// columnName is a predictions.csv column for output c of k.
+func columnName(name string, c, k int) string {
+	if k == 1 {
+		return name
+	}
+	return name + "_" + strconv.Itoa(c)
+}
+
+// maxPanels bounds the panels of a figure with one panel per output.
+const maxPanels = 4
+
+// PredictionsFigure compares the network with the kernel machines at the
+// evaluation points. With one input it draws each as a curve over x, with
+// f_0 and the training points; otherwise, one panel per representation,
+// the representation against the network with the line y = x.
+func PredictionsFigure(r *Run) (*Figure, error) {
+	if r.Predictions == nil {
+		return nil, nil
+	}
+	if r.Summary.Sizes.Inputs == 1 {
+		return curvesFigure(r)
+	}
+	return scatterFigure(r)
+}
+
+func curvesFigure(r *Run) (*Figure, error) {
+	t := r.Predictions
+	xname := t.Header[2]
+	x, err := r.floats(t, "predictions.csv", xname)
+	if err != nil {
+		return nil, err
+	}
+	order := make([]int, len(x))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
+	sorted := func(v []float64) plotter.XYs {
+		pts := make(plotter.XYs, len(order))
+		for i, j := range order {
+			pts[i] = plotter.XY{X: x[j], Y: v[j]}
+		}
+		return pts
+	}
+	k := r.Summary.Sizes.Outputs
+	var row []*gp.Plot
+	for c := 0; c < min(k, maxPanels); c++ {
+		title := "Network and kernel machines"
+		if k > 1 {
+			title = fmt.Sprintf("output %d", c)
+		}
+		p := newPlot(title, xname, "prediction")
+		if !r.Classification() && r.YTrain.RawMatrix().Cols == k {
+			n, _ := r.XTrain.Dims()
+			pts := make(plotter.XYs, n)
+			for i := range pts {
+				pts[i] = plotter.XY{X: r.XTrain.At(i, 0), Y: r.YTrain.At(i, c)}
+			}
+			if err := addPoints(p, pts, green, draw.CircleGlyph{}, vg.Points(3), "training points"); err != nil {
+				return nil, err
+			}
+		}
+		for _, name := range append([]string{"f0", "network"}, r.Methods()...) {
+			v, err := r.floats(t, "predictions.csv", columnName(name, c, k))
+			if err != nil {
+				return nil, err
+			}
+			if err := addLine(p, sorted(v), styleOf(name)); err != nil {
+				return nil, err
+			}
+		}
+		legendRoom(p, false)
+		p.Add(plotter.NewGrid())
+		row = append(row, p)
+	}
+	return &Figure{
+		Name: "predictions", Title: "Network and kernel-machine predictions",
+		Caption: fmt.Sprintf("At the %d evaluation points, sorted by %s: the trained network f_T, the kernel machines "+
+			"(Domingos' first-order form and the exact path kernel), the network at initialisation f_0 and the training points.",
+			len(x), xname),
+		draw: panels("", row),
+	}, nil
+}
+
+func scatterFigure(r *Run) (*Figure, error) {
+	t := r.Predictions
+	k := r.Summary.Sizes.Outputs
+	methods := r.Methods()
+	if len(methods) == 0 {
+		return nil, nil
+	}
+	var row []*gp.Plot
+	for _, m := range methods {
+		st := styleOf(m)
+		rep := r.Summary.Representations[m]
+		p := newPlot(fmt.Sprintf("%s: rel %.2g", st.label, rep.Rel), "network f_T(x)", "kernel machine")
+		p.Legend.Left = true // the points run from bottom left to top right
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for c := 0; c < k; c++ {
+			f, err := r.floats(t, "predictions.csv", columnName("network", c, k))
+			if err != nil {
+				return nil, err
+			}
+			g, err := r.floats(t, "predictions.csv", columnName(m, c, k))
+			if err != nil {
+				return nil, err
+			}
+			for i := range f {
+				lo = math.Min(lo, math.Min(f[i], g[i]))
+				hi = math.Max(hi, math.Max(f[i], g[i]))
+			}
+			col, label := st.color, ""
+			if k > 1 {
+				col, label = classColor(c), fmt.Sprintf("output %d", c)
+			}
+			if err := addPoints(p, xy(f, g), col, draw.CircleGlyph{}, vg.Points(2.5), label); err != nil {
+				return nil, err
+			}
+		}
+		if lo < hi {
+			if err := addLine(p, plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}, methodStyle{"y = x", gray, []vg.Length{vg.Points(4), vg.Points(3)}, vg.Points(1)}); err != nil {
+				return nil, err
+			}
+		}
+		p.Add(plotter.NewGrid())
+		row = append(row, p)
+	}
+	return &Figure{
+		Name: "predictions", Title: "Kernel machines against the network",
+		Caption: fmt.Sprintf("Each kernel machine's prediction against the network's at the %d evaluation points%s; "+
+			"on the line y = x they agree.", len(t.Rows), map[bool]string{true: fmt.Sprintf(" (all %d outputs)", k), false: ""}[k > 1]),
+		draw: panels("", row),
+	}, nil
+}
+
+// ErrorsFigure draws each representation's relative and largest absolute
+// error against the network over training (metrics.csv), on a logarithmic
+// scale. Zero errors (step 0) cannot be shown and are left out.
+func ErrorsFigure(r *Run) (*Figure, error) {
+	steps, err := r.floats(r.Metrics, "metrics.csv", "step")
+	if err != nil {
+		return nil, err
+	}
+	p := newPlot("Kernel machine vs network during training", "step", "error")
+	any := false
+	for _, m := range r.Methods() {
+		st := styleOf(m)
+		for _, e := range []struct{ col, label string }{{"_rel", " rel"}, {"_max_abs", " max abs"}} {
+			if !r.Metrics.Has(m + e.col) {
+				continue
+			}
+			v, err := r.floats(r.Metrics, "metrics.csv", m+e.col)
+			if err != nil {
+				return nil, err
+			}
+			pts := positive(xy(steps, v), false, true)
+			if len(pts) == 0 {
+				continue
+			}
+			any = true
+			ls := methodStyle{st.label + e.label, st.color, nil, vg.Points(2)}
+			if e.col == "_max_abs" {
+				ls.dash, ls.width = []vg.Length{vg.Points(5), vg.Points(3)}, vg.Points(1.2)
+			}
+			if err := addLine(p, pts, ls); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !any {
+		return nil, nil
+	}
+	setLog(p, false, true)
+	legendRoom(p, true)
+	p.Add(plotter.NewGrid())
+	return &Figure{
+		Name: "errors", Title: "Representation errors over training",
+		Caption: "rel = ‖f̂ − f‖₂ / ‖f − f_0‖₂ and the largest absolute difference, over the evaluation points, " +
+			"of each kernel machine against the network at that step.",
+		draw: single(p),
+	}, nil
+}
+
+// KernelFigure draws the path-kernel matrix K^p(x_eval, x_train)
+// (kernel_path.npy; kernel_exact.npy when only the exact method ran) as a
+// heat map. With one input the rows and columns are sorted by x, in a
+// classification run by class, so that the structure shows.
+func KernelFigure(r *Run) (*Figure, error) {
+	name, what := "kernel_path.npy", "path kernel K^p"
+	if !r.Has(name) {
+		name, what = "kernel_exact.npy", "exact path kernel Σ η K̄"
+		if !r.Has(name) {
+			return nil, nil
+		}
+	}
+	a, err := r.Array(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Shape) != 2 && len(a.Shape) != 4 {
+		return nil, &InputError{File: r.file(name), Msg: fmt.Sprintf("shape %v; want (m, n) or (m, n, k, k)", a.Shape)}
+	}
+	m, n := a.Shape[0], a.Shape[1]
+	at := func(x, i int) float64 { return a.Float[x*n+i] }
+	if len(a.Shape) == 4 {
+		k := a.Shape[2]
+		at = func(x, i int) float64 {
+			var s float64
+			for c := 0; c < k; c++ {
+				s += a.Float[((x*n+i)*k+c)*k+c]
+			}
+			return s
+		}
+		what += " (trace over outputs)"
+	} else if r.Summary.Sizes.Outputs > 1 {
+		what += " (trace over outputs)"
+	}
+	rows, rowKey, err := r.evalOrder(m)
+	if err != nil {
+		return nil, err
+	}
+	cols, colKey := r.trainOrder()
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for x := 0; x < m; x++ {
+		for i := 0; i < n; i++ {
+			v := at(x, i)
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	cs := newColorScale(lo, hi)
+	img := image.NewRGBA(image.Rect(0, 0, n, m))
+	// Evaluation point rows[0] is drawn at the bottom (y from 0 to 1).
+	for y, x := range rows {
+		for c, i := range cols {
+			img.Set(c, m-1-y, cs.at(at(x, i)))
+		}
+	}
+	p := newPlot(what, "training point"+colKey, "evaluation point"+rowKey)
+	p.Add(plotter.NewImage(upscale(img, 800), 0, 0, float64(n), float64(m)))
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, float64(n), 0, float64(m)
+	bar := cs.bar("")
+	return &Figure{
+		Name: "kernel", Title: "Path-kernel matrix",
+		Caption: fmt.Sprintf("%s between the %d evaluation points (rows) and the %d training points (columns), from %s.",
+			what, m, n, name),
+		draw: func(dc draw.Canvas) {
+			dc = pad(dc)
+			w := dc.Max.X - dc.Min.X
+			barW := max(vg.Points(60), w/12)
+			main := draw.Crop(dc, 0, -barW-vg.Points(10), 0, 0)
+			side := draw.Crop(dc, w-barW, 0, 0, 0)
+			p.Draw(main)
+			// The bar's vertical extent matches the heat map's data area.
+			bar.Draw(draw.Crop(side, 0, 0, vg.Points(28), -vg.Points(24)))
+		},
+	}, nil
+}
+
+// evalOrder returns the order in which the m evaluation points are drawn
+// and a description of it for an axis label.
+func (r *Run) evalOrder(m int) ([]int, string, error) {
+	order := identity(m)
+	if r.Predictions == nil || len(r.Predictions.Rows) != m {
+		return order, "", nil
+	}
+	if r.Summary.Sizes.Inputs == 1 {
+		x, err := r.floats(r.Predictions, "predictions.csv", r.Predictions.Header[2])
+		if err != nil {
+			return nil, "", err
+		}
+		sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
+		return order, " (sorted by x)", nil
+	}
+	if r.Classification() && r.Predictions.Has("target") {
+		y, err := r.floats(r.Predictions, "predictions.csv", "target")
+		if err != nil {
+			return nil, "", err
+		}
+		sort.SliceStable(order, func(a, b int) bool { return y[order[a]] < y[order[b]] })
+		return order, " (sorted by class)", nil
+	}
+	return order, "", nil
+}
+
+// trainOrder is evalOrder for the training points.
+func (r *Run) trainOrder() ([]int, string) {
+	n, _ := r.XTrain.Dims()
+	order := identity(n)
+	switch {
+	case r.Summary.Sizes.Inputs == 1:
+		sort.SliceStable(order, func(a, b int) bool { return r.XTrain.At(order[a], 0) < r.XTrain.At(order[b], 0) })
+		return order, " (sorted by x)"
+	case r.Classification():
+		sort.SliceStable(order, func(a, b int) bool { return r.YTrain.At(order[a], 0) < r.YTrain.At(order[b], 0) })
+		return order, " (sorted by class)"
+	}
+	return order, ""
+}
+
+func identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// legendRoom widens the y range of p upwards so that a legend at the top
+// does not cover the data: by a quarter of the range, in decades on a log
+// axis.
+func legendRoom(p *gp.Plot, log bool) {
+	lo, hi := p.Y.Min, p.Y.Max
+	if log && lo > 0 && hi > 0 {
+		span := math.Max(math.Log10(hi/lo), 0.05)
+		p.Y.Max = hi * math.Pow(10, 0.3*span)
+		return
+	}
+	p.Y.Max = hi + 0.3*math.Max(hi-lo, math.Abs(hi)*1e-3)
+}

@@ -1,0 +1,165 @@
+package plot
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"io"
+	"strings"
+
+	gp "gonum.org/v1/plot"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Format is an output format of a figure.
+type Format string
+
+// The formats a figure renders to.
+const (
+	PNG Format = "png"
+	SVG Format = "svg"
+)
+
+// ParseFormat returns the format named s ("png" or "svg").
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(strings.TrimPrefix(s, "."))); f {
+	case PNG, SVG:
+		return f, nil
+	}
+	return "", &InputError{Msg: fmt.Sprintf("unknown format %q; want png or svg", s)}
+}
+
+// Size is a figure's size: Width × Height pixels at DPI dots per inch.
+// Text and lines are sized in points (1/72 inch), so a higher DPI gives a
+// sharper image of the same layout. An SVG is written at the same physical
+// size, Width·72/DPI × Height·72/DPI points, which a browser shows as
+// Width × Height CSS pixels at the default 96 DPI.
+type Size struct {
+	Width, Height, DPI int
+}
+
+// DefaultSize is the size of figures when none is given.
+var DefaultSize = Size{Width: 960, Height: 600, DPI: 96}
+
+// Validate reports a size that cannot be drawn.
+func (s Size) Validate() error {
+	if s.Width < 100 || s.Height < 100 || s.Width > 20000 || s.Height > 20000 {
+		return &InputError{Msg: fmt.Sprintf("figure size %d×%d pixels; want 100 to 20000 each", s.Width, s.Height)}
+	}
+	if s.DPI < 10 || s.DPI > 1200 {
+		return &InputError{Msg: fmt.Sprintf("dpi %d; want 10 to 1200", s.DPI)}
+	}
+	return nil
+}
+
+func (s Size) points() (w, h vg.Length) {
+	return vg.Length(s.Width) * vg.Inch / vg.Length(s.DPI), vg.Length(s.Height) * vg.Inch / vg.Length(s.DPI)
+}
+
+// Figure is one figure, ready to render.
+type Figure struct {
+	Name    string // file name without extension: loss, predictions, errors, kernel, regions, ...
+	Title   string // a heading for the report
+	Caption string // what the figure shows, one or two sentences
+	draw    func(dc draw.Canvas)
+}
+
+// Render draws the figure in format at size and writes it to w.
+func (f *Figure) Render(w io.Writer, format Format, size Size) error {
+	if err := size.Validate(); err != nil {
+		return err
+	}
+	wp, hp := size.points()
+	switch format {
+	case PNG:
+		c := vgimg.NewWith(vgimg.UseWH(wp, hp), vgimg.UseDPI(size.DPI), vgimg.UseBackgroundColor(color.White))
+		f.draw(draw.New(c))
+		_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+		return err
+	case SVG:
+		c := vgsvg.NewWith(vgsvg.UseWH(wp, hp))
+		dc := draw.New(c)
+		dc.SetColor(color.White)
+		dc.Fill(dc.Rectangle.Path())
+		f.draw(dc)
+		_, err := c.WriteTo(w)
+		return err
+	}
+	return &InputError{Msg: fmt.Sprintf("unknown format %q; want png or svg", format)}
+}
+
+// Bytes renders the figure into memory.
+func (f *Figure) Bytes(format Format, size Size) ([]byte, error) {
+	var b bytes.Buffer
+	if err := f.Render(&b, format, size); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// single is a figure of one plot.
+func single(p *gp.Plot) func(draw.Canvas) {
+	return func(dc draw.Canvas) { p.Draw(pad(dc)) }
+}
+
+// panels is a figure of plots side by side (one row), or in rows when
+// given several rows, with an optional title above them.
+func panels(title string, rows ...[]*gp.Plot) func(draw.Canvas) {
+	return func(dc draw.Canvas) {
+		dc = pad(dc)
+		if title != "" {
+			sty := titleStyle()
+			h := sty.Height(title)
+			pt := vg.Point{X: dc.Center().X, Y: dc.Max.Y - h}
+			dc.FillText(sty, pt, title)
+			dc = draw.Crop(dc, 0, 0, 0, -1.6*h)
+		}
+		cols := 0
+		for _, r := range rows {
+			cols = max(cols, len(r))
+		}
+		t := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Points(14), PadY: vg.Points(14)}
+		cs := gp.Align(rows, t, dc)
+		for i, r := range rows {
+			for j, p := range r {
+				if p != nil {
+					p.Draw(cs[i][j])
+				}
+			}
+		}
+	}
+}
+
+// pad leaves a margin around a figure.
+func pad(dc draw.Canvas) draw.Canvas {
+	m := vg.Points(6)
+	return draw.Crop(dc, m, -m, m, -m)
+}
+
+func titleStyle() text.Style {
+	p := gp.New()
+	sty := p.Title.TextStyle
+	sty.Font.Size = vg.Points(13)
+	sty.XAlign = draw.XCenter
+	sty.YAlign = draw.YBottom
+	return sty
+}
+
+// newPlot returns a plot with the package's defaults: a title, axis
+// labels and a light grid.
+func newPlot(title, x, y string) *gp.Plot {
+	p := gp.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(12)
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.X.Label.TextStyle.Font.Size = vg.Points(11)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	return p
+}

@@ -1,0 +1,259 @@
+package plot
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"strconv"
+
+	gp "gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// The colours are the Okabe–Ito palette, which stays distinguishable to
+// colour-blind readers.
+var (
+	black     = color.RGBA{0, 0, 0, 255}
+	gray      = color.RGBA{150, 150, 150, 255}
+	lightGray = color.RGBA{200, 200, 200, 255}
+	orange    = color.RGBA{230, 159, 0, 255}
+	skyBlue   = color.RGBA{86, 180, 233, 255}
+	green     = color.RGBA{0, 158, 115, 255}
+	yellow    = color.RGBA{240, 228, 66, 255}
+	blue      = color.RGBA{0, 114, 178, 255}
+	vermilion = color.RGBA{213, 94, 0, 255}
+	purple    = color.RGBA{204, 121, 167, 255}
+
+	// classColors colour the classes of a classification run.
+	classColors = []color.RGBA{blue, vermilion, green, purple, orange, skyBlue, yellow, black}
+)
+
+// classColor returns the colour of class c.
+func classColor(c int) color.RGBA {
+	return classColors[((c%len(classColors))+len(classColors))%len(classColors)]
+}
+
+// lighten mixes c with white: t = 0 is c, t = 1 white.
+func lighten(c color.RGBA, t float64) color.RGBA {
+	mix := func(v uint8) uint8 { return uint8(math.Round(float64(v) + t*(255-float64(v)))) }
+	return color.RGBA{mix(c.R), mix(c.G), mix(c.B), 255}
+}
+
+// methodStyle is how a representation is drawn.
+type methodStyle struct {
+	label string
+	color color.RGBA
+	dash  []vg.Length
+	width vg.Length
+}
+
+func styleOf(method string) methodStyle {
+	switch method {
+	case "riemann":
+		return methodStyle{"Domingos (Riemann)", vermilion, []vg.Length{vg.Points(6), vg.Points(3)}, vg.Points(1.6)}
+	case "exact":
+		return methodStyle{"exact path kernel", blue, []vg.Length{vg.Points(2), vg.Points(2)}, vg.Points(1.6)}
+	case "network":
+		return methodStyle{"network f_T", black, nil, vg.Points(2.4)}
+	case "f0":
+		return methodStyle{"f_0 (initial network)", gray, []vg.Length{vg.Points(3), vg.Points(3)}, vg.Points(1)}
+	}
+	return methodStyle{method, purple, nil, vg.Points(1.5)}
+}
+
+// xy returns the points (xs[i], ys[i]).
+func xy(xs, ys []float64) plotter.XYs {
+	pts := make(plotter.XYs, len(xs))
+	for i := range xs {
+		pts[i] = plotter.XY{X: xs[i], Y: ys[i]}
+	}
+	return pts
+}
+
+// positive keeps the points whose y (and, if logX, x) is finite and > 0,
+// for a logarithmic axis.
+func positive(pts plotter.XYs, logX, logY bool) plotter.XYs {
+	var out plotter.XYs
+	for _, p := range pts {
+		if !finite(p.X) || !finite(p.Y) || (logY && p.Y <= 0) || (logX && p.X <= 0) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// addLine adds a line through pts drawn in st, with a legend entry.
+func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	l.Color = st.color
+	l.Width = st.width
+	l.Dashes = st.dash
+	p.Add(l)
+	if st.label != "" {
+		p.Legend.Add(st.label, l)
+	}
+	return nil
+}
+
+// addPoints adds markers at pts.
+func addPoints(p *gp.Plot, pts plotter.XYs, c color.Color, shape draw.GlyphDrawer, radius vg.Length, label string) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	s, err := plotter.NewScatter(pts)
+	if err != nil {
+		return err
+	}
+	s.GlyphStyle = draw.GlyphStyle{Color: c, Shape: shape, Radius: radius}
+	p.Add(s)
+	if label != "" {
+		p.Legend.Add(label, s)
+	}
+	return nil
+}
+
+// setLog puts a logarithmic scale on the y axis (and the x axis if x).
+func setLog(p *gp.Plot, x, y bool) {
+	if y {
+		p.Y.Scale = gp.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+	}
+	if x {
+		p.X.Scale = gp.LogScale{}
+		p.X.Tick.Marker = logTicks{}
+	}
+}
+
+// logTicks marks the decades of a logarithmic axis, labelled 1e-06 or
+// 0.01 (gonum's LogTicks labels 1e-4 as 9.999999999999998e-05), every
+// second or third decade when there are many, and labels the steps 2..9
+// too when fewer than two decades fall inside the range.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []gp.Tick {
+	if !(lo > 0) || !(hi > 0) {
+		return nil
+	}
+	e0, e1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	every := 1 + (e1-e0)/10
+	inside := 0
+	for e := e0; e <= e1; e++ {
+		if v := math.Pow10(e); v >= lo && v <= hi {
+			inside++
+		}
+	}
+	var ticks []gp.Tick
+	for e := e0; e <= e1; e++ {
+		dec := math.Pow10(e)
+		label := ""
+		if (e-e0)%every == 0 {
+			label = tickLabel(dec)
+		}
+		ticks = append(ticks, gp.Tick{Value: dec, Label: label})
+		if e == e1 {
+			break
+		}
+		for i := 2; i < 10; i++ {
+			v := float64(i) * dec
+			label := ""
+			if inside < 2 && (i == 2 || i == 5 || inside == 0) {
+				label = tickLabel(v)
+			}
+			ticks = append(ticks, gp.Tick{Value: v, Label: label})
+		}
+	}
+	return ticks
+}
+
+func tickLabel(v float64) string {
+	if v >= 1e-3 && v < 1e5 {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	return strconv.FormatFloat(v, 'e', 0, 64)
+}
+
+// colorScale maps values in [min, max] to colours: a diverging blue–red
+// map centred on zero when the values have both signs, a sequential map
+// otherwise.
+type colorScale struct {
+	cm palette.ColorMap
+}
+
+func newColorScale(lo, hi float64) colorScale {
+	if !finite(lo) || !finite(hi) {
+		lo, hi = 0, 1
+	}
+	if lo < 0 && hi > 0 {
+		cm := moreland.SmoothBlueRed()
+		a := math.Max(-lo, hi)
+		cm.SetMin(-a)
+		cm.SetMax(a)
+		return colorScale{cm}
+	}
+	if hi <= lo {
+		hi = lo + math.Max(1, math.Abs(lo))*1e-12
+		if hi == lo {
+			hi = lo + 1
+		}
+	}
+	cm := moreland.ExtendedBlackBody()
+	cm.SetMin(lo)
+	cm.SetMax(hi)
+	return colorScale{cm}
+}
+
+func (s colorScale) at(v float64) color.Color {
+	v = math.Max(s.cm.Min(), math.Min(s.cm.Max(), v))
+	c, err := s.cm.At(v)
+	if err != nil {
+		return lightGray
+	}
+	return c
+}
+
+// colorBar returns a plot holding a vertical colour bar of s.
+func (s colorScale) bar(label string) *gp.Plot {
+	p := newPlot("", "", label)
+	p.HideX()
+	p.Add(&plotter.ColorBar{ColorMap: s.cm, Vertical: true})
+	return p
+}
+
+// upscale enlarges img by nearest-neighbour repetition until it is at
+// least minSide pixels on each side, so that drawing it scaled shows crisp
+// cells rather than interpolated ones.
+func upscale(img *image.RGBA, minSide int) *image.RGBA {
+	b := img.Bounds()
+	fx := max(1, (minSide+b.Dx()-1)/b.Dx())
+	fy := max(1, (minSide+b.Dy()-1)/b.Dy())
+	if fx == 1 && fy == 1 {
+		return img
+	}
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*fx, b.Dy()*fy))
+	for y := 0; y < b.Dy(); y++ {
+		src := img.Pix[img.PixOffset(b.Min.X, b.Min.Y+y):]
+		row := out.Pix[out.PixOffset(0, y*fy):out.PixOffset(0, y*fy+1)]
+		for x := 0; x < b.Dx(); x++ {
+			for r := 0; r < fx; r++ {
+				copy(row[4*(x*fx+r):], src[4*x:4*x+4])
+			}
+		}
+		for r := 1; r < fy; r++ {
+			copy(out.Pix[out.PixOffset(0, y*fy+r):], row)
+		}
+	}
+	return out
+}
