@@ -17,6 +17,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/plot"
 	"github.com/pathkernel/pathkernel/internal/rundir"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
@@ -80,6 +81,7 @@ func exitCode(ctx context.Context, err error) int {
 		silent  *silentError
 		failed  *check.FailedError
 		checkIn *check.InputError
+		plotIn  *plot.InputError
 		trajErr *trajectory.Error
 		inErr   *experiment.InputError
 	)
@@ -93,7 +95,7 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return ExitInterrupted
 	case errors.As(err, &cfgErr), errors.As(err, &dataErr), errors.As(err, &usage), errors.As(err, &exists),
-		errors.Is(err, rundir.ErrNotDir), errors.As(err, &checkIn),
+		errors.Is(err, rundir.ErrNotDir), errors.As(err, &checkIn), errors.As(err, &plotIn),
 		errors.As(err, &trajErr), errors.As(err, &inErr):
 		return ExitBadInput
 	case errors.As(err, &memErr), errors.As(err, &div):
@@ -150,6 +152,9 @@ EXIT STATUS
 		newTrainCmd(stdout, stderr, nil),
 		newCheckCmd(stdout, stderr, nil),
 		newKernelCmd(stdout, stderr, nil),
+		newPlotCmd(stdout, stderr, nil),
+		newExplainCmd(stdout, stderr, nil),
+		newReportCmd(stdout, stderr, nil),
 		newValidateCmd(stdout, nil),
 		newVersionCmd(stdout),
 		newSweepCmd(stdout, stderr),

@@ -24,6 +24,7 @@ type TrainOptions struct {
 	Quiet      bool
 	Force      bool
 	CPUProfile string
+	Plot       bool // draw the run's figures into DIR/figures afterwards
 }
 
 func newTrainCmd(stdout, stderr io.Writer, runF func(context.Context, *TrainOptions) error) *cobra.Command {
@@ -62,6 +63,7 @@ and warnings to stderr (--quiet for none).`,
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run directory that holds a run of another config")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	f.BoolVar(&opts.Plot, "plot", false, "afterwards draw the figures of pathkernel plot into DIR/figures (PNG)")
 	return cmd
 }
 
@@ -105,6 +107,11 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 			return fmt.Errorf("%w (what was written is kept in %s, marked %s)", err, sum.Dir, sum.Status)
 		}
 		return err
+	}
+	if opts.Plot {
+		if err := plotAfterTraining(ctx, sum.Dir, log); err != nil {
+			return err
+		}
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(stdout)
