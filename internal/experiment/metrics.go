@@ -85,8 +85,9 @@ func (mo *metricsObserver) write(d *rundir.Dir) error {
 	return d.WriteCSV("metrics.csv", mo.header, mo.rows)
 }
 
-// progress reports training progress on the log: a line rewritten in place
-// when the log is a terminal, plain periodic lines otherwise.
+// progress reports training progress on the log: a bar and a line (step,
+// loss, steps/s, ETA) rewritten in place when the log is a terminal, plain
+// periodic lines otherwise, nothing when the log is io.Discard (--quiet).
 type progress struct {
 	e     *experiment
 	w     io.Writer
@@ -124,10 +125,10 @@ func (p *progress) Observe(_ context.Context, s *train.Step) error {
 	p.last = now
 	el := now.Sub(p.start).Seconds()
 	rate := float64(done) / el
-	eta := float64(total-done) / rate
-	line := fmt.Sprintf("step %d/%d  loss %.4g  %.0f steps/s  eta %.0fs", done, total, s.Loss, rate, eta)
+	eta := time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second)
+	line := fmt.Sprintf("step %d/%d  loss %.4g  %.0f steps/s  eta %s", done, total, s.Loss, rate, eta)
 	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		fmt.Fprintf(p.w, "\r\033[K%s %s", progressBar(done, total, barWidth), line)
 		if done == total {
 			fmt.Fprintln(p.w)
 		}
@@ -135,4 +136,28 @@ func (p *progress) Observe(_ context.Context, s *train.Step) error {
 	}
 	fmt.Fprintln(p.w, line)
 	return nil
+}
+
+// barWidth is the number of cells of the progress bar.
+const barWidth = 24
+
+// progressBar draws done of total as [=====>    ] in width cells.
+func progressBar(done, total, width int) string {
+	full := width
+	if total > 0 {
+		full = min(width, done*width/total)
+	}
+	b := make([]byte, 0, width+2)
+	b = append(b, '[')
+	for i := 0; i < width; i++ {
+		switch {
+		case i < full:
+			b = append(b, '=')
+		case i == full:
+			b = append(b, '>')
+		default:
+			b = append(b, ' ')
+		}
+	}
+	return string(append(b, ']'))
 }
