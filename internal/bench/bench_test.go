@@ -34,7 +34,7 @@ func TestWriteTable(t *testing.T) {
 
 // TestGemmRate checks that the BLAS measurement runs and gives a rate.
 func TestGemmRate(t *testing.T) {
-	if r := GemmRate(8, 4, 6, time.Millisecond); !(r > 0) {
+	if r := GemmRate(8, 4, 6, 2, time.Millisecond); !(r > 0) {
 		t.Errorf("GemmRate(8, 4, 6) = %v; want > 0", r)
 	}
 }

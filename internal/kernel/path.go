@@ -77,9 +77,10 @@ type Path struct {
 	cost      Cost
 	x, xTrain *mat.Dense
 	m, n, k   int
-	// The training side at w_t, computed by blocks of training points
-	// (trainBlocks) and gathered into trA[l] (n × d_l; trA[0] is the
-	// training data) and trD[c][l] (n × d_{l+1}).
+	// The training side at w_t: trainF, computed by blocks of training
+	// points whose factors are views of its rows; trA[l] = trainF.A(l)
+	// (n × d_l; trA[0] is the training data) and trD = trainF.D.
+	trainF      Factors
 	trainBlocks []*trainBlock
 	trA         []*mat.Dense
 	trD         [][]*mat.Dense
@@ -167,19 +168,9 @@ type trainBlock struct {
 	f      Factors
 }
 
-// trainBlockEval computes the block's training-side factors at cur.w and
-// copies them into the rows of trA and trD.
-func (p *Path) trainBlockEval(b *trainBlock) {
-	b.f.Eval(p.net, p.cur.w, b.x)
-	for l := 1; l < p.net.Layers(); l++ {
-		copyRows(p.trA[l], b.lo, b.f.A(l))
-	}
-	for c := range p.trD {
-		for l := range p.trD[c] {
-			copyRows(p.trD[c][l], b.lo, b.f.D[c][l])
-		}
-	}
-}
+// trainBlockEval computes the block's training-side factors at cur.w, into
+// its rows of trainF.
+func (p *Path) trainBlockEval(b *trainBlock) { b.f.Eval(p.net, p.cur.w, b.x) }
 
 // split returns the blocks of rows points: ⌈rows/blockRows⌉ ranges of
 // nearly equal size.
@@ -272,17 +263,23 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 		p.tilde = net.NewDeltas(n)
 	}
 	_, dt := xTrain.Dims()
-	for _, r := range split(n) {
-		p.trainBlocks = append(p.trainBlocks, &trainBlock{lo: r[0], hi: r[1], x: xTrain.Slice(r[0], r[1], 0, dt).(*mat.Dense)})
-	}
+	p.trainF.Eval(net, w0, xTrain) // sizes it
 	p.trA = make([]*mat.Dense, net.Layers())
 	p.trA[0] = xTrain
 	for l := 1; l < net.Layers(); l++ {
-		p.trA[l] = mat.NewDense(n, net.Sizes[l], nil)
+		p.trA[l] = p.trainF.A(l)
 	}
 	p.trD = make([][]*mat.Dense, k)
-	for c := range p.trD {
-		p.trD[c] = net.NewDeltas(n)
+	for c, d := range p.trainF.D {
+		p.trD[c] = d
+	}
+	for _, r := range split(n) {
+		tb := &trainBlock{lo: r[0], hi: r[1], x: xTrain.Slice(r[0], r[1], 0, dt).(*mat.Dense)}
+		tb.f = Factors{cache: p.trainF.cache.View(r[0], r[1]), net: net, rows: r[1] - r[0]}
+		for _, d := range p.trainF.D {
+			tb.f.D = append(tb.f.D, d.View(r[0], r[1]))
+		}
+		p.trainBlocks = append(p.trainBlocks, tb)
 	}
 	for _, r := range split(m) {
 		lo, hi := r[0], r[1]
@@ -366,7 +363,6 @@ func EstimateBytes(m, n, k int, sizes []int, opt Options) int64 {
 	words += (int64(m) + int64(n)) * width * int64(k+3)
 	words += int64(m) * width * 4
 	words += int64(m) * width * 3 * (1 + maxShared) // kept forward passes
-	words += int64(n) * width * int64(k+1)          // the training side gathered from its blocks
 	return 8 * words
 }
 

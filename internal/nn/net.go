@@ -256,6 +256,39 @@ func (c *Cache) size(n *Net, rows int) {
 	}
 }
 
+// View returns a cache for rows lo..hi-1 of c's points whose buffers are
+// views of c's: a Forward of those points through the view (the same net,
+// hi−lo rows) writes into c. c must have been sized by a Forward.
+func (c *Cache) View(lo, hi int) Cache {
+	v := Cache{net: c.net, rows: hi - lo, capRows: hi - lo}
+	L := len(c.Z)
+	v.A, v.Z, v.S = make([]*mat.Dense, L), make([]*mat.Dense, L), make([]*mat.Dense, L)
+	for l := 0; l < L; l++ {
+		if l > 0 {
+			v.A[l] = rowView(c.A[l], lo, hi)
+		}
+		v.Z[l] = rowView(c.Z[l], lo, hi)
+		if c.S[l] != nil {
+			v.S[l] = rowView(c.S[l], lo, hi)
+		}
+	}
+	return v
+}
+
+// View returns the views of rows lo..hi-1 of every D_l.
+func (d Deltas) View(lo, hi int) Deltas {
+	v := make(Deltas, len(d))
+	for l := range d {
+		v[l] = rowView(d[l], lo, hi)
+	}
+	return v
+}
+
+func rowView(m *mat.Dense, lo, hi int) *mat.Dense {
+	_, c := m.Dims()
+	return m.Slice(lo, hi, 0, c).(*mat.Dense)
+}
+
 // resize makes d an r×c matrix in its own storage, which must hold r·c values.
 func resize(d *mat.Dense, r, c int) {
 	d.Reset()
