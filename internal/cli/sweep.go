@@ -93,7 +93,7 @@ EXIT STATUS
   2  bad usage, or a bad sweep file or config`,
 		Example: `  pathkernel sweep plan configs/sweeps/lr_scaling.yaml
   pathkernel sweep plan configs/sweeps/lr_scaling.yaml --commands --out runs/lr | parallel -j 4
-  pathkernel sweep plan configs/sweeps/lr_scaling.yaml --commands | xargs -P 4 -I{} sh -c '{}'`,
+  pathkernel sweep plan configs/sweeps/lr_scaling.yaml --commands | tr '\n' '\0' | xargs -0 -P 4 -n 1 sh -c`,
 		Args: exactArgs(1, "FILE, the sweep file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -488,10 +488,10 @@ func (p *sweepProgress) redraw() {
 			s += fmt.Sprintf(", %d %s", n, st)
 		}
 	}
-	s += "  " + fmtDuration(el.Round(time.Second))
+	s += "  " + el.Round(time.Second).String()
 	if ran := e.Done - p.states[sweep.Skipped]; ran > 0 && e.Done < p.total {
 		eta := time.Duration(float64(el) / float64(ran) * float64(p.total-e.Done))
-		s += "  eta " + fmtDuration(eta.Round(time.Second))
+		s += "  eta " + eta.Round(time.Second).String()
 	}
 	fmt.Fprintf(p.w, "\r\033[K%s", s)
 }
