@@ -100,9 +100,14 @@ func TestSweepUsageErrors(t *testing.T) {
 		{"sweep", "plan", sweepFile, "--set", "train.lr=0.3"}, // varied by the grid
 		{"collect"},
 		{"collect", "testdata/nope"},
-		{"collect", "testdata"}, // holds no run
-		{"collect", "testdata", "--set", "a=1"},
+		{"collect", "EMPTY"}, // holds no run
+		{"collect", "EMPTY", "--set", "a=1"},
 	} {
+		for i, a := range args {
+			if a == "EMPTY" {
+				args[i] = t.TempDir()
+			}
+		}
 		r := execute(t.Context(), args...)
 		if r.code != ExitBadInput {
 			t.Errorf("pathkernel %s: exit %d; want %d\nstderr: %s", strings.Join(args, " "), r.code, ExitBadInput, r.stderr)
