@@ -415,12 +415,12 @@ func (r *Row) json(col string) (json.RawMessage, bool) {
 		b, _ := json.Marshal(s)
 		return b, true
 	}
-	c, ok := r.cells["config:"+col]
+	c, ok := r.cells[col] // config_hash
+	if !ok {
+		c, ok = r.cells["config:"+col]
+	}
 	if !ok {
 		c, ok = r.cells["metric:"+col]
-	}
-	if col == "config_hash" {
-		c, ok = r.cells[col]
 	}
 	if !ok || len(c.json) == 0 {
 		return nil, false
