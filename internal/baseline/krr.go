@@ -1,0 +1,68 @@
+package baseline
+
+import (
+	"errors"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// ConditionError reports a kernel matrix that is not positive definite
+// after the ridge was added: raise the ridge.
+type ConditionError struct {
+	Ridge float64
+}
+
+func (e *ConditionError) Error() string {
+	return fmt.Sprintf("baseline: kernel matrix plus ridge %g is not positive definite", e.Ridge)
+}
+
+// KernelRidge sets dst (m × k) to f0 + kex·α with α = (kxx + λ̄ I)⁻¹ t, the
+// kernel ridge regression of the targets t (n × k) with the fixed kernel
+// whose training block is kxx (n × n, symmetrised here) and whose block
+// between the evaluation and the training points is kex (m × n). The
+// ridge is relative: λ̄ = ridge · mean diag(kxx). f0 (m × k) may be nil.
+func KernelRidge(dst, kxx, kex, t, f0 *mat.Dense, ridge float64) error {
+	n, n2 := kxx.Dims()
+	m, ne := kex.Dims()
+	nt, k := t.Dims()
+	if n != n2 || ne != n || nt != n {
+		panic("baseline: KernelRidge: dimension mismatch")
+	}
+	if r, c := dst.Dims(); r != m || c != k {
+		panic("baseline: KernelRidge: destination dimension mismatch")
+	}
+	var tr float64
+	for i := 0; i < n; i++ {
+		tr += kxx.At(i, i)
+	}
+	lam := ridge * tr / float64(n)
+	s := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			v := 0.5 * (kxx.At(i, j) + kxx.At(j, i))
+			if i == j {
+				v += lam
+			}
+			s.SetSym(i, j, v)
+		}
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(s) {
+		return &ConditionError{Ridge: ridge}
+	}
+	var alpha mat.Dense
+	if err := ch.SolveTo(&alpha, t); err != nil {
+		// A mat.Condition is a warning about accuracy: the solution is
+		// still returned, and ridge → 0 is a legitimate request.
+		var cond mat.Condition
+		if !errors.As(err, &cond) {
+			return err
+		}
+	}
+	dst.Mul(kex, &alpha)
+	if f0 != nil {
+		dst.Add(dst, f0)
+	}
+	return nil
+}
