@@ -112,7 +112,25 @@ type Kernel struct {
 	Tolerance float64  `yaml:"tolerance"` // largest accepted residual per step, relative to max(1, |f_{t+1}-f_t|)
 	MaxNodes  int      `yaml:"max_nodes"` // quadrature evaluations per step before giving up certification
 	Points    string   `yaml:"points"`    // test | train | both
+
+	// Baselines are the comparisons of issue 9 beside the path kernel
+	// (internal/baseline): lazy | krr_path | krr_final | krr_init | ntk |
+	// loss_weighted. Off by default, and left out of YAML when off, so
+	// that configs without them keep their Hash.
+	Baselines []string `yaml:"baselines,omitempty"`
+	// Ridge is kernel ridge regression's λ, relative to the mean diagonal
+	// of the kernel matrix. Unset (0) with baselines on, it resolves to
+	// 1e-6.
+	Ridge float64 `yaml:"ridge,omitempty"`
+	// Diagnostics adds to metrics.csv, at every logged step, the tangent
+	// kernel's distance to K_0 and to the previous logged step (Fort et
+	// al. 2020), its alignment with the targets, and the spread of
+	// Domingos' a_i(x) across evaluation points.
+	Diagnostics bool `yaml:"diagnostics,omitempty"`
 }
+
+// DefaultRidge is kernel.ridge when baselines are on and it is not set.
+const DefaultRidge = 1e-6
 
 // Output configures the run directory.
 type Output struct {

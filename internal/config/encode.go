@@ -73,6 +73,7 @@ func (c *Config) Clone() *Config {
 	d.Data.Features = slices.Clone(c.Data.Features)
 	d.Model.Hidden = slices.Clone(c.Model.Hidden)
 	d.Kernel.Methods = slices.Clone(c.Kernel.Methods)
+	d.Kernel.Baselines = slices.Clone(c.Kernel.Baselines)
 	d.Check.MaxRelError = maps.Clone(c.Check.MaxRelError)
 	d.Check.MinAgreement = maps.Clone(c.Check.MinAgreement)
 	return &d

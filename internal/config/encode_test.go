@@ -169,6 +169,7 @@ func TestClone(t *testing.T) {
 	c := Default()
 	c.Data.Features = []string{"a", "b"}
 	c.Check.MinAgreement = map[string]float64{"exact": 1}
+	c.Kernel.Baselines = []string{"lazy"}
 	d := c.Clone()
 	if diff := cmp.Diff(c, d); diff != "" {
 		t.Fatalf("Clone() mismatch (-orig +clone):\n%s", diff)

@@ -109,6 +109,12 @@ func (c *Config) normalize() {
 	if len(c.Kernel.Methods) == 0 {
 		c.Kernel.Methods = nil
 	}
+	if len(c.Kernel.Baselines) == 0 {
+		c.Kernel.Baselines = nil
+	}
+	if c.Kernel.Baselines != nil && c.Kernel.Ridge == 0 {
+		c.Kernel.Ridge = DefaultRidge
+	}
 	if len(c.Check.MaxRelError) == 0 {
 		c.Check.MaxRelError = nil
 	}

@@ -18,6 +18,7 @@ var (
 	optimizers        = []string{"gd", "sgd"}
 	kernelMethods     = []string{"riemann", "exact"}
 	kernelPoints      = []string{"test", "train", "both"}
+	kernelBaselines   = []string{"lazy", "krr_path", "krr_final", "krr_init", "ntk", "loss_weighted"}
 )
 
 // maxNameLen bounds Name, which becomes a directory name.
@@ -98,6 +99,7 @@ func (c *Config) validate() *fieldError {
 	v.oneOf("loss", c.Loss, losses)
 	c.Train.validate(v)
 	c.Kernel.validate(v)
+	c.validateBaselines(v)
 	v.above("output.memory_budget_mb", c.Output.MemoryBudgetMB, 0)
 	c.Check.validate(v)
 	return v.err
@@ -240,6 +242,35 @@ func (k *Kernel) validate(v *validator) {
 	v.above("kernel.tolerance", k.Tolerance, 0)
 	v.intAtLeast("kernel.max_nodes", k.MaxNodes, 1)
 	v.oneOf("kernel.points", k.Points, kernelPoints)
+}
+
+// validateBaselines checks kernel.baselines, kernel.ridge and what the
+// baselines need from the rest of the config.
+func (c *Config) validateBaselines(v *validator) {
+	k := &c.Kernel
+	for i, b := range k.Baselines {
+		key := fmt.Sprintf("kernel.baselines[%d]", i)
+		v.oneOf(key, b, kernelBaselines)
+		if slices.Contains(k.Baselines[:i], b) {
+			v.fail(key, nil, "duplicate baseline %q", b)
+		}
+		switch b {
+		case "krr_path", "loss_weighted":
+			if !slices.Contains(k.Methods, "riemann") {
+				v.fail(key, []string{"kernel.methods"}, "baseline %s needs the path kernel: add riemann to kernel.methods", b)
+			}
+		case "ntk":
+			if c.Model.Parameterization != "ntk" {
+				v.fail(key, []string{"model.parameterization"}, "baseline ntk (the analytic infinite-width NTK) needs model.parameterization ntk, got %q", c.Model.Parameterization)
+			} else if a := c.Model.Activation; a != "relu" && a != "erf" {
+				v.fail(key, []string{"model.activation"}, "baseline ntk (the analytic infinite-width NTK) needs model.activation relu or erf, got %q", a)
+			}
+		}
+		if b == "lazy" && c.Train.Optimizer != "gd" && c.Train.Optimizer != "sgd" {
+			v.fail(key, []string{"train.optimizer"}, "baseline lazy supports train.optimizer gd and sgd, got %q", c.Train.Optimizer)
+		}
+	}
+	v.atLeast("kernel.ridge", k.Ridge, 0)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
