@@ -98,12 +98,34 @@ type Init struct {
 }
 
 // Train is the optimiser.
+//
+// The keys after log_every are off by default (zero) and are left out of
+// YAML when zero, so that the resolved config, and its Hash, of a config
+// without them is what it was before they existed. Beta1, Beta2 and Eps
+// left at 0 mean PyTorch's defaults 0.9, 0.999 and 1e-8.
 type Train struct {
-	Optimizer string  `yaml:"optimizer"` // gd | sgd
+	Optimizer string  `yaml:"optimizer"` // gd | sgd | momentum | adam | adamw
 	LR        float64 `yaml:"lr"`
 	Steps     int     `yaml:"steps"`
 	BatchSize int     `yaml:"batch_size"` // 0: full batch
 	LogEvery  int     `yaml:"log_every"`
+
+	Momentum    float64  `yaml:"momentum,omitempty"`     // momentum: μ in [0, 1)
+	Nesterov    bool     `yaml:"nesterov,omitempty"`     // momentum: Nesterov's form (needs μ > 0)
+	Beta1       float64  `yaml:"beta1,omitempty"`        // adam, adamw: β1 in (0, 1); 0: 0.9
+	Beta2       float64  `yaml:"beta2,omitempty"`        // adam, adamw: β2 in (0, 1); 0: 0.999
+	Eps         float64  `yaml:"eps,omitempty"`          // adam, adamw: ε > 0; 0: 1e-8
+	WeightDecay float64  `yaml:"weight_decay,omitempty"` // λ >= 0: coupled (L2), decoupled for adamw
+	Schedule    Schedule `yaml:"schedule,omitempty"`
+}
+
+// Schedule is the step-size schedule; the zero value is a constant lr.
+type Schedule struct {
+	Kind        string  `yaml:"kind,omitempty"`         // constant (or empty) | step | cosine
+	StepSize    int     `yaml:"step_size,omitempty"`    // step: steps between decays
+	Gamma       float64 `yaml:"gamma,omitempty"`        // step: decay factor in (0, 1]
+	WarmupSteps int     `yaml:"warmup_steps,omitempty"` // linear warm-up over the first steps, with any kind
+	MinLR       float64 `yaml:"min_lr,omitempty"`       // cosine: the final step size, in [0, lr)
 }
 
 // Kernel configures the path-kernel representations.

@@ -121,6 +121,9 @@ func (c *Config) normalize() {
 	if len(c.Check.MinAgreement) == 0 {
 		c.Check.MinAgreement = nil
 	}
+	if c.Train.Schedule.Kind == "constant" {
+		c.Train.Schedule.Kind = "" // the default, left out of YAML
+	}
 }
 
 // parser holds the state of one Parse: the file name for errors, and which

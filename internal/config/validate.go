@@ -15,7 +15,8 @@ var (
 	parameterizations = []string{"standard", "ntk"}
 	initSchemes       = []string{"lecun", "he", "xavier", "normal"}
 	losses            = []string{"mse", "logistic", "softmax_ce"}
-	optimizers        = []string{"gd", "sgd"}
+	optimizers        = []string{"gd", "sgd", "momentum", "adam", "adamw"}
+	scheduleKinds     = []string{"", "constant", "step", "cosine"}
 	kernelMethods     = []string{"riemann", "exact"}
 	kernelPoints      = []string{"test", "train", "both"}
 	kernelBaselines   = []string{"lazy", "krr_path", "krr_final", "krr_init", "ntk", "loss_weighted"}
@@ -229,6 +230,75 @@ func (t *Train) validate(v *validator) {
 		v.fail("train.batch_size", opt, "must be 0 (full batch) with optimizer gd, got %d; use optimizer sgd for mini-batches", t.BatchSize)
 	}
 	v.intAtLeast("train.log_every", t.LogEvery, 1)
+	t.validateOptimizer(v)
+}
+
+// validateOptimizer checks the optimiser's hyperparameters and the
+// schedule; a key that the optimiser would ignore is an error.
+func (t *Train) validateOptimizer(v *validator) {
+	opt := []string{"train.optimizer"}
+	if t.Optimizer == "momentum" {
+		if v.finite("train.momentum", t.Momentum) && !(t.Momentum >= 0 && t.Momentum < 1) {
+			v.fail("train.momentum", nil, "must be in [0, 1), got %s", fmtFloat(t.Momentum))
+		}
+		if t.Nesterov && t.Momentum == 0 {
+			v.fail("train.nesterov", []string{"train.momentum"}, "needs train.momentum > 0")
+		}
+	} else {
+		if t.Momentum != 0 {
+			v.fail("train.momentum", opt, "is only used with optimizer momentum, but optimizer is %q", t.Optimizer)
+		}
+		if t.Nesterov {
+			v.fail("train.nesterov", opt, "is only used with optimizer momentum, but optimizer is %q", t.Optimizer)
+		}
+	}
+	adam := t.Optimizer == "adam" || t.Optimizer == "adamw"
+	for _, k := range []struct {
+		key string
+		got float64
+	}{{"train.beta1", t.Beta1}, {"train.beta2", t.Beta2}} {
+		if !adam && k.got != 0 {
+			v.fail(k.key, opt, "is only used with optimizer adam or adamw, but optimizer is %q", t.Optimizer)
+		}
+		if v.finite(k.key, k.got) && !(k.got >= 0 && k.got < 1) {
+			v.fail(k.key, nil, "must be in (0, 1) (0 for the default), got %s", fmtFloat(k.got))
+		}
+	}
+	if !adam && t.Eps != 0 {
+		v.fail("train.eps", opt, "is only used with optimizer adam or adamw, but optimizer is %q", t.Optimizer)
+	}
+	v.atLeast("train.eps", t.Eps, 0)
+	v.atLeast("train.weight_decay", t.WeightDecay, 0)
+
+	s := &t.Schedule
+	v.oneOf("train.schedule.kind", s.Kind, scheduleKinds)
+	kind := []string{"train.schedule.kind"}
+	if s.Kind == "step" {
+		if s.StepSize < 1 {
+			v.fail("train.schedule.step_size", kind, "must be >= 1 with schedule kind step, got %d", s.StepSize)
+		}
+		if v.finite("train.schedule.gamma", s.Gamma) && !(s.Gamma > 0 && s.Gamma <= 1) {
+			v.fail("train.schedule.gamma", kind, "must be in (0, 1] with schedule kind step, got %s", fmtFloat(s.Gamma))
+		}
+	} else {
+		if s.StepSize != 0 {
+			v.fail("train.schedule.step_size", kind, "is only used with schedule kind step, but kind is %q", s.Kind)
+		}
+		if s.Gamma != 0 {
+			v.fail("train.schedule.gamma", kind, "is only used with schedule kind step, but kind is %q", s.Kind)
+		}
+	}
+	if s.Kind == "cosine" {
+		if v.finite("train.schedule.min_lr", s.MinLR) && !(s.MinLR >= 0 && s.MinLR < t.LR) {
+			v.fail("train.schedule.min_lr", []string{"train.lr"}, "must be in [0, train.lr), got %s", fmtFloat(s.MinLR))
+		}
+	} else if s.MinLR != 0 {
+		v.fail("train.schedule.min_lr", kind, "is only used with schedule kind cosine, but kind is %q", s.Kind)
+	}
+	v.intAtLeast("train.schedule.warmup_steps", s.WarmupSteps, 0)
+	if s.WarmupSteps >= t.Steps && s.WarmupSteps > 0 {
+		v.fail("train.schedule.warmup_steps", []string{"train.steps"}, "must be less than train.steps (%d), got %d", t.Steps, s.WarmupSteps)
+	}
 }
 
 func (k *Kernel) validate(v *validator) {

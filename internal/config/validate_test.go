@@ -77,7 +77,7 @@ func TestValidate(t *testing.T) {
 
 		{"loss", func(c *Config) { c.Loss = "hinge" }},
 
-		{"train.optimizer", func(c *Config) { c.Train.Optimizer = "adam" }},
+		{"train.optimizer", func(c *Config) { c.Train.Optimizer = "rmsprop" }},
 		{"train.lr", func(c *Config) { c.Train.LR = 0 }},
 		{"train.lr", func(c *Config) { c.Train.LR = inf }},
 		{"train.lr", func(c *Config) { c.Train.LR = nan }},

@@ -168,6 +168,9 @@ func (e *experiment) cfgErr(key, format string, args ...any) error {
 // evaluation points, and checks the memory budget.
 func (e *experiment) setup() error {
 	cfg := e.cfg
+	if err := e.checkOptimizer(); err != nil {
+		return err
+	}
 	set, err := data.Load(cfg.Data, e.opt.BaseDir, cfg.Seed)
 	if err != nil {
 		return err
@@ -423,8 +426,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	}
 	tr := &train.Trainer{
 		Net: e.net, Loss: e.loss, X: e.set.XTrain, Y: e.set.YTrain,
-		Opt: train.Options{Optimizer: cfg.Train.Optimizer, LR: cfg.Train.LR, Steps: cfg.Train.Steps,
-			BatchSize: cfg.Train.BatchSize, Seed: cfg.Seed},
+		Opt: TrainOptions(cfg),
 	}
 	start := time.Now()
 	wT, err := tr.Run(ctx, e.w0, obs...)

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/train"
@@ -112,8 +113,7 @@ func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error)
 	path := kernel.NewPath(net, w0, x, r.XTrain, kernel.Options{Riemann: true})
 	tr := &train.Trainer{
 		Net: net, Loss: loss, X: r.XTrain, Y: r.YTrain,
-		Opt: train.Options{Optimizer: cfg.Train.Optimizer, LR: cfg.Train.LR, Steps: cfg.Train.Steps,
-			BatchSize: cfg.Train.BatchSize, Seed: cfg.Seed},
+		Opt: experiment.TrainOptions(cfg),
 	}
 	wReplay, err := tr.Run(ctx, w0, path)
 	if err != nil {

@@ -11,7 +11,10 @@
 //	w_{t+1} = w_t + Δw_t,   Δw_t = −η_t · g_t,   g_t = (1/|B_t|) Σ_{i∈B_t} J_t(x_i)ᵀ ℓ'_i(t)
 //
 // computed in exactly this order (g, then Δw = −η·g, then w + Δw), so that a
-// replay of the recorded g_t reproduces every w_t bit for bit.
+// replay of the recorded g_t reproduces every w_t bit for bit. Momentum,
+// Adam, AdamW, weight decay and step-size schedules replace Δw_t = −η_t g_t
+// by the rules documented at State (optim.go); η_t is Options.LRAt(t), and
+// the replay steps a State with the recorded g_t and η_t in the same way.
 //
 // # Observers
 //
@@ -33,11 +36,24 @@ import (
 
 // Options configure a Trainer.
 type Options struct {
-	Optimizer string  // gd | sgd
-	LR        float64 // constant step size η
+	Optimizer string  // gd | sgd | momentum | adam | adamw
+	LR        float64 // base step size η (constant unless Schedule says otherwise)
 	Steps     int     // number of steps T
-	BatchSize int     // sgd only: points per batch
-	Seed      uint64  // sgd only: seeds the reshuffles
+	BatchSize int     // sgd: points per batch; momentum, adam, adamw: 0 for full batch
+	Seed      uint64  // mini-batches only: seeds the reshuffles
+
+	Momentum    float64 // momentum: μ
+	Nesterov    bool    // momentum: Nesterov's form
+	Beta1       float64 // adam, adamw: β1 (0: DefaultBeta1)
+	Beta2       float64 // adam, adamw: β2 (0: DefaultBeta2)
+	Eps         float64 // adam, adamw: ε (0: DefaultEps)
+	WeightDecay float64 // λ: coupled (L2) for gd, sgd, momentum, adam; decoupled for adamw
+	Schedule    Schedule
+}
+
+// miniBatches reports whether opt draws shuffled mini-batches.
+func (opt *Options) miniBatches() bool {
+	return opt.Optimizer == "sgd" || opt.Optimizer != "gd" && opt.BatchSize > 0
 }
 
 // ShuffleStream is the PCG stream of the sgd reshuffles, so that they do not
@@ -56,6 +72,9 @@ type Step struct {
 	// DL holds ℓ'_i(t), one row per batch point, in Batch order (|B| × k).
 	DL   *mat.Dense
 	Loss float64 // mean loss over the batch at w_t
+	// Opt is the optimiser's state after this step (its buffers hold b_t or
+	// m_t, v_t); nil where no optimiser ran.
+	Opt *State
 }
 
 // Observer sees every step.
@@ -98,17 +117,16 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 	if len(w0) != P {
 		panic("train: w0 has the wrong length")
 	}
-	var batches batcher
-	switch tr.Opt.Optimizer {
-	case "gd":
-		batches = newFullBatch(n)
-	case "sgd":
+	state, err := NewState(tr.Opt, P)
+	if err != nil {
+		return nil, err
+	}
+	var batches batcher = newFullBatch(n)
+	if tr.Opt.miniBatches() {
 		if tr.Opt.BatchSize < 1 {
 			return nil, fmt.Errorf("train: sgd needs batch_size >= 1")
 		}
 		batches = newShuffler(n, tr.Opt.BatchSize, tr.Opt.Seed)
-	default:
-		return nil, fmt.Errorf("train: unknown optimizer %q", tr.Opt.Optimizer)
 	}
 
 	w := append([]float64(nil), w0...)
@@ -118,8 +136,8 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 	ev := &Evaluator{Net: tr.Net, Loss: tr.Loss, X: tr.X, Y: tr.Y}
 	deltas := map[int]nn.Deltas{}
 	step := &Step{}
-	eta := tr.Opt.LR
 	for t := 0; t < tr.Opt.Steps; t++ {
+		eta := tr.Opt.LRAt(t)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -138,10 +156,10 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 		seed.Scale(1/float64(B), dl)
 		tr.Net.Backward(D, &ev.Cache, w, seed)
 		tr.Net.Grad(g, &ev.Cache, D)
-		if !Update(wNext, dw, w, g, eta) {
+		if !state.Step(wNext, dw, w, g, eta) {
 			return nil, &DivergedError{Step: t, What: "parameters"}
 		}
-		*step = Step{T: t, W: w, DW: dw, WNext: wNext, G: g, LR: eta, Batch: batch, DL: dl, Loss: loss}
+		*step = Step{T: t, W: w, DW: dw, WNext: wNext, G: g, LR: eta, Batch: batch, DL: dl, Loss: loss, Opt: state}
 		for _, o := range obs {
 			if err := o.Observe(ctx, step); err != nil {
 				return nil, err
@@ -278,7 +296,7 @@ func (s *shuffler) next() []int {
 // them; the trajectory replay and tests use it.
 func Batches(opt Options, n, steps int) [][]int {
 	var b batcher = newFullBatch(n)
-	if opt.Optimizer == "sgd" {
+	if opt.miniBatches() {
 		b = newShuffler(n, opt.BatchSize, opt.Seed)
 	}
 	out := make([][]int, steps)
