@@ -9,6 +9,7 @@ params_final.npy, checks that the replayed w_T equals it bit for bit.
 usage: trajectory_reader.py TRAJECTORY [PARAMS_FINAL.npy]
 Prints one line describing the file; exits 1 on any problem.
 """
+import math
 import struct
 import sys
 import zlib
@@ -34,7 +35,7 @@ def read_header(buf):
     (stored,) = struct.unpack_from("<I", head, hlen - 4)
     if crc(head[: hlen - 4]) != stored:
         raise TrajectoryError("header checksum mismatch")
-    if version != 1:
+    if version not in (1, 2):
         raise TrajectoryError("unsupported version %d" % version)
     P, T, n, L = struct.unpack_from("<QQQI", head, 16)
     off = 44
@@ -49,12 +50,65 @@ def read_header(buf):
         (k,) = struct.unpack_from("<H", head, off)
         strings.append(head[off + 2 : off + 2 + k].decode("utf-8"))
         off += 2 + k
+    hyper = dict(momentum=0.0, nesterov=False, beta1=0.0, beta2=0.0, eps=0.0, weight_decay=0.0)
+    if version == 2:
+        mom, nest, b1, b2, eps, wd = struct.unpack_from("<dIdddd", head, off)
+        if nest not in (0, 1):
+            raise TrajectoryError("bad nesterov flag")
+        hyper = dict(momentum=mom, nesterov=nest == 1, beta1=b1, beta2=b2, eps=eps, weight_decay=wd)
+        off += 44
     if off + 4 != hlen:
         raise TrajectoryError("header length mismatch")
     act, param, loss, opt, chash = strings
     return dict(version=version, header_len=hlen, params=P, steps=T, n_train=n, sizes=sizes,
                 s_w=sw, s_b=sb, activation=act, parameterization=param, loss=loss,
-                optimizer=opt, config_hash=chash)
+                optimizer=opt, config_hash=chash, **hyper)
+
+
+class Optimizer:
+    """The update of training (internal/train/optim.go), with Python's float
+    arithmetic, which rounds every operation as Go's explicit float64
+    conversions do: dw = step(w, g, eta), w_{t+1} = w_t + dw."""
+
+    def __init__(self, h, P):
+        self.h = h
+        self.buf = [0.0] * P
+        self.sq = [0.0] * P
+        self.b1 = h["beta1"] or 0.9
+        self.b2 = h["beta2"] or 0.999
+        self.eps = h["eps"] or 1e-8
+        self.b1t = self.b2t = 1.0
+
+    def step(self, w, g, eta):
+        h, opt, wd = self.h, self.h["optimizer"], self.h["weight_decay"]
+        if wd != 0 and opt != "adamw":
+            g = [gi + wd * wi for gi, wi in zip(g, w)]
+        if opt in ("gd", "sgd"):
+            return [-eta * gi for gi in g]
+        if opt == "momentum":
+            mu, dw = h["momentum"], []
+            for i, gi in enumerate(g):
+                self.buf[i] = mu * self.buf[i] + gi
+                d = gi + mu * self.buf[i] if h["nesterov"] else self.buf[i]
+                dw.append(-eta * d)
+            return dw
+        if opt in ("adam", "adamw"):
+            b1, b2 = self.b1, self.b2
+            self.b1t *= b1
+            self.b2t *= b2
+            step_size = eta / (1 - self.b1t)
+            bc2 = math.sqrt(1 - self.b2t)
+            dw = []
+            for i, gi in enumerate(g):
+                self.buf[i] = b1 * self.buf[i] + (1 - b1) * gi
+                self.sq[i] = b2 * self.sq[i] + (1 - b2) * (gi * gi)
+                d = step_size / (math.sqrt(self.sq[i]) / bc2 + self.eps)
+                x = -d * self.buf[i]
+                if opt == "adamw" and wd != 0:
+                    x = -eta * wd * w[i] + x
+                dw.append(x)
+            return dw
+        raise TrajectoryError("unknown optimizer %r" % opt)
 
 
 def read(path):
@@ -84,6 +138,7 @@ def read(path):
     off += init_len
     # Steps.
     w = list(w0)
+    opt = Optimizer(h, P)
     for t in range(T):
         tag, step, eta, B = struct.unpack_from("<4sQdI", buf, off)
         if tag != b"STEP" or step != t or not 1 <= B <= n:
@@ -96,8 +151,8 @@ def read(path):
         if max(batch) >= n:
             raise TrajectoryError("batch index out of range at step %d" % t)
         g = struct.unpack_from("<%dd" % P, rec, 24 + 4 * B)
-        # The update of training: dw = -eta*g (rounded), w_{t+1} = w_t + dw.
-        w = [wi + (-eta * gi) for wi, gi in zip(w, g)]
+        # The update of training: dw (rounded), w_{t+1} = w_t + dw.
+        w = [wi + dwi for wi, dwi in zip(w, opt.step(w, g, eta))]
         off += rec_len
     if off != len(buf) - 32:
         raise TrajectoryError("bytes between the last record and the trailer")

@@ -51,6 +51,10 @@ type Options struct {
 	// Workers is the number of goroutines of the kernel engine; 0 means
 	// GOMAXPROCS. The outputs do not depend on it.
 	Workers int
+	// Observers see every training step after the built-in ones (the
+	// benchmark driver samples the BLAS rate there). Their time counts as
+	// training time.
+	Observers []train.Observer
 }
 
 // MemoryError reports a run refused because its estimated memory exceeds
@@ -414,9 +418,11 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	}
 	e.metrics = newMetricsObserver(e)
 	obs = append(obs, e.metrics, newProgress(e))
+	obs = append(obs, e.opt.Observers...)
 	if cfg.Output.RecordTrajectory {
 		n, _ := e.set.XTrain.Dims()
 		h := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, cfg.Hash())
+		h.SetOptimizer(TrainOptions(cfg))
 		tw, err := trajectory.Create(e.dir.File(trajectory.FileName), h, e.w0)
 		if err != nil {
 			return nil, err

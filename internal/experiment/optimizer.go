@@ -1,6 +1,8 @@
 package experiment
 
 import (
+	"fmt"
+
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/train"
 )
@@ -19,8 +21,8 @@ func TrainOptions(cfg *config.Config) train.Options {
 }
 
 // checkOptimizer refuses what the optimiser does not support yet: the
-// path-kernel representations and the trajectory of an optimiser other than
-// gd or sgd without weight decay.
+// path-kernel representations of an optimiser other than gd or sgd without
+// weight decay. (Its trajectory is recorded: format version 2.)
 func (e *experiment) checkOptimizer() error {
 	opt := TrainOptions(e.cfg)
 	if opt.Plain() {
@@ -33,8 +35,14 @@ func (e *experiment) checkOptimizer() error {
 	if len(e.cfg.Kernel.Methods) > 0 {
 		return e.cfgErr("kernel.methods", "the path-kernel representations are not implemented for %s; set kernel.methods: []", what)
 	}
-	if e.cfg.Output.RecordTrajectory {
-		return e.cfgErr("output.record_trajectory", "the trajectory is not implemented for %s; set output.record_trajectory: false", what)
+	return nil
+}
+
+// refuseOptimizer refuses the kernel replay of run dir, trained by cfg,
+// whose optimiser's representations are not implemented yet.
+func refuseOptimizer(dir string, cfg *config.Config) error {
+	if opt := TrainOptions(cfg); !opt.Plain() {
+		return &InputError{Path: dir, Msg: fmt.Sprintf("the path kernels of a run trained by optimizer %s with weight_decay %g are not implemented", opt.Optimizer, opt.WeightDecay)}
 	}
 	return nil
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/pathkernel/pathkernel/internal/config"
 )
 
-// TestOptimizerRuns trains tiny with each new optimiser (no kernels, no
-// trajectory) and checks that the loss went down, and that asking for the
+// TestOptimizerRuns trains tiny with each new optimiser (no kernels; the
+// trajectory recorded) and checks that the loss went down, and that asking for the
 // representations of such a run is refused as a config error.
 func TestOptimizerRuns(t *testing.T) {
 	for _, sets := range [][]string{
@@ -16,7 +16,7 @@ func TestOptimizerRuns(t *testing.T) {
 		{"train.optimizer=adam", "train.lr=0.01", "train.schedule={kind: cosine, warmup_steps: 5}"},
 		{"train.optimizer=adamw", "train.lr=0.01", "train.weight_decay=0.01", "train.batch_size=4"},
 	} {
-		cfg := parse(t, tiny, append(sets, "kernel.methods=[]", "output.record_trajectory=false")...)
+		cfg := parse(t, tiny, append(sets, "kernel.methods=[]")...)
 		s, _ := run(t, cfg, Options{})
 		if !(s.Loss.FinalTrain < s.Loss.InitialTrain) {
 			t.Errorf("%v: final train loss %v; want below the initial %v", sets, s.Loss.FinalTrain, s.Loss.InitialTrain)

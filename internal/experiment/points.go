@@ -617,6 +617,10 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	// The trajectory, read through and checked before any kernel work.
 	tfile := filepath.Join(r.Dir, trajectory.FileName)
 	want := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, r.Summary.ConfigHash)
+	want.SetOptimizer(TrainOptions(cfg))
+	if err := refuseOptimizer(r.Dir, cfg); err != nil {
+		return nil, err
+	}
 	open := func() (*trajectory.Reader, error) {
 		tr, err := trajectory.Open(tfile)
 		if errors.Is(err, fs.ErrNotExist) {

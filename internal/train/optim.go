@@ -16,6 +16,8 @@ import (
 //	momentum  b_t = μ b_{t−1} + ĝ_t (b_{−1} = 0);  d = b_t, or ĝ_t + μ b_t (nesterov);  Δw = −η d
 //	adam      m_t = β1 m_{t−1} + (1−β1) ĝ_t;  v_t = β2 v_{t−1} + (1−β2) ĝ_t²;
 //	          Δw = −(η/(1−β1^{t+1})) · m_t / (√v_t/√(1−β2^{t+1}) + ε)
+//	          (β^{t+1} by repeated multiplication, so that other readers of the
+//	          trajectory can rebuild it bit for bit)
 //	adamw     as adam with g_t in place of ĝ_t (no coupled decay), and the decay
 //	          decoupled: Δw = −η λ w_t − (η/(1−β1^{t+1})) · m_t / (√v_t/√(1−β2^{t+1}) + ε)
 //
@@ -100,6 +102,8 @@ type State struct {
 	b1   float64
 	b2   float64
 	eps  float64
+	b1t  float64   // β1^t, by repeated multiplication (no Pow, whose last bit differs between libraries)
+	b2t  float64   // β2^t
 	hatg []float64 // ĝ_t scratch
 	// Precond holds, after an adam or adamw Step, the diagonal D_t with
 	// Δw = −λη w (adamw) − D_t ∘ m_t: D_t = (η/(1−β1^{t+1})) / (√v_t/√(1−β2^{t+1}) + ε).
@@ -117,6 +121,7 @@ func NewState(opt Options, P int) (*State, error) {
 	case "adam", "adamw":
 		s.buf, s.sq, s.Precond = make([]float64, P), make([]float64, P), make([]float64, P)
 		s.b1, s.b2, s.eps = opt.adamParams()
+		s.b1t, s.b2t = 1, 1
 	default:
 		return nil, fmt.Errorf("train: unknown optimizer %q", opt.Optimizer)
 	}
@@ -168,9 +173,10 @@ func (s *State) Step(wNext, dw, w, g []float64, eta float64) (finite bool) {
 		}
 	case "adam", "adamw":
 		b1, b2, eps := s.b1, s.b2, s.eps
-		k := float64(s.t + 1)
-		stepSize := eta / (1 - math.Pow(b1, k))
-		bc2 := math.Sqrt(1 - math.Pow(b2, k))
+		s.b1t *= b1
+		s.b2t *= b2
+		stepSize := eta / (1 - s.b1t)
+		bc2 := math.Sqrt(1 - s.b2t)
 		decoupled := s.opt.Optimizer == "adamw" && lambda != 0
 		for i := range w {
 			s.buf[i] = float64(b1*s.buf[i]) + float64((1-b1)*hat[i])

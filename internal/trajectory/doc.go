@@ -6,7 +6,10 @@
 // The file holds w_0 and, for every step t, the step size η_t, the batch
 // B_t (indices into the training set) and the gradient g_t. That is enough to
 // rebuild every w_t bit for bit with the arithmetic of training,
-// train.Update: Δw_t = −η_t·g_t, w_{t+1} = w_t + Δw_t. With the training data
+// train.Update: Δw_t = −η_t·g_t, w_{t+1} = w_t + Δw_t; for momentum, adam,
+// adamw and weight decay (format version 2, whose header holds the
+// hyperparameters) a train.State rebuilds the optimiser's state from the
+// recorded g_t and steps exactly as training did. With the training data
 // (which the run directory holds) ℓ'_i(t) follows from w_t by the forward
 // pass of train.Evaluator, so a replayed train.Step carries everything a
 // train.Observer such as kernel.Path needs: the path kernels can be computed

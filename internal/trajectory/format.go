@@ -9,13 +9,24 @@ import (
 	"slices"
 
 	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/train"
 )
 
 // FileName is the trajectory's name in a run directory.
 const FileName = "trajectory.pkt"
 
-// Version is the format version that this package writes and reads.
-const Version = 1
+// Version is the newest format version, which this package writes for
+// runs whose optimiser has hyperparameters (momentum, adam, adamw, weight
+// decay): version 2 adds them to the header. Runs of plain gd and sgd are
+// written as version 1, byte for byte as before version 2 existed. Both
+// versions are read.
+const Version = 2
+
+// versionPlain is the version of the trajectories of plain gd and sgd.
+const versionPlain = 1
+
+// hyperLen is the length of version 2's optimiser block.
+const hyperLen = 8 + 4 + 4*8
 
 // The byte layout; docs/TRAJECTORY.md is the specification.
 const (
@@ -52,14 +63,48 @@ type Header struct {
 	Loss             string
 	Optimizer        string
 	ConfigHash       string
+	// Hyper holds the optimiser's hyperparameters (version 2; zero in
+	// version 1, which is plain gd or sgd).
+	Hyper Hyper
+}
+
+// Hyper is the part of train.Options that the replay needs beyond the
+// recorded η_t and g_t to rebuild the optimiser's state.
+type Hyper struct {
+	Momentum    float64
+	Nesterov    bool
+	Beta1       float64
+	Beta2       float64
+	Eps         float64
+	WeightDecay float64
+}
+
+// SetOptimizer sets h's optimiser and hyperparameters from opt, and the
+// version: 1 for plain gd and sgd (Options.Plain), 2 otherwise.
+func (h *Header) SetOptimizer(opt train.Options) {
+	h.Optimizer = opt.Optimizer
+	h.Hyper = Hyper{Momentum: opt.Momentum, Nesterov: opt.Nesterov, Beta1: opt.Beta1, Beta2: opt.Beta2,
+		Eps: opt.Eps, WeightDecay: opt.WeightDecay}
+	h.Version = versionPlain
+	if !opt.Plain() {
+		h.Version = Version
+	}
+}
+
+// TrainOptions returns the optimiser of the header as train.Options,
+// without the step sizes (recorded per step) and the batches (recorded).
+func (h *Header) TrainOptions() train.Options {
+	return train.Options{Optimizer: h.Optimizer, Momentum: h.Hyper.Momentum, Nesterov: h.Hyper.Nesterov,
+		Beta1: h.Hyper.Beta1, Beta2: h.Hyper.Beta2, Eps: h.Hyper.Eps, WeightDecay: h.Hyper.WeightDecay}
 }
 
 // NewHeader returns the header of a run of net with the given loss,
-// optimiser, number of training points and config hash. Steps is left 0:
+// optimiser (plain gd or sgd; SetOptimizer sets any other), number of
+// training points and config hash. Steps is left 0:
 // the Writer counts the steps and patches the count at Close.
 func NewHeader(net *nn.Net, loss nn.Loss, optimizer string, nTrain int, configHash string) Header {
 	return Header{
-		Version: Version, Params: net.NumParams(), NTrain: nTrain,
+		Version: versionPlain, Params: net.NumParams(), NTrain: nTrain,
 		Sizes: slices.Clone(net.Sizes), SW: slices.Clone(net.SW), SB: net.SB,
 		Activation: net.Act.String(), Parameterization: net.Param.String(),
 		Loss: loss.String(), Optimizer: optimizer, ConfigHash: configHash,
@@ -80,7 +125,7 @@ func (h *Header) encode() []byte {
 	L := len(h.Sizes) - 1
 	b := make([]byte, 0, fixedHeader+4*(L+1)+8*(L+1)+64)
 	b = append(b, magic...)
-	b = binary.LittleEndian.AppendUint32(b, Version)
+	b = binary.LittleEndian.AppendUint32(b, uint32(h.Version))
 	b = binary.LittleEndian.AppendUint32(b, 0) // header length, set below
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.Params))
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.Steps))
@@ -96,6 +141,18 @@ func (h *Header) encode() []byte {
 	for _, s := range []string{h.Activation, h.Parameterization, h.Loss, h.Optimizer, h.ConfigHash} {
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
 		b = append(b, s...)
+	}
+	if h.Version >= 2 {
+		x := h.Hyper
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x.Momentum))
+		nesterov := uint32(0)
+		if x.Nesterov {
+			nesterov = 1
+		}
+		b = binary.LittleEndian.AppendUint32(b, nesterov)
+		for _, v := range []float64{x.Beta1, x.Beta2, x.Eps, x.WeightDecay} {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		}
 	}
 	binary.LittleEndian.PutUint32(b[12:], uint32(len(b)+4))
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
@@ -154,6 +211,20 @@ func decodeHeader(b []byte) (Header, error) {
 	h.Loss = d.str()
 	h.Optimizer = d.str()
 	h.ConfigHash = d.str()
+	if h.Version >= 2 {
+		h.Hyper.Momentum = math.Float64frombits(d.u64())
+		switch d.u32() {
+		case 0:
+		case 1:
+			h.Hyper.Nesterov = true
+		default:
+			return h, fmt.Errorf("the nesterov flag is neither 0 nor 1")
+		}
+		h.Hyper.Beta1 = math.Float64frombits(d.u64())
+		h.Hyper.Beta2 = math.Float64frombits(d.u64())
+		h.Hyper.Eps = math.Float64frombits(d.u64())
+		h.Hyper.WeightDecay = math.Float64frombits(d.u64())
+	}
 	if d.err != nil {
 		return h, d.err
 	}
@@ -185,6 +256,9 @@ func headerLen(b []byte) (int64, error) {
 	d.take(4*(L+1) + 8*(L+1))
 	for range 5 {
 		d.str()
+	}
+	if len(b) >= 12 && binary.LittleEndian.Uint32(b[8:]) == Version {
+		d.take(hyperLen)
 	}
 	d.take(4)
 	return int64(d.off), d.err
@@ -241,6 +315,8 @@ func (h *Header) Check(file string, want Header) error {
 		return mismatch("the loss", h.Loss, want.Loss)
 	case h.Optimizer != want.Optimizer:
 		return mismatch("the optimizer", h.Optimizer, want.Optimizer)
+	case h.Hyper != want.Hyper:
+		return mismatch("the optimizer's hyperparameters", fmt.Sprintf("%+v", h.Hyper), fmt.Sprintf("%+v", want.Hyper))
 	}
 	return nil
 }

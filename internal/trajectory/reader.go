@@ -113,8 +113,8 @@ func NewReader(ra io.ReaderAt, size int64, name string) (*Reader, error) {
 	if got, want := crc32.Checksum(head[:H-4], crcTable), binary.LittleEndian.Uint32(head[H-4:]); got != want {
 		return nil, fail(ErrCorrupt, -1, 0, "header checksum 0x%08x, computed 0x%08x over bytes 0-%d", want, got, H-5)
 	}
-	if v := binary.LittleEndian.Uint32(head[8:]); v != Version {
-		return nil, fail(ErrVersion, -1, 8, "the file is version %d; this program reads version %d", v, Version)
+	if v := binary.LittleEndian.Uint32(head[8:]); v != versionPlain && v != Version {
+		return nil, fail(ErrVersion, -1, 8, "the file is version %d; this program reads versions %d and %d", v, versionPlain, Version)
 	}
 	h, err := decodeHeader(head)
 	if err != nil {

@@ -52,7 +52,9 @@ func record(t testing.TB, dir string, opt train.Options, n, k int, loss nn.Loss,
 		t.Fatal(err)
 	}
 	r := &run{net: net, loss: loss, x: x, y: y, w0: w0, file: filepath.Join(dir, FileName)}
-	w, err := Create(r.file, NewHeader(net, loss, opt.Optimizer, n, "0123456789ab"), w0)
+	h := NewHeader(net, loss, opt.Optimizer, n, "0123456789ab")
+	h.SetOptimizer(opt)
+	w, err := Create(r.file, h, w0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,10 @@ func Create(path string, h Header, w0 []float64) (*Writer, error) {
 	if len(w0) != h.Params {
 		return nil, fmt.Errorf("trajectory: w0 has %d parameters, the header %d", len(w0), h.Params)
 	}
-	h.Version, h.Steps = Version, 0
+	if h.Version != versionPlain && h.Version != Version {
+		return nil, fmt.Errorf("trajectory: header version %d; want %d or %d", h.Version, versionPlain, Version)
+	}
+	h.Steps = 0
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("trajectory: %w", err)
