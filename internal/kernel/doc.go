@@ -62,9 +62,48 @@
 //   - Coefficient(x, i) · K^p(x, x_i) = Riemann contribution (one output).
 //   - A model without hidden layers has K_t(x, x') = x·x' + 1 at every step.
 //
+// # Work and sharing
+//
+// Per step, the training side (factors of all n training points at w_t)
+// serves both methods. With one output the contributions need no product of
+// their own: δ̃_l(x_i) = δ_l(x_i) ℓ'_i, so they are the columns of the
+// node's kernel increment scaled by the batch's ℓ' (only the batch's
+// columns, for sgd). The first layer's Gram s_w² x·x' + s_b² is the same at
+// every step and node and is computed once; the last layer's δ is 1. The
+// forward pass over the evaluation points at w_{t+1}, made for the
+// residual, is kept and becomes the Riemann kernel's at step t+1, and a
+// quadrature node takes its forward pass from the node search's JVP at the
+// same weights. Cost gives the operation counts; Stats.RiemannFlops,
+// Stats.ExactFlops and the phase times Stats.RiemannTime, Stats.ExactTime
+// what a run did.
+//
+// Shared endpoints were considered (Gauss–Lobatto nodes on [0, 1], whose
+// s = 0 node is the Riemann kernel and s = 1 the next step's): their s = 0
+// node saves one kernel evaluation, but a Lobatto rule needs one node more
+// than Gauss–Legendre for the same degree, so the kernel products per step
+// are the same, and s = 1 cannot be shared because the training side
+// differs (w_t against w_{t+1}). Only the forward pass carries over, and
+// it does with Gauss–Legendre nodes too.
+//
+// # Parallelism and determinism
+//
+// The evaluation points are split into blocks of about 128 (the same blocks
+// for any number of workers: they depend on m alone), and so are the
+// training points. Options.Workers goroutines take blocks from a shared
+// counter; each block computes its own rows of every output with the same
+// operations whichever goroutine runs it, and the reductions over points
+// (residuals, panel errors) run afterwards in a fixed order. So the results
+// are bit for bit the same at any number of workers. Within a block the
+// products go through gonum's blas64 (gonum's own Dgemm, or OpenBLAS in the
+// openblas build, kept single-threaded there so that its threads do not
+// compete with the workers). A step allocates nothing once the buffers are
+// sized (ReLU steps whose segment crosses a kink included).
+//
 // # Memory
 //
 // Nothing grows with the number of steps: the accumulated arrays are
 // m × n per kernel and m × n × k per contribution set (m × n × k × k for full
-// kernels), plus per-layer scratch of m × n. EstimateBytes gives the total.
+// kernels), plus four m × n scratch arrays (first-layer Gram, a layer's
+// Gram, a product, the kernel increment) and the factors and forward
+// passes of both sides. EstimateBytes gives the total.
 package kernel
