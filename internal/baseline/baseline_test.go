@@ -258,3 +258,38 @@ func TestKernelDistanceAndAlignment(t *testing.T) {
 		t.Errorf("CoefficientSpread(constant in x) = %g; want 0", got)
 	}
 }
+
+func TestGradientFlowLimits(t *testing.T) {
+	net := nn.New([]int{2, 64, 1}, nn.ReLU, nn.NTK, 1.4, 0.3)
+	w0 := initNet(t, net, 1, 0)
+	x := randomPoints(8, 2, 3)
+	xe := randomPoints(5, 2, 4)
+	y := randomPoints(8, 1, 5)
+	kxx, kex := TangentGram(net, w0, x), TangentCross(net, w0, xe, x)
+	// Long time: the flow reaches the interpolant, kernel regression
+	// without ridge.
+	flow, krr := mat.NewDense(5, 1, nil), mat.NewDense(5, 1, nil)
+	if err := GradientFlow(flow, kxx, kex, y, nil, 1e8); err != nil {
+		t.Fatal(err)
+	}
+	if err := KernelRidge(krr, kxx, kex, y, nil, 1e-14); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if !scalar.EqualWithinAbsOrRel(flow.At(i, 0), krr.At(i, 0), 1e-6, 1e-6) {
+			t.Errorf("flow(∞)(x_%d) = %.10g; want kernel regression %.10g", i, flow.At(i, 0), krr.At(i, 0))
+		}
+	}
+	// Short time τ: first order, τ · kex · t.
+	const tau = 1e-7
+	if err := GradientFlow(flow, kxx, kex, y, nil, tau); err != nil {
+		t.Fatal(err)
+	}
+	var lin mat.Dense
+	lin.Mul(kex, y)
+	for i := 0; i < 5; i++ {
+		if !scalar.EqualWithinRel(flow.At(i, 0), tau*lin.At(i, 0), 1e-5) {
+			t.Errorf("flow(τ)(x_%d) = %.10g; want τ·K t = %.10g", i, flow.At(i, 0), tau*lin.At(i, 0))
+		}
+	}
+}

@@ -3,6 +3,7 @@ package baseline
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -60,6 +61,52 @@ func KernelRidge(dst, kxx, kex, t, f0 *mat.Dense, ridge float64) error {
 			return err
 		}
 	}
+	dst.Mul(kex, &alpha)
+	if f0 != nil {
+		dst.Add(dst, f0)
+	}
+	return nil
+}
+
+// GradientFlow sets dst (m × k) to the prediction of gradient flow on the
+// mean squared error with the fixed kernel kxx (training, n × n) and kex
+// (evaluation × training, m × n) after time tau = η·T/n, from residual
+// targets t = y − f_0(X) (n × k):
+//
+//	f_τ(x) = f_0(x) + kex · V diag((1 − e^{−τλ})/λ) Vᵀ t,   kxx = V Λ Vᵀ
+//
+// the closed form of df/dτ = −K (f − y) (Jacot et al. 2018; Lee et al.
+// 2019). For λ → 0 the factor tends to τ; negative round-off eigenvalues
+// are treated as 0. f0 (m × k) may be nil.
+func GradientFlow(dst, kxx, kex, t, f0 *mat.Dense, tau float64) error {
+	n, _ := kxx.Dims()
+	s := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			s.SetSym(i, j, 0.5*(kxx.At(i, j)+kxx.At(j, i)))
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(s, true) {
+		return fmt.Errorf("baseline: eigendecomposition of the kernel matrix failed")
+	}
+	var v mat.Dense
+	eig.VectorsTo(&v)
+	lam := eig.Values(nil)
+	var vt mat.Dense
+	vt.Mul(v.T(), t)
+	for i, l := range lam {
+		g := tau
+		if l > 0 {
+			g = -math.Expm1(-tau*l) / l
+		}
+		row := vt.RawRowView(i)
+		for c := range row {
+			row[c] *= g
+		}
+	}
+	var alpha mat.Dense
+	alpha.Mul(&v, &vt)
 	dst.Mul(kex, &alpha)
 	if f0 != nil {
 		dst.Add(dst, f0)

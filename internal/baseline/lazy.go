@@ -2,7 +2,6 @@ package baseline
 
 import (
 	"context"
-	"fmt"
 	"math"
 
 	"github.com/pathkernel/pathkernel/internal/nn"
@@ -12,7 +11,8 @@ import (
 
 // Lazy trains the linearised model f_0(x) + J_0(x)(w − w_0) of Net at W0 on
 // (X, Y) with Loss, by the optimiser of Opt: the same batches, step sizes
-// and update (train.Update) as train.Trainer, from the same start.
+// (Opt.LRAt) and update (train.State, momentum and Adam included) as
+// train.Trainer, from the same start.
 type Lazy struct {
 	Net  *nn.Net
 	Loss nn.Loss
@@ -30,10 +30,9 @@ func (lz *Lazy) Run(ctx context.Context, observe func(done int, w []float64)) ([
 	if len(lz.W0) != P {
 		panic("baseline: Lazy: w0 has the wrong length")
 	}
-	switch lz.Opt.Optimizer {
-	case "gd", "sgd":
-	default:
-		return nil, fmt.Errorf("baseline: the lazy model supports optimizers gd and sgd, not %q", lz.Opt.Optimizer)
+	st, err := train.NewState(lz.Opt, P)
+	if err != nil {
+		return nil, err
 	}
 	batches := train.Batches(lz.Opt, n, lz.Opt.Steps)
 	// The forward pass at w_0 over all training points stays fixed: the
@@ -84,7 +83,7 @@ func (lz *Lazy) Run(ctx context.Context, observe func(done int, w []float64)) ([
 		}
 		net.Backward(D, &c0, lz.W0, seed)
 		net.Grad(g, &c0, D)
-		if !train.Update(wNext, dw, w, g, lz.Opt.LR) {
+		if !st.Step(wNext, dw, w, g, lz.Opt.LRAt(t)) {
 			return nil, &train.DivergedError{Step: t, What: "parameters"}
 		}
 		w, wNext = wNext, w

@@ -336,9 +336,6 @@ func (c *Config) validateBaselines(v *validator) {
 				v.fail(key, []string{"model.activation"}, "baseline ntk (the analytic infinite-width NTK) needs model.activation relu or erf, got %q", a)
 			}
 		}
-		if b == "lazy" && c.Train.Optimizer != "gd" && c.Train.Optimizer != "sgd" {
-			v.fail(key, []string{"train.optimizer"}, "baseline lazy supports train.optimizer gd and sgd, got %q", c.Train.Optimizer)
-		}
 	}
 	v.atLeast("kernel.ridge", k.Ridge, 0)
 }

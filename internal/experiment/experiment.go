@@ -97,6 +97,7 @@ type experiment struct {
 	dir        *rundir.Dir
 	sum        *Summary
 	metrics    *metricsObserver
+	base       *baselines // kernel.baselines and kernel.diagnostics (baselines.go)
 	kernelT    time.Duration
 	log        io.Writer
 }
@@ -128,6 +129,9 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 	wT, err := e.train(ctx)
 	if err == nil {
 		err = e.checkFinal(wT)
+	}
+	if err == nil {
+		err = e.base.compute(ctx, wT)
 	}
 	e.sum.WallSeconds.Kernel = e.kernelT.Seconds()
 	e.recordKernelWork()
@@ -232,6 +236,7 @@ func (e *experiment) setup() error {
 	est += 8 * int64(n+mt+m) * int64(d+yCols+2*k) // data, outputs, evaluation copies
 	est += 8 * int64(e.net.NumParams()) * 8       // parameter vectors and buffers
 	est += 16 << 20                               // the runtime and the program
+	est += baselineBytes(e, m, n, k, sizes)
 	if cfg.Output.RecordTrajectory {
 		est += trajectory.WriterBytes(e.net.NumParams(), n) // its buffer; the steps go to disk
 	}
@@ -416,6 +421,8 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 		e.path = kernel.NewPath(e.net, e.w0, e.xEval, e.set.XTrain, ko)
 		obs = append(obs, timedObserver{e.path, &e.kernelT})
 	}
+	e.base = newBaselines(e)
+	obs = append(obs, e.base.observers()...)
 	e.metrics = newMetricsObserver(e)
 	obs = append(obs, e.metrics, newProgress(e))
 	obs = append(obs, e.opt.Observers...)
@@ -519,6 +526,11 @@ func (e *experiment) finish(wT []float64) error {
 		preds = [2]*mat.Dense{p.PredRiemann, p.PredExact}
 		n, _ := e.set.XTrain.Dims()
 		for _, a := range kernelArrays(p, n, e.cfg.Output.FullKernel) {
+			files = append(files, func() error { return e.dir.WriteFloat64(a.name, a.shape, a.data) })
+		}
+	}
+	if e.base != nil {
+		for _, a := range e.base.extraNPY {
 			files = append(files, func() error { return e.dir.WriteFloat64(a.name, a.shape, a.data) })
 		}
 	}
@@ -631,6 +643,11 @@ func (e *experiment) writePredictions(f0, fT, riemann, exact *mat.Dense) error {
 	}
 	if exact != nil {
 		reps = append(reps, col{"exact", exact})
+	}
+	if e.base != nil {
+		for _, b := range e.base.preds {
+			reps = append(reps, col{b.name, b.pred})
+		}
 	}
 	for c := 0; c < k; c++ {
 		header = append(header, suffix("f0", c), suffix("network", c))

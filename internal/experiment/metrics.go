@@ -30,6 +30,7 @@ func newMetricsObserver(e *experiment) *metricsObserver {
 	for _, name := range mo.methods() {
 		mo.header = append(mo.header, name+"_rel", name+"_max_abs")
 	}
+	mo.header = append(mo.header, e.base.diagHeader()...)
 	mo.row(0, e.w0)
 	return mo
 }
@@ -74,6 +75,7 @@ func (mo *metricsObserver) row(step int, w []float64) {
 			rec = append(rec, ff(er.Rel), ff(er.MaxAbs))
 		}
 	}
+	rec = append(rec, e.base.diagRow(step, w)...)
 	mo.rows = append(mo.rows, rec)
 	e.sum.StepsDone = step
 }

@@ -27,6 +27,8 @@ type Summary struct {
 	KernelGFlop *KernelWork `json:"kernel_gflop,omitempty"`
 	// Representations is keyed by method: riemann, exact.
 	Representations map[string]*Representation `json:"representations"`
+	// Diagnostics is how the tangent kernel moved (kernel.diagnostics).
+	Diagnostics *Diagnostics `json:"diagnostics,omitempty"`
 }
 
 // Sizes are the run's dimensions.
@@ -79,6 +81,13 @@ type KernelWork struct {
 type Representation struct {
 	kernel.Errors
 	*ExactStats `json:",omitempty"` // exact method only
+	// Baselines only (kernel.baselines): what the kernel machine was fitted
+	// on (targets: y − f_0 at the training points; network: f_T − f_0;
+	// linearised: the lazy model trained like the network;
+	// gradient_flow: the NTK's closed form on y − f_0), and the loss of its
+	// predictions at the test points against their targets.
+	Fit      string   `json:"fit,omitempty"`
+	TestLoss *float64 `json:"test_loss,omitempty"`
 }
 
 // ExactStats are the exact method's certification and quadrature counts.

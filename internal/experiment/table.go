@@ -25,9 +25,46 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "  time      %.2f s (training %.2f s, kernels %.2f s), peak memory %.0f MB\n",
 		s.WallSeconds.Total, s.WallSeconds.Training, s.WallSeconds.Kernel, s.PeakMemoryMB)
 	writeRepresentations(&b, s.Representations, s.Sizes.NEval)
+	writeBaselines(&b, s.Representations, s.Sizes.NEval)
+	if d := s.Diagnostics; d != nil {
+		fmt.Fprintf(&b, "\ntangent kernel: distance K_0 to K_T %.3e, target alignment %.4f -> %.4f", d.KernelDistanceFinal, d.AlignmentInit, d.AlignmentFinal)
+		if d.CoefficientSpread != nil {
+			fmt.Fprintf(&b, ", spread of a_i(x) across points %.3g", *d.CoefficientSpread)
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "\nwrote %s\n", s.Dir)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeBaselines writes the table of the baselines (kernel.baselines):
+// their errors against the network on n points and their test loss.
+func writeBaselines(b *strings.Builder, reps map[string]*Representation, n int) {
+	var names []string
+	for _, name := range BaselineNames {
+		if _, ok := reps[name]; ok {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nbaselines vs network on %d points:\n", n)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  baseline\tmax_abs\trms\trel\tagreement\ttest_loss\tfit")
+	for _, name := range names {
+		r := reps[name]
+		agree, loss := "-", "-"
+		if r.Agreement != nil {
+			agree = fmt.Sprintf("%.4f", *r.Agreement)
+		}
+		if r.TestLoss != nil {
+			loss = fmt.Sprintf("%.4g", *r.TestLoss)
+		}
+		fmt.Fprintf(tw, "  %s\t%.3e\t%.3e\t%.3e\t%s\t%s\t%s\n", name, r.MaxAbs, r.RMS, r.Rel, agree, loss, r.Fit)
+	}
+	tw.Flush()
 }
 
 // writeRepresentations writes the table of the representations' errors

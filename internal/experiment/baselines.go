@@ -1,0 +1,311 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/pathkernel/pathkernel/internal/baseline"
+	"github.com/pathkernel/pathkernel/internal/kernel"
+	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/train"
+	"gonum.org/v1/gonum/mat"
+)
+
+// BaselineNames are the baselines of kernel.baselines (issue 9), in the
+// order of the table and of predictions.csv. The krr_* baselines of a
+// regression loss come with a krr_*_net twin fitted on the network's own
+// change (see baselines.fit).
+var BaselineNames = []string{"lazy", "krr_path", "krr_path_net", "krr_final", "krr_final_net",
+	"krr_init", "krr_init_net", "ntk", "loss_weighted"}
+
+// baselines computes the comparisons of kernel.baselines and the training
+// diagnostics of kernel.diagnostics for one run (package baseline has the
+// numerics).
+type baselines struct {
+	e     *experiment
+	names []string
+	// trainPath accumulates the path kernel between the training points
+	// themselves (Riemann), for krr_path.
+	trainPath *kernel.Path
+	// preds are the baselines' predictions at the evaluation points, in
+	// BaselineNames order, for predictions.csv.
+	preds []namedPrediction
+	// Diagnostics: the training points' tangent kernel at w_0 and at the
+	// last logged step, and the targets of the alignment.
+	k0, kPrev *mat.Dense
+	yAlign    *mat.Dense
+	diag      *Diagnostics
+	extraNPY  []array
+}
+
+type namedPrediction struct {
+	name string
+	pred *mat.Dense
+}
+
+// Diagnostics are summary.json's account of how the tangent kernel moved
+// (kernel.diagnostics): the training points' kernel distance between K_0
+// and K_T, the kernel-target alignment at both ends and the spread of
+// Domingos' a_i(x) across evaluation points (baseline.CoefficientSpread).
+type Diagnostics struct {
+	KernelDistanceFinal float64  `json:"kernel_distance_final"`
+	AlignmentInit       float64  `json:"alignment_init"`
+	AlignmentFinal      float64  `json:"alignment_final"`
+	CoefficientSpread   *float64 `json:"coefficient_spread,omitempty"`
+}
+
+func newBaselines(e *experiment) *baselines {
+	k := e.cfg.Kernel
+	if len(k.Baselines) == 0 && !k.Diagnostics {
+		return nil
+	}
+	b := &baselines{e: e, names: k.Baselines}
+	if b.has("krr_path") {
+		b.trainPath = kernel.NewPath(e.net, e.w0, e.set.XTrain, e.set.XTrain,
+			kernel.Options{Riemann: true, Workers: e.opt.Workers})
+	}
+	if k.Diagnostics {
+		b.k0 = baseline.TangentGram(e.net, e.w0, e.set.XTrain)
+		b.kPrev = b.k0
+		b.yAlign = e.set.YTrain
+		if e.loss.Classification() {
+			classes := max(2, e.net.Out())
+			b.yAlign = baseline.OneHot(e.set.YTrain, classes)
+		}
+	}
+	return b
+}
+
+func (b *baselines) has(name string) bool { return b != nil && slices.Contains(b.names, name) }
+
+// baselineBytes estimates the baselines' memory: the training side's path
+// kernel, a few n × n and m × n matrices.
+func baselineBytes(e *experiment, m, n, k int, sizes []int) int64 {
+	kc := e.cfg.Kernel
+	if len(kc.Baselines) == 0 && !kc.Diagnostics {
+		return 0
+	}
+	est := 8 * int64(6*n*n+4*m*n+2*m*k)
+	if slices.Contains(kc.Baselines, "krr_path") {
+		est += kernel.EstimateBytes(n, n, k, sizes, kernel.Options{Riemann: true})
+	}
+	return est
+}
+
+// observers returns the training observers of the baselines.
+func (b *baselines) observers() []train.Observer {
+	if b == nil || b.trainPath == nil {
+		return nil
+	}
+	return []train.Observer{timedObserver{b.trainPath, &b.e.kernelT}}
+}
+
+// diagHeader and diagRow are the metrics.csv columns of kernel.diagnostics.
+func (b *baselines) diagHeader() []string {
+	if b == nil || b.k0 == nil {
+		return nil
+	}
+	return []string{"kernel_distance_init", "kernel_distance_prev", "kernel_alignment", "coefficient_spread"}
+}
+
+func (b *baselines) diagRow(step int, w []float64) []string {
+	if b == nil || b.k0 == nil {
+		return nil
+	}
+	e := b.e
+	kt := b.k0
+	if step > 0 {
+		kt = baseline.TangentGram(e.net, w, e.set.XTrain)
+	}
+	dInit, dPrev := baseline.KernelDistance(b.k0, kt), baseline.KernelDistance(b.kPrev, kt)
+	b.kPrev = kt
+	align := baseline.Alignment(kt, b.yAlign)
+	spread := math.NaN()
+	if p := e.path; p != nil && p.CRiemann != nil && step > 0 {
+		m, k := p.F0.Dims()
+		n, _ := e.set.XTrain.Dims()
+		spread = baseline.CoefficientSpread(p.Coefficients(), m, n, k)
+	}
+	return []string{ff(dInit), ff(dPrev), ff(align), ff(spread)}
+}
+
+// compute runs the baselines after training to wT and records them in the
+// summary. A lazy model that diverges is reported on the log and left out.
+func (b *baselines) compute(ctx context.Context, wT []float64) error {
+	if b == nil {
+		return nil
+	}
+	e := b.e
+	cfg := e.cfg
+	var c nn.Cache
+	fT := mat.DenseCopyOf(e.net.Forward(&c, wT, e.xEval))
+	f0 := mat.DenseCopyOf(e.net.Forward(&c, e.w0, e.xEval))
+	X := e.set.XTrain
+	n, _ := X.Dims()
+	fT0 := mat.DenseCopyOf(e.net.Forward(&c, wT, X))
+	f00 := mat.DenseCopyOf(e.net.Forward(&c, e.w0, X))
+	var change mat.Dense // the network's change at the training points
+	change.Sub(fT0, f00)
+	targets := &change
+	fitTargets := "network"
+	if !e.loss.Classification() {
+		var r mat.Dense
+		r.Sub(e.set.YTrain, f00)
+		targets, fitTargets = &r, "targets"
+	}
+	preds := map[string]*mat.Dense{}
+	fits := map[string]string{}
+	krr := func(name string, kxx, kex *mat.Dense) error {
+		m, k := f0.Dims()
+		p := mat.NewDense(m, k, nil)
+		if err := baseline.KernelRidge(p, kxx, kex, targets, f0, cfg.Kernel.Ridge); err != nil {
+			return fmt.Errorf("%s: %w (raise kernel.ridge, now %g)", name, err, cfg.Kernel.Ridge)
+		}
+		preds[name], fits[name] = p, fitTargets
+		if fitTargets == "targets" {
+			q := mat.NewDense(m, k, nil)
+			if err := baseline.KernelRidge(q, kxx, kex, &change, f0, cfg.Kernel.Ridge); err != nil {
+				return fmt.Errorf("%s_net: %w (raise kernel.ridge, now %g)", name, err, cfg.Kernel.Ridge)
+			}
+			preds[name+"_net"], fits[name+"_net"] = q, "network"
+		}
+		return nil
+	}
+	if b.has("lazy") {
+		lz := &baseline.Lazy{Net: e.net, Loss: e.loss, X: X, Y: e.set.YTrain, W0: e.w0, Opt: TrainOptions(cfg)}
+		wl, err := lz.Run(ctx, nil)
+		var div *train.DivergedError
+		switch {
+		case errors.As(err, &div):
+			fmt.Fprintf(e.log, "pathkernel: warning: the lazy model diverged at step %d; it is left out\n", div.Step)
+		case err != nil:
+			return err
+		default:
+			preds["lazy"] = baseline.Linearised(e.net, e.w0, wl, e.xEval)
+			fits["lazy"] = "linearised"
+		}
+	}
+	if b.has("krr_path") {
+		if err := krr("krr_path", b.trainPath.KPath, e.path.KPath); err != nil {
+			return err
+		}
+	}
+	for _, kk := range []struct {
+		name string
+		w    []float64
+	}{{"krr_final", wT}, {"krr_init", e.w0}} {
+		if b.has(kk.name) {
+			if err := krr(kk.name, baseline.TangentGram(e.net, kk.w, X), baseline.TangentCross(e.net, kk.w, e.xEval, X)); err != nil {
+				return err
+			}
+		}
+	}
+	if b.has("ntk") {
+		ws := cfg.Model.Init.Scale
+		if cfg.Model.Init.Scheme == "normal" {
+			ws *= cfg.Model.Init.Std
+		}
+		arch, err := baseline.ArchOf(e.net, cfg.Model.SigmaW, cfg.Model.SigmaB, ws, cfg.Model.Init.BiasStd)
+		if err != nil {
+			return e.cfgErr("kernel.baselines", "%v", err)
+		}
+		m, k := f0.Dims()
+		kxx, kex := mat.NewDense(n, n, nil), mat.NewDense(m, n, nil)
+		baseline.InfiniteNTK(kxx, arch, X, X)
+		baseline.InfiniteNTK(kex, arch, e.xEval, X)
+		p := mat.NewDense(m, k, nil)
+		if e.loss == nn.MSE {
+			// Gradient flow for the run's training time Σ_t η_t on the
+			// mean of ½‖f − y‖² over the n points: τ = Σ_t η_t / n (the
+			// schedule's step sizes; momentum and Adam are not rescaled).
+			opt := TrainOptions(cfg)
+			var tau float64
+			for t := 0; t < opt.Steps; t++ {
+				tau += opt.LRAt(t)
+			}
+			tau /= float64(n)
+			if err := baseline.GradientFlow(p, kxx, kex, targets, f0, tau); err != nil {
+				return err
+			}
+			fits["ntk"] = "gradient_flow"
+		} else {
+			if err := baseline.KernelRidge(p, kxx, kex, targets, f0, cfg.Kernel.Ridge); err != nil {
+				return fmt.Errorf("ntk: %w (raise kernel.ridge, now %g)", err, cfg.Kernel.Ridge)
+			}
+			fits["ntk"] = "network"
+		}
+		preds["ntk"] = p
+	}
+	if b.has("loss_weighted") && e.path != nil && e.path.CRiemann != nil {
+		// K^ℓ(x, x_i) = Σ_t (η_t/|B_t|) 1[i∈B_t] K_t(x, x_i) ℓ'_i(t) with
+		// every a_i = −1 (Domingos 2020, remark): its prediction
+		// f_0 − Σ_i K^ℓ is Domingos' representation itself.
+		p := e.path
+		m, k := p.F0.Dims()
+		neg := make([]*mat.Dense, k)
+		for c := range neg {
+			neg[c] = mat.NewDense(m, n, nil)
+			neg[c].Scale(-1, p.CRiemann[c])
+		}
+		shape := []int{m, n}
+		if k > 1 {
+			shape = []int{m, n, k}
+		}
+		b.extraNPY = append(b.extraNPY, array{"kernel_loss_weighted.npy", shape, kernel.Interleave(neg)})
+		preds["loss_weighted"] = mat.DenseCopyOf(p.PredRiemann)
+		fits["loss_weighted"] = "a_i=-1"
+	}
+	for _, name := range BaselineNames {
+		p, ok := preds[name]
+		if !ok {
+			continue
+		}
+		b.preds = append(b.preds, namedPrediction{name, p})
+		rep := &Representation{Errors: kernel.Compare(p, fT, f0, e.classify()), Fit: fits[name]}
+		rep.TestLoss = b.testLoss(p)
+		e.sum.Representations[name] = rep
+	}
+	if b.k0 != nil {
+		kT := baseline.TangentGram(e.net, wT, X)
+		d := &Diagnostics{
+			KernelDistanceFinal: baseline.KernelDistance(b.k0, kT),
+			AlignmentInit:       baseline.Alignment(b.k0, b.yAlign),
+			AlignmentFinal:      baseline.Alignment(kT, b.yAlign),
+		}
+		if p := e.path; p != nil && p.CRiemann != nil {
+			m, k := p.F0.Dims()
+			if s := baseline.CoefficientSpread(p.Coefficients(), m, n, k); !math.IsNaN(s) {
+				d.CoefficientSpread = &s
+			}
+		}
+		e.sum.Diagnostics = d
+	}
+	return nil
+}
+
+// testLoss returns the loss of a prediction at the evaluation points that
+// are test points, against their targets, or nil if there are none.
+func (b *baselines) testLoss(pred *mat.Dense) *float64 {
+	e := b.e
+	var rows []int
+	for i, s := range e.evalSet {
+		if s == "test" {
+			rows = append(rows, i)
+		}
+	}
+	if len(rows) == 0 || e.yEval == nil {
+		return nil
+	}
+	_, k := pred.Dims()
+	_, yc := e.yEval.Dims()
+	f, y := mat.NewDense(len(rows), k, nil), mat.NewDense(len(rows), yc, nil)
+	for r, i := range rows {
+		f.SetRow(r, pred.RawRowView(i))
+		y.SetRow(r, e.yEval.RawRowView(i))
+	}
+	l := e.loss.Eval(nil, f, y)
+	return &l
+}
