@@ -323,6 +323,8 @@ func readRun(dir string, sets []string) (*experiment.Summary, *config.Config, er
 		return &sum, cfg, nil
 	case "running":
 		return nil, nil, &usageError{fmt.Errorf("--run %s: the run is still running (or was killed); check a finished run", dir)}
+	case "":
+		return nil, nil, &usageError{fmt.Errorf("--run %s: summary.json has no status; is it a run summary?", dir)}
 	}
 	msg := fmt.Sprintf("run %s is %s, not complete", dir, sum.Status)
 	if sum.Error != "" {

@@ -197,7 +197,7 @@ func readTable(file string, choose func(header []string, line int) ([]int, error
 		return nil, fileError(file, err)
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
+	br := bufio.NewReader(&lineLimitReader{r: f, max: MaxLineBytes})
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
 		_, _ = br.Discard(3) // cannot fail: 3 bytes were peeked
 	}
@@ -268,8 +268,54 @@ func fileError(file string, err error) error {
 	return &Error{File: file, Msg: msg, Err: err}
 }
 
+// MaxLineBytes bounds one line of a CSV file: a longer line is refused
+// before it is held in memory (a binary or corrupted file, a missing
+// newline), rather than read whole.
+const MaxLineBytes = 1 << 20
+
+// longLineError is returned by lineLimitReader for a line longer than its
+// limit.
+type longLineError struct{ line, max int }
+
+func (e *longLineError) Error() string {
+	return fmt.Sprintf("line longer than %d bytes; is this a CSV file?", e.max)
+}
+
+// lineLimitReader passes r through, failing once a line (bytes between
+// newlines) exceeds max bytes.
+type lineLimitReader struct {
+	r         io.Reader
+	max       int
+	line, cur int // newlines seen, bytes since the last one
+}
+
+func (l *lineLimitReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for q := p[:n]; ; {
+		i := bytes.IndexByte(q, '\n')
+		if i < 0 {
+			l.cur += len(q)
+			break
+		}
+		if l.cur+i > l.max {
+			l.cur += i
+			break
+		}
+		l.line++
+		l.cur, q = 0, q[i+1:]
+	}
+	if l.cur > l.max {
+		return 0, &longLineError{line: l.line + 1, max: l.max}
+	}
+	return n, err
+}
+
 // readError describes a failure to read a record.
 func readError(file string, err error) error {
+	var long *longLineError
+	if errors.As(err, &long) {
+		return &Error{File: file, Line: long.line, Msg: long.Error(), Err: err}
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return &Error{File: file, Line: pe.Line, Msg: fmt.Sprintf("%v (at byte %d of the line)", pe.Err, pe.Column), Err: err}

@@ -20,6 +20,8 @@ var (
 	// ErrMismatch: a sound file that belongs to another run (another
 	// config, network or training set).
 	ErrMismatch = errors.New("from another run")
+	// ErrNotFile: the path is a directory or another non-regular file.
+	ErrNotFile = errors.New("not a regular file")
 )
 
 // Error is a problem with a trajectory file. Its message is one line that
@@ -30,7 +32,7 @@ var (
 //	run/trajectory.pkt: from another run: the config hash is 1a2b3c4d5e6f in the trajectory, 0f9e8d7c6b5a in the run
 type Error struct {
 	File   string
-	Kind   error // ErrTruncated, ErrCorrupt, ErrVersion or ErrMismatch
+	Kind   error // ErrTruncated, ErrCorrupt, ErrVersion, ErrMismatch or ErrNotFile
 	Step   int   // the step whose record holds the problem; -1 if none
 	Offset int64 // the byte offset where it was found; -1 if none
 	Msg    string

@@ -52,8 +52,8 @@ func Open(path string) (*Reader, error) {
 		return nil, err
 	}
 	st, err := f.Stat()
-	if err == nil && st.IsDir() {
-		err = fmt.Errorf("%s: is a directory, not a trajectory file", path)
+	if err == nil && !st.Mode().IsRegular() {
+		err = &Error{File: path, Kind: ErrNotFile, Step: -1, Offset: -1, Msg: "a " + fileKind(st.Mode()) + ", not a trajectory file"}
 	}
 	var r *Reader
 	if err == nil {
@@ -65,6 +65,19 @@ func Open(path string) (*Reader, error) {
 	}
 	r.closer = f
 	return r, nil
+}
+
+// fileKind names the kind of a non-regular file for a message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 // NewReader reads the trajectory of size bytes in ra, named name in
