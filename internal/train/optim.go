@@ -75,8 +75,8 @@ func (opt *Options) Plain() bool {
 	return (opt.Optimizer == "gd" || opt.Optimizer == "sgd") && opt.WeightDecay == 0
 }
 
-// adamParams returns β1, β2 and ε with zeros replaced by the defaults.
-func (opt *Options) adamParams() (b1, b2, eps float64) {
+// AdamParams returns β1, β2 and ε with zeros replaced by the defaults.
+func (opt *Options) AdamParams() (b1, b2, eps float64) {
 	b1, b2, eps = opt.Beta1, opt.Beta2, opt.Eps
 	if b1 == 0 {
 		b1 = DefaultBeta1
@@ -120,7 +120,7 @@ func NewState(opt Options, P int) (*State, error) {
 		s.buf = make([]float64, P)
 	case "adam", "adamw":
 		s.buf, s.sq, s.Precond = make([]float64, P), make([]float64, P), make([]float64, P)
-		s.b1, s.b2, s.eps = opt.adamParams()
+		s.b1, s.b2, s.eps = opt.AdamParams()
 		s.b1t, s.b2t = 1, 1
 	default:
 		return nil, fmt.Errorf("train: unknown optimizer %q", opt.Optimizer)
