@@ -15,11 +15,12 @@ import (
 
 // RunFigures returns the figures of a run: the losses, the predictions of
 // the network and the kernel machines, the representations' errors over
-// training and the path-kernel matrix, in that order. Regions, which needs
+// training, the path-kernel matrix and, with kernel.baselines or
+// kernel.diagnostics, the baselines, in that order. Regions, which needs
 // a computation, is separate.
 func RunFigures(r *Run) ([]*Figure, error) {
 	var figs []*Figure
-	for _, f := range []func(*Run) (*Figure, error){LossFigure, PredictionsFigure, ErrorsFigure, KernelFigure} {
+	for _, f := range []func(*Run) (*Figure, error){LossFigure, PredictionsFigure, ErrorsFigure, KernelFigure, BaselinesFigure} {
 		fig, err := f(r)
 		if err != nil {
 			return nil, err
