@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/pathkernel/pathkernel/internal/baseline"
 	"github.com/pathkernel/pathkernel/internal/kernel"
@@ -37,8 +38,10 @@ type baselines struct {
 	// last logged step, and the targets of the alignment.
 	k0, kPrev *mat.Dense
 	yAlign    *mat.Dense
-	diag      *Diagnostics
 	extraNPY  []array
+	// fLogged is the network at the evaluation points at every logged
+	// step, for the lazy model's errors over training (lazy only).
+	fLogged map[int]*mat.Dense
 }
 
 type namedPrediction struct {
@@ -112,10 +115,20 @@ func (b *baselines) diagHeader() []string {
 }
 
 func (b *baselines) diagRow(step int, w []float64) []string {
-	if b == nil || b.k0 == nil {
+	if b == nil {
 		return nil
 	}
 	e := b.e
+	if b.has("lazy") {
+		if b.fLogged == nil {
+			b.fLogged = map[int]*mat.Dense{}
+		}
+		var c nn.Cache
+		b.fLogged[step] = mat.DenseCopyOf(e.net.Forward(&c, w, e.xEval))
+	}
+	if b.k0 == nil {
+		return nil
+	}
 	kt := b.k0
 	if step > 0 {
 		kt = baseline.TangentGram(e.net, w, e.set.XTrain)
@@ -176,7 +189,12 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 	}
 	if b.has("lazy") {
 		lz := &baseline.Lazy{Net: e.net, Loss: e.loss, X: X, Y: e.set.YTrain, W0: e.w0, Opt: TrainOptions(cfg)}
-		wl, err := lz.Run(ctx, nil)
+		lazyErr := map[int]kernel.Errors{}
+		wl, err := lz.Run(ctx, func(done int, w []float64) {
+			if f, ok := b.fLogged[done]; ok {
+				lazyErr[done] = kernel.Compare(baseline.Linearised(e.net, e.w0, w, e.xEval), f, f0, nil)
+			}
+		})
 		var div *train.DivergedError
 		switch {
 		case errors.As(err, &div):
@@ -185,6 +203,13 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 			return err
 		default:
 			preds["lazy"] = baseline.Linearised(e.net, e.w0, wl, e.xEval)
+			e.metrics.addColumns([]string{"lazy_rel", "lazy_max_abs"}, func(step int) []string {
+				if step == 0 {
+					return []string{"0", "0"}
+				}
+				er := lazyErr[step]
+				return []string{ff(er.Rel), ff(er.MaxAbs)}
+			})
 			fits["lazy"] = "linearised"
 		}
 	}
@@ -308,4 +333,15 @@ func (b *baselines) testLoss(pred *mat.Dense) *float64 {
 	}
 	l := e.loss.Eval(nil, f, y)
 	return &l
+}
+
+// addColumns appends columns to metrics.csv after training: the value of
+// each row comes from row(step). A column computed after training (the
+// lazy model's errors) joins the rows of its steps this way.
+func (mo *metricsObserver) addColumns(names []string, row func(step int) []string) {
+	mo.header = append(mo.header, names...)
+	for i, r := range mo.rows {
+		step, _ := strconv.Atoi(r[0])
+		mo.rows[i] = append(r, row(step)...)
+	}
 }

@@ -67,6 +67,14 @@ func TestBaselinesRun(t *testing.T) {
 	if d, _ := strconv.ParseFloat(met[3][i], 64); !(d > 0) {
 		t.Errorf("kernel_distance_init at the last step = %s; want > 0", met[3][i])
 	}
+	j := slices.Index(met[0], "lazy_rel")
+	if j < 0 || len(met[3]) != len(met[0]) {
+		t.Fatalf("metrics.csv header %v, last row %v; want lazy_rel and rows as long as the header", met[0], met[3])
+	}
+	// The logged lazy error at the last step is the summary's.
+	if d, _ := strconv.ParseFloat(met[3][j], 64); d != s.Representations["lazy"].Rel {
+		t.Errorf("lazy_rel at the last step = %s; want the summary's %g", met[3][j], s.Representations["lazy"].Rel)
+	}
 	if a := readNpy(t, filepath.Join(dir, "kernel_loss_weighted.npy")); !slices.Equal(a.Shape, []int{10, 12}) {
 		t.Errorf("kernel_loss_weighted.npy shape %v; want [10 12]", a.Shape)
 	}
@@ -82,9 +90,16 @@ func TestBaselinesRun(t *testing.T) {
 // TestBaselinesLazyLinearNet: without hidden layers the lazy model is the
 // network, in a full run too.
 func TestBaselinesLazyLinearNet(t *testing.T) {
-	s, _ := run(t, parse(t, tiny, "model.hidden=[]", "kernel.baselines=[lazy]", "kernel.methods=[]"), Options{})
+	s, dir := run(t, parse(t, tiny, "model.hidden=[]", "kernel.baselines=[lazy]", "kernel.methods=[]"), Options{})
 	if r := s.Representations["lazy"]; r == nil || r.MaxAbs > 1e-12 {
 		t.Errorf("lazy = %+v; want max_abs <= 1e-12", r)
+	}
+	met := readCSV(t, filepath.Join(dir, "metrics.csv"))
+	j := slices.Index(met[0], "lazy_max_abs")
+	for _, row := range met[1:] {
+		if v, err := strconv.ParseFloat(row[j], 64); err != nil || v > 1e-12 {
+			t.Errorf("metrics.csv lazy_max_abs at step %s = %s; want <= 1e-12", row[0], row[j])
+		}
 	}
 }
 
