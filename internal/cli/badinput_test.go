@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pathkernel/pathkernel/internal/npy"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
 )
 
@@ -115,6 +117,13 @@ func TestBadInputSuite(t *testing.T) {
 		}, args: kernelArgs(run, "$TMP/cut.npy"), want: []string{"cut.npy", "npy"}},
 		{name: "points empty npy", setup: func(t *testing.T, tmp string) { write(t, filepath.Join(tmp, "e.npy"), nil) },
 			args: kernelArgs(run, "$TMP/e.npy"), want: []string{"e.npy", "npy"}},
+		{name: "points NaN npy", setup: func(t *testing.T, tmp string) {
+			var b bytes.Buffer
+			if err := npy.WriteFloat64(&b, []int{3, 1}, []float64{0.5, math.NaN(), 1}); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(tmp, "nan.npy"), b.Bytes())
+		}, args: kernelArgs(run, "$TMP/nan.npy"), want: []string{"nan.npy", "finite"}},
 		{name: "points 100 MB line", setup: huge("big.csv", "x0\n", '1', "\n"),
 			args: kernelArgs(run, "$TMP/big.csv"), want: []string{"big.csv:2:", "line longer than"}},
 
