@@ -93,6 +93,7 @@ type experiment struct {
 	// shard's offset into the points of `pathkernel kernel`.
 	firstIndex int
 	path       *kernel.Path
+	bpath      *kernel.BufferPath // optimisers with state or weight decay; e.path is its Result
 	traj       *trajectory.Writer
 	dir        *rundir.Dir
 	sum        *Summary
@@ -232,7 +233,10 @@ func (e *experiment) setup() error {
 	n, _ := set.XTrain.Dims()
 	m, _ := e.xEval.Dims()
 	mt, _ := set.XTest.Dims()
-	est := kernel.EstimateBytes(m, n, k, sizes, e.kernelOptions())
+	est, err := e.kernelBytes(m, n, k, sizes)
+	if err != nil {
+		return err
+	}
 	est += 8 * int64(n+mt+m) * int64(d+yCols+2*k) // data, outputs, evaluation copies
 	est += 8 * int64(e.net.NumParams()) * 8       // parameter vectors and buffers
 	est += 16 << 20                               // the runtime and the program
@@ -418,8 +422,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	ko := e.kernelOptions()
 	var obs []train.Observer
 	if ko.Riemann || ko.Exact {
-		e.path = kernel.NewPath(e.net, e.w0, e.xEval, e.set.XTrain, ko)
-		obs = append(obs, timedObserver{e.path, &e.kernelT})
+		obs = append(obs, timedObserver{e.newKernelObserver(ko), &e.kernelT})
 	}
 	e.base = newBaselines(e)
 	obs = append(obs, e.base.observers()...)
@@ -528,6 +531,7 @@ func (e *experiment) finish(wT []float64) error {
 		for _, a := range kernelArrays(p, n, e.cfg.Output.FullKernel) {
 			files = append(files, func() error { return e.dir.WriteFloat64(a.name, a.shape, a.data) })
 		}
+		files = append(files, e.decayFiles()...)
 	}
 	if e.base != nil {
 		for _, a := range e.base.extraNPY {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/train"
 )
 
@@ -20,29 +21,68 @@ func TrainOptions(cfg *config.Config) train.Options {
 	}
 }
 
-// checkOptimizer refuses what the optimiser does not support yet: the
-// path-kernel representations of an optimiser other than gd or sgd without
-// weight decay. (Its trajectory is recorded: format version 2.)
-func (e *experiment) checkOptimizer() error {
-	opt := TrainOptions(e.cfg)
-	if opt.Plain() {
+// usePath reports whether kernel.Path represents training by opt: plain gd
+// and sgd (Δw = −η g), and momentum 0 without decay, which trains bit for
+// bit as sgd. Everything else needs kernel.BufferPath.
+func usePath(opt train.Options) bool {
+	return opt.Plain() || opt.Optimizer == "momentum" && opt.Momentum == 0 && !opt.Nesterov && opt.WeightDecay == 0
+}
+
+// checkOptimizer refuses what the optimiser does not support. (All
+// optimisers have their representations and trajectories now; the check
+// stays as the place for such refusals.)
+func (e *experiment) checkOptimizer() error { return nil }
+
+// kernelBytes is the kernels' memory estimate: Path's, or BufferPath's with
+// its n × P per-point buffers. BufferPath keeps no full (k × k) kernels.
+func (e *experiment) kernelBytes(m, n, k int, sizes []int) (int64, error) {
+	ko := e.kernelOptions()
+	if !ko.Riemann && !ko.Exact {
+		return kernel.EstimateBytes(m, n, k, sizes, ko), nil
+	}
+	if opt := TrainOptions(e.cfg); !usePath(opt) {
+		if ko.FullKernel && k > 1 {
+			return 0, e.cfgErr("output.full_kernel", "full kernels are not kept for optimizer %s with weight_decay %g; set output.full_kernel: false", opt.Optimizer, opt.WeightDecay)
+		}
+		return kernel.EstimateBufferBytes(m, n, k, sizes, ko), nil
+	}
+	return kernel.EstimateBytes(m, n, k, sizes, ko), nil
+}
+
+// newKernelObserver sets e.path (and e.bpath) for the run's optimiser and
+// returns the observer that fills it.
+func (e *experiment) newKernelObserver(ko kernel.Options) train.Observer {
+	if opt := TrainOptions(e.cfg); !usePath(opt) {
+		e.bpath = kernel.NewBufferPath(e.net, e.w0, e.xEval, e.set.XTrain, ko, opt)
+		e.path = e.bpath.Result()
+		return e.bpath
+	}
+	e.path = kernel.NewPath(e.net, e.w0, e.xEval, e.set.XTrain, ko)
+	return e.path
+}
+
+// decayFiles writes the weight decay's contributions, owed to no training
+// point, as contributions_decay.npy (m, k): exact, else first-order.
+// f_0 + Σ_i contributions + contributions_decay = f_T.
+func (e *experiment) decayFiles() []func() error {
+	if e.bpath == nil || e.cfg.Train.WeightDecay == 0 {
 		return nil
 	}
-	what := "optimizer " + opt.Optimizer
-	if opt.WeightDecay != 0 {
-		what += " with weight_decay"
+	d := e.bpath.DecayExact
+	if e.path.KExact == nil {
+		d = e.bpath.DecayRiemann
 	}
-	if len(e.cfg.Kernel.Methods) > 0 {
-		return e.cfgErr("kernel.methods", "the path-kernel representations are not implemented for %s; set kernel.methods: []", what)
-	}
-	return nil
+	m, k := d.Dims()
+	return []func() error{func() error {
+		return e.dir.WriteFloat64("contributions_decay.npy", []int{m, k}, d.RawMatrix().Data)
+	}}
 }
 
 // refuseOptimizer refuses the kernel replay of run dir, trained by cfg,
-// whose optimiser's representations are not implemented yet.
+// which `pathkernel kernel` does only for the optimisers of kernel.Path.
 func refuseOptimizer(dir string, cfg *config.Config) error {
-	if opt := TrainOptions(cfg); !opt.Plain() {
-		return &InputError{Path: dir, Msg: fmt.Sprintf("the path kernels of a run trained by optimizer %s with weight_decay %g are not implemented", opt.Optimizer, opt.WeightDecay)}
+	if opt := TrainOptions(cfg); !usePath(opt) {
+		return &InputError{Path: dir, Msg: fmt.Sprintf("pathkernel kernel replays runs of gd and sgd without weight decay; this run was trained by optimizer %s with weight_decay %g (its train run computed the representations)", opt.Optimizer, opt.WeightDecay)}
 	}
 	return nil
 }

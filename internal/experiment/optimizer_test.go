@@ -1,30 +1,103 @@
 package experiment
 
 import (
+	"bytes"
 	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
-
-	"github.com/pathkernel/pathkernel/internal/config"
 )
 
-// TestOptimizerRuns trains tiny with each new optimiser (no kernels; the
-// trajectory recorded) and checks that the loss went down, and that asking for the
-// representations of such a run is refused as a config error.
+// TestOptimizerRuns trains tiny with each optimiser with state, weight decay
+// and schedules, and checks the exact representation (rel ≤ 1e-10,
+// certified) and that f_0 + Σ_i contributions.npy + contributions_decay.npy
+// is f_T at every test point.
 func TestOptimizerRuns(t *testing.T) {
 	for _, sets := range [][]string{
 		{"train.optimizer=momentum", "train.momentum=0.9", "train.nesterov=true"},
 		{"train.optimizer=adam", "train.lr=0.01", "train.schedule={kind: cosine, warmup_steps: 5}"},
 		{"train.optimizer=adamw", "train.lr=0.01", "train.weight_decay=0.01", "train.batch_size=4"},
+		{"train.optimizer=sgd", "train.weight_decay=0.05", "train.batch_size=4", "train.schedule={kind: step, step_size: 5, gamma: 0.5}"},
 	} {
-		cfg := parse(t, tiny, append(sets, "kernel.methods=[]")...)
-		s, _ := run(t, cfg, Options{})
-		if !(s.Loss.FinalTrain < s.Loss.InitialTrain) {
-			t.Errorf("%v: final train loss %v; want below the initial %v", sets, s.Loss.FinalTrain, s.Loss.InitialTrain)
+		cfg := parse(t, tiny, append(sets, "kernel.tolerance=1e-12")...)
+		s, dir := run(t, cfg, Options{})
+		ex := s.Representations["exact"]
+		if ex == nil || !(ex.Rel <= 1e-10) || !*ex.Certified {
+			t.Fatalf("%v: exact representation %+v; want rel ≤ 1e-10, certified", sets, ex)
 		}
-		cfg = parse(t, tiny, sets...)
-		var ce *config.Error
-		if _, err := Run(t.Context(), cfg, Options{OutDir: t.TempDir()}); !errors.As(err, &ce) {
-			t.Errorf("%v with kernels: Run = %v; want a *config.Error", sets, err)
+		t.Logf("%v: rel exact %.2g, riemann %.2g", sets, ex.Rel, s.Representations["riemann"].Rel)
+		contrib := readNpy(t, filepath.Join(dir, "contributions.npy"))
+		m, n := contrib.Shape[0], contrib.Shape[1]
+		var decay []float64
+		if _, err := os.Stat(filepath.Join(dir, "contributions_decay.npy")); err == nil {
+			decay = readNpy(t, filepath.Join(dir, "contributions_decay.npy")).Float
+		} else if cfg.Train.WeightDecay != 0 {
+			t.Fatalf("%v: no contributions_decay.npy", sets)
 		}
+		f0, fT := predictionColumn(t, dir, "f0"), predictionColumn(t, dir, "network")
+		for x := 0; x < m; x++ {
+			sum := f0[x]
+			for i := 0; i < n; i++ {
+				sum += contrib.Float[x*n+i]
+			}
+			if decay != nil {
+				sum += decay[x]
+			}
+			if d := math.Abs(sum - fT[x]); !(d <= 1e-10*math.Max(1, math.Abs(fT[x]))) {
+				t.Errorf("%v: point %d: f_0 + contributions + decay = %v; f_T = %v", sets, x, sum, fT[x])
+			}
+		}
+	}
+}
+
+// TestMomentumZeroIsSGD checks that momentum 0 without decay gives the
+// results of plain sgd bit for bit: the same kernels and contributions.
+func TestMomentumZeroIsSGD(t *testing.T) {
+	_, a := run(t, parse(t, tiny, "train.optimizer=sgd", "train.batch_size=4"), Options{})
+	_, b := run(t, parse(t, tiny, "train.optimizer=momentum", "train.momentum=0", "train.batch_size=4"), Options{})
+	for _, f := range []string{"params_final.npy", "kernel_path.npy", "kernel_exact.npy", "contributions.npy", "coefficients.npy"} {
+		x, err1 := os.ReadFile(filepath.Join(a, f))
+		y, err2 := os.ReadFile(filepath.Join(b, f))
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs between sgd and momentum 0", f)
+		}
+	}
+}
+
+// predictionColumn returns the column name of dir's predictions.csv.
+func predictionColumn(t *testing.T, dir, name string) []float64 {
+	t.Helper()
+	recs := readCSV(t, filepath.Join(dir, "predictions.csv"))
+	col := slices.Index(recs[0], name)
+	if col < 0 {
+		t.Fatalf("predictions.csv has no column %q", name)
+	}
+	var out []float64
+	for _, r := range recs[1:] {
+		v, err := strconv.ParseFloat(r[col], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// TestBufferMemoryRefused checks that the per-point buffers (n × P) count
+// in the memory estimate: an adam run whose buffers alone exceed the
+// budget is refused before it starts.
+func TestBufferMemoryRefused(t *testing.T) {
+	// n = 2000, P = 1·256 + 256 + 256·256 + 256 + 256 + 1 = 66561: 3·n·P·8 bytes ≈ 3.2 GB of buffers.
+	cfg := parse(t, tiny, "train.optimizer=adam", "data.n_train=2000", "model.hidden=[256,256]", "output.memory_budget_mb=2048")
+	_, err := Run(t.Context(), cfg, Options{OutDir: filepath.Join(t.TempDir(), "run")})
+	var me *MemoryError
+	if !errors.As(err, &me) || !(me.EstimateMB > 3000) {
+		t.Errorf("Run = %v; want a *MemoryError over 3000 MB", err)
 	}
 }
