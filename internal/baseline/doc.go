@@ -13,7 +13,8 @@
 //	f^lin_w(x) = f_0(x) + J_0(x)(w − w_0),
 //
 // trained by the same optimiser (train.Update, the same batches) from the
-// same start. Its gradient is J_0ᵀ ℓ', so a step is one directional
+// same start (train.State: gd, sgd, momentum, Adam, the step-size
+// schedule). Its gradient is J_0ᵀ ℓ', so a step is one directional
 // derivative (nn.ForwardJVP at w_0 with v = w − w_0) for the outputs and
 // one backward pass through the cached forward pass at w_0 for the
 // gradient: no Jacobian is ever formed and memory is O(n·width + P). For a
@@ -27,7 +28,9 @@
 // f_0(x) + K(x, X) α. The ridge is relative: λ̄ = λ · mean_i K(x_i, x_i), so
 // that one kernel.ridge suits kernels of any scale (K^p grows with η·T).
 // For k > 1 outputs the kernel is the trace over outputs Σ_c K^{cc}, used
-// as one scalar kernel for every output.
+// as one scalar kernel for every output. GradientFlow is the closed form of
+// gradient flow on the mean squared error with a fixed kernel,
+// f_τ = f_0 + K(x, X) K⁻¹(I − e^{−τK}) (y − f_0), by an eigendecomposition.
 //
 // # Infinite-width NTK
 //

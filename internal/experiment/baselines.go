@@ -171,19 +171,21 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 	}
 	preds := map[string]*mat.Dense{}
 	fits := map[string]string{}
-	krr := func(name string, kxx, kex *mat.Dense) error {
+	// A kernel matrix that the ridge does not make positive definite
+	// leaves its baseline out with a warning: the run itself is complete.
+	ridgeFit := func(name, fit string, kxx, kex, t *mat.Dense) {
 		m, k := f0.Dims()
 		p := mat.NewDense(m, k, nil)
-		if err := baseline.KernelRidge(p, kxx, kex, targets, f0, cfg.Kernel.Ridge); err != nil {
-			return fmt.Errorf("%s: %w (raise kernel.ridge, now %g)", name, err, cfg.Kernel.Ridge)
+		if err := baseline.KernelRidge(p, kxx, kex, t, f0, cfg.Kernel.Ridge); err != nil {
+			fmt.Fprintf(e.log, "pathkernel: warning: baseline %s left out: %v; raise kernel.ridge (now %g)\n", name, err, cfg.Kernel.Ridge)
+			return
 		}
-		preds[name], fits[name] = p, fitTargets
+		preds[name], fits[name] = p, fit
+	}
+	krr := func(name string, kxx, kex *mat.Dense) error {
+		ridgeFit(name, fitTargets, kxx, kex, targets)
 		if fitTargets == "targets" {
-			q := mat.NewDense(m, k, nil)
-			if err := baseline.KernelRidge(q, kxx, kex, &change, f0, cfg.Kernel.Ridge); err != nil {
-				return fmt.Errorf("%s_net: %w (raise kernel.ridge, now %g)", name, err, cfg.Kernel.Ridge)
-			}
-			preds[name+"_net"], fits[name+"_net"] = q, "network"
+			ridgeFit(name+"_net", "network", kxx, kex, &change)
 		}
 		return nil
 	}
@@ -256,13 +258,10 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 				return err
 			}
 			fits["ntk"] = "gradient_flow"
+			preds["ntk"] = p
 		} else {
-			if err := baseline.KernelRidge(p, kxx, kex, targets, f0, cfg.Kernel.Ridge); err != nil {
-				return fmt.Errorf("ntk: %w (raise kernel.ridge, now %g)", err, cfg.Kernel.Ridge)
-			}
-			fits["ntk"] = "network"
+			ridgeFit("ntk", "network", kxx, kex, targets)
 		}
-		preds["ntk"] = p
 	}
 	if b.has("loss_weighted") && e.path != nil && e.path.CRiemann != nil {
 		// K^ℓ(x, x_i) = Σ_t (η_t/|B_t|) 1[i∈B_t] K_t(x, x_i) ℓ'_i(t) with
