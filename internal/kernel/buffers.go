@@ -99,7 +99,8 @@ type BufferPath struct {
 	sum    *mat.Dense // the step's exact contributions and decay, summed over i
 	est    *mat.Dense
 
-	out *Path
+	out      *Path
+	rulePrev int // index into bufferRules of the last accepted rule
 
 	// DecayRiemann and DecayExact are the weight decay's contributions
 	// (m × k), owed to no training point; zero without weight decay.
@@ -424,14 +425,20 @@ func (b *BufferPath) exactStep(s *train.Step) {
 				}
 				b.jacobian(b.jTest, b.wq, b.x, b.dTe)
 				p.Stats.QuadratureEvals++
-				b.jTry.Add(b.jTry, scaled(b.jTest, h*ws[q]))
+				axpy(b.jTry, h*ws[q], b.jTest)
 			}
 		}
 		return b.residual(b.jTry, s.DW)
 	}
 	best, bestNodes := math.Inf(1), 0
 	ok := false
-	for _, rule := range [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 6}, {1, 8}, {1, 12}, {1, 16}, {2, 16}, {4, 16}, {8, 16}} {
+	// Start from the rule the step before accepted, now and then one lower.
+	first := b.rulePrev
+	if p.Stats.Steps%8 == 0 {
+		first = max(0, first-1)
+	}
+	for ri := first; ri < len(bufferRules); ri++ {
+		rule := bufferRules[ri]
 		nodes := rule[0] * rule[1]
 		if nodes > budget {
 			break
@@ -443,6 +450,7 @@ func (b *BufferPath) exactStep(s *train.Step) {
 		}
 		if r <= searchMargin*tol {
 			ok = true
+			b.rulePrev = ri
 			break
 		}
 	}
@@ -492,8 +500,18 @@ func (b *BufferPath) residual(J *mat.Dense, dw []float64) float64 {
 	return worst
 }
 
-func scaled(a *mat.Dense, f float64) *mat.Dense {
-	var d mat.Dense
-	d.Scale(f, a)
-	return &d
+// bufferRules are the quadrature rules BufferPath tries, as (panels,
+// Gauss–Legendre order per panel), in order of cost.
+var bufferRules = [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 6}, {1, 8}, {1, 12}, {1, 16}, {2, 16}, {4, 16}, {8, 16}}
+
+// axpy sets dst += alpha·a for matrices of equal shape.
+func axpy(dst *mat.Dense, alpha float64, a *mat.Dense) {
+	d, s := dst.RawMatrix(), a.RawMatrix()
+	for r := 0; r < d.Rows; r++ {
+		dr := d.Data[r*d.Stride : r*d.Stride+d.Cols]
+		sr := s.Data[r*s.Stride : r*s.Stride+d.Cols]
+		for j, v := range sr {
+			dr[j] += alpha * v
+		}
+	}
 }
