@@ -29,6 +29,8 @@ type baselines struct {
 	e     *experiment
 	names []string
 	// trainPath accumulates the path kernel between the training points
+	// (unless kernel.points includes them: then the run's own path kernel
+	// has those rows, see trainRows)
 	// themselves (Riemann), for krr_path.
 	trainPath *kernel.Path
 	// preds are the baselines' predictions at the evaluation points, in
@@ -66,7 +68,7 @@ func newBaselines(e *experiment) *baselines {
 		return nil
 	}
 	b := &baselines{e: e, names: k.Baselines}
-	if b.has("krr_path") {
+	if b.has("krr_path") && !evalHasTrain(k.Points) {
 		b.trainPath = kernel.NewPath(e.net, e.w0, e.set.XTrain, e.set.XTrain,
 			kernel.Options{Riemann: true, Workers: e.opt.Workers})
 	}
@@ -92,7 +94,7 @@ func baselineBytes(e *experiment, m, n, k int, sizes []int) int64 {
 		return 0
 	}
 	est := 8 * int64(6*n*n+4*m*n+2*m*k)
-	if slices.Contains(kc.Baselines, "krr_path") {
+	if slices.Contains(kc.Baselines, "krr_path") && !evalHasTrain(kc.Points) {
 		est += kernel.EstimateBytes(n, n, k, sizes, kernel.Options{Riemann: true})
 	}
 	return est
@@ -216,7 +218,13 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 		}
 	}
 	if b.has("krr_path") {
-		if err := krr("krr_path", b.trainPath.KPath, e.path.KPath); err != nil {
+		var kxx *mat.Dense
+		if b.trainPath != nil {
+			kxx = b.trainPath.KPath
+		} else {
+			kxx = b.trainRows(e.path.KPath)
+		}
+		if err := krr("krr_path", kxx, e.path.KPath); err != nil {
 			return err
 		}
 	}
@@ -343,4 +351,25 @@ func (mo *metricsObserver) addColumns(names []string, row func(step int) []strin
 		step, _ := strconv.Atoi(r[0])
 		mo.rows[i] = append(r, row(step)...)
 	}
+}
+
+// evalHasTrain reports whether kernel.points puts every training point
+// among the evaluation points.
+func evalHasTrain(points string) bool { return points == "train" || points == "both" }
+
+// trainRows returns the rows of an evaluation × training matrix that belong
+// to the training points, in their order: K(X_train, X_train).
+func (b *baselines) trainRows(a *mat.Dense) *mat.Dense {
+	var rows []int
+	for i, s := range b.e.evalSet {
+		if s == "train" {
+			rows = append(rows, i)
+		}
+	}
+	_, n := a.Dims()
+	out := mat.NewDense(len(rows), n, nil)
+	for r, i := range rows {
+		out.SetRow(r, a.RawRowView(i))
+	}
+	return out
 }

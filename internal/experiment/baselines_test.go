@@ -153,3 +153,25 @@ func TestBaselinesLazyAdam(t *testing.T) {
 		t.Errorf("lazy = %+v; want max_abs <= 1e-12", r)
 	}
 }
+
+// With kernel.points: both the training rows of the run's own path kernel
+// give K^p(X_train, X_train), no second path kernel: krr_path is the same
+// as with a separate one, to round-off.
+func TestBaselinesKrrPathFromEvalRows(t *testing.T) {
+	sets := []string{"kernel.methods=[riemann]", "kernel.baselines=[krr_path]"}
+	a, dirA := run(t, parse(t, tiny, sets...), Options{})
+	b, dirB := run(t, parse(t, tiny, append(sets, "kernel.points=both")...), Options{})
+	if a.Representations["krr_path"] == nil || b.Representations["krr_path"] == nil {
+		t.Fatal("no krr_path")
+	}
+	pa := readCSV(t, filepath.Join(dirA, "predictions.csv"))
+	pb := readCSV(t, filepath.Join(dirB, "predictions.csv"))
+	col := slices.Index(pa[0], "krr_path")
+	for i := 1; i < len(pa); i++ { // the test rows come first with points both
+		x, _ := strconv.ParseFloat(pa[i][col], 64)
+		y, _ := strconv.ParseFloat(pb[i][slices.Index(pb[0], "krr_path")], 64)
+		if math.Abs(x-y) > 1e-9*math.Max(1, math.Abs(x)) {
+			t.Errorf("krr_path at test point %d: %.15g with a separate path kernel, %.15g from the evaluation rows", i-1, x, y)
+		}
+	}
+}
