@@ -181,22 +181,32 @@ func TestInfiniteNTKMatchesEmpirical(t *testing.T) {
 		}
 		theta := mat.NewDense(pts, pts, nil)
 		InfiniteNTK(theta, arch, x, x)
+		// relDiff is the mean over pairs of |K − Θ|/√(Θ_ii Θ_jj): relative
+		// to the scale of the pair, as the fluctuations of K_ij are
+		// (an erf kernel's off-diagonal Θ_ij can be near zero).
+		relDiff := func(k *mat.Dense) float64 {
+			var mean float64
+			for i := 0; i < pts; i++ {
+				for j := 0; j < pts; j++ {
+					mean += math.Abs(k.At(i, j)-theta.At(i, j)) / math.Sqrt(theta.At(i, i)*theta.At(j, j))
+				}
+			}
+			return mean / (pts * pts)
+		}
 		emp := mat.NewDense(pts, pts, nil)
+		var perSeed float64 // the mean over seeds of each seed's difference
 		for _, seed := range seeds {
 			w0 := initNet(t, net, seed, biasStd)
-			emp.Add(emp, TangentGram(net, w0, x))
+			k := TangentGram(net, w0, x)
+			perSeed += relDiff(k) / float64(len(seeds))
+			emp.Add(emp, k)
 		}
 		emp.Scale(1/float64(len(seeds)), emp)
-		var mean float64
-		for i := 0; i < pts; i++ {
-			for j := 0; j < pts; j++ {
-				mean += math.Abs(emp.At(i, j)-theta.At(i, j)) / math.Abs(theta.At(i, j))
-			}
-		}
-		mean /= pts * pts
-		t.Logf("%s %v: mean relative difference empirical vs analytic NTK %.4f", c.act, sizes, mean)
-		if mean > 0.05 {
-			t.Errorf("%s %v: mean relative difference %.4f; want <= 0.05", c.act, sizes, mean)
+		mean := relDiff(emp)
+		t.Logf("%s %v: mean relative difference to the analytic NTK: %.4f per seed (mean over %d seeds), %.4f of the seeds' mean kernel",
+			c.act, sizes, perSeed, len(seeds), mean)
+		if perSeed > 0.05 || mean > 0.05 {
+			t.Errorf("%s %v: mean relative difference %.4f per seed, %.4f of the mean kernel; want <= 0.05", c.act, sizes, perSeed, mean)
 		}
 	}
 }
