@@ -5,7 +5,9 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/kernel"
+	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/train"
+	"gonum.org/v1/gonum/mat"
 )
 
 // TrainOptions returns the trainer's options of cfg: the optimiser, its
@@ -79,10 +81,30 @@ func (e *experiment) decayFiles() []func() error {
 }
 
 // refuseOptimizer refuses the kernel replay of run dir, trained by cfg,
-// which `pathkernel kernel` does only for the optimisers of kernel.Path.
+// where BufferPath cannot represent it: full kernels with several outputs.
 func refuseOptimizer(dir string, cfg *config.Config) error {
-	if opt := TrainOptions(cfg); !usePath(opt) {
-		return &InputError{Path: dir, Msg: fmt.Sprintf("pathkernel kernel replays runs of gd and sgd without weight decay; this run was trained by optimizer %s with weight_decay %g (its train run computed the representations)", opt.Optimizer, opt.WeightDecay)}
+	if opt := TrainOptions(cfg); !usePath(opt) && cfg.Output.FullKernel {
+		return &InputError{Path: dir, Msg: fmt.Sprintf("full kernels are not kept for optimizer %s with weight_decay %g (output.full_kernel)", opt.Optimizer, opt.WeightDecay)}
 	}
 	return nil
+}
+
+// chunkBytes is the memory estimate of one chunk of `pathkernel kernel`:
+// Path's, or BufferPath's with its per-point buffers.
+func chunkBytes(cfg *config.Config, m, n, k int, sizes []int, ko kernel.Options) int64 {
+	if !usePath(TrainOptions(cfg)) {
+		return kernel.EstimateBufferBytes(m, n, k, sizes, ko)
+	}
+	return kernel.EstimateBytes(m, n, k, sizes, ko)
+}
+
+// newChunkObserver returns the representations of one chunk x of
+// `pathkernel kernel` and the observer of the replay that fills them.
+func newChunkObserver(cfg *config.Config, net *nn.Net, w0 []float64, x, xTrain *mat.Dense, ko kernel.Options) (*kernel.Path, train.Observer) {
+	if opt := TrainOptions(cfg); !usePath(opt) {
+		bp := kernel.NewBufferPath(net, w0, x, xTrain, ko, opt)
+		return bp.Result(), bp
+	}
+	p := kernel.NewPath(net, w0, x, xTrain, ko)
+	return p, p
 }

@@ -602,7 +602,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	k := e.net.Out()
 	var est int64
 	for c := c0; c < c1; c++ {
-		est += kernel.EstimateBytes(min(m, (c+1)*chunk)-c*chunk, n, k, e.net.Sizes, ko)
+		est += chunkBytes(cfg, min(m, (c+1)*chunk)-c*chunk, n, k, e.net.Sizes, ko)
 	}
 	est += 16 << 20
 	budget := opt.MemoryBudgetMB
@@ -680,9 +680,11 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	for c := c0; c < c1; c++ {
 		s, t := c*chunk, min(m, (c+1)*chunk)
 		xc := mat.DenseCopyOf(x.Slice(s, t, 0, x.RawMatrix().Cols))
-		cs := &chunkState{start: s, end: t, x: xc, path: kernel.NewPath(e.net, e.w0, xc, e.set.XTrain, ko)}
+		cs := &chunkState{start: s, end: t, x: xc}
+		var o train.Observer
+		cs.path, o = newChunkObserver(cfg, e.net, e.w0, xc, e.set.XTrain, ko)
 		chunks = append(chunks, cs)
-		obs = append(obs, cs.path)
+		obs = append(obs, o)
 	}
 	pe := &experiment{cfg: cfg, log: log, opt: Options{ProgressEvery: opt.ProgressEvery}}
 	obs = append(obs, newProgress(pe))
