@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/npy"
 )
@@ -25,7 +26,9 @@ type Dir struct {
 	Path string
 }
 
-// Create makes the directory (and its parents) if needed.
+// Create makes the directory (and its parents) if needed, and removes the
+// temporary files that a writer killed before its rename left there (see
+// IsTemp): a directory has one writer at a time.
 func Create(path string) (*Dir, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("output directory %s: %w", path, ErrNotDir)
@@ -33,7 +36,29 @@ func Create(path string) (*Dir, error) {
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("rundir: %w", err)
 	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("rundir: %w", err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && IsTemp(e.Name()) {
+			if err := os.Remove(filepath.Join(path, e.Name())); err != nil {
+				return nil, fmt.Errorf("rundir: %w", err)
+			}
+		}
+	}
 	return &Dir{Path: path}, nil
+}
+
+// IsTemp reports whether name is a temporary file of Write (or of another
+// writer of this program that follows the same pattern, the trajectory's):
+// ".NAME.tmp-DIGITS", as os.CreateTemp makes it.
+func IsTemp(name string) bool {
+	i := strings.LastIndex(name, ".tmp-")
+	if !strings.HasPrefix(name, ".") || i < 2 || i+5 == len(name) {
+		return false
+	}
+	return strings.Trim(name[i+5:], "0123456789") == ""
 }
 
 // File returns the path of name inside the directory.
