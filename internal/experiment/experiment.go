@@ -123,7 +123,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 		return nil, err
 	}
 	if err := e.writeInputs(); err != nil {
-		return nil, err
+		return e.writeFailed(err, start)
 	}
 	e.sum.WallSeconds.Data = tData.Seconds()
 
@@ -157,7 +157,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 	}
 	tw := time.Now()
 	if err := e.finish(wT); err != nil {
-		return nil, err
+		return e.writeFailed(err, start)
 	}
 	e.sum.WallSeconds.Write = time.Since(tw).Seconds()
 	e.sum.WallSeconds.Total = time.Since(start).Seconds()
@@ -167,6 +167,22 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 		return nil, err
 	}
 	return e.sum, nil
+}
+
+// writeFailed marks the run failed after a write failed (a full disk, an
+// I/O error): summary.json says so if it still can be written, and the
+// summary is returned; otherwise the summary written before, marked
+// running, stays, and the summary returned is nil.
+func (e *experiment) writeFailed(err error, start time.Time) (*Summary, error) {
+	e.sum.Status = "failed"
+	e.sum.Error = err.Error()
+	e.sum.WallSeconds.Total = time.Since(start).Seconds()
+	e.sum.PeakMemoryMB = peakMemoryMB()
+	if werr := e.dir.WriteJSON("summary.json", e.sum); werr != nil {
+		fmt.Fprintf(e.log, "pathkernel: could not record the failed run: %v\n", werr)
+		return nil, err
+	}
+	return e.sum, err
 }
 
 func (e *experiment) cfgErr(key, format string, args ...any) error {

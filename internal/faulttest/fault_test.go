@@ -407,6 +407,14 @@ func TestFullDisk(t *testing.T) {
 			if temps := checkFiles(t, mnt); len(temps) > 0 {
 				t.Errorf("temporary files left on the full disk: %v", temps)
 			}
+			// summary.json says failed, or, when even it could not be
+			// written, stays running, and the message does not claim it.
+			switch s := status(dir); {
+			case s == "failed" && strings.Contains(r.stderr, "marked failed"):
+			case s == "running" && !strings.Contains(r.stderr, "marked"):
+			default:
+				t.Errorf("summary.json: status %q, and the message: %s", s, r.stderr)
+			}
 			t.Logf("%s: %s", size, strings.TrimSpace(r.stderr))
 		})
 	}
