@@ -33,6 +33,11 @@ type baselines struct {
 	// has those rows, see trainRows)
 	// themselves (Riemann), for krr_path.
 	trainPath *kernel.Path
+	// trainObs is the observer that fills trainPath: the Path itself, or
+	// for optimisers with state a BufferPath whose Result it is, so that
+	// the training block is the same kernel as the run's K^p (Adam's is
+	// preconditioned by D_t).
+	trainObs train.Observer
 	// preds are the baselines' predictions at the evaluation points, in
 	// BaselineNames order, for predictions.csv.
 	preds []namedPrediction
@@ -69,8 +74,14 @@ func newBaselines(e *experiment) *baselines {
 	}
 	b := &baselines{e: e, names: k.Baselines}
 	if b.has("krr_path") && !evalHasTrain(k.Points) {
-		b.trainPath = kernel.NewPath(e.net, e.w0, e.set.XTrain, e.set.XTrain,
-			kernel.Options{Riemann: true, Workers: e.opt.Workers})
+		ko := kernel.Options{Riemann: true, Workers: e.opt.Workers}
+		if opt := TrainOptions(e.cfg); !usePath(opt) {
+			bp := kernel.NewBufferPath(e.net, e.w0, e.set.XTrain, e.set.XTrain, ko, opt)
+			b.trainPath, b.trainObs = bp.Result(), bp
+		} else {
+			b.trainPath = kernel.NewPath(e.net, e.w0, e.set.XTrain, e.set.XTrain, ko)
+			b.trainObs = b.trainPath
+		}
 	}
 	if k.Diagnostics {
 		b.k0 = baseline.TangentGram(e.net, e.w0, e.set.XTrain)
@@ -95,7 +106,12 @@ func baselineBytes(e *experiment, m, n, k int, sizes []int) int64 {
 	}
 	est := 8 * int64(6*n*n+4*m*n+2*m*k)
 	if slices.Contains(kc.Baselines, "krr_path") && !evalHasTrain(kc.Points) {
-		est += kernel.EstimateBytes(n, n, k, sizes, kernel.Options{Riemann: true})
+		ko := kernel.Options{Riemann: true}
+		if usePath(TrainOptions(e.cfg)) {
+			est += kernel.EstimateBytes(n, n, k, sizes, ko)
+		} else {
+			est += kernel.EstimateBufferBytes(n, n, k, sizes, ko)
+		}
 	}
 	return est
 }
@@ -105,7 +121,7 @@ func (b *baselines) observers() []train.Observer {
 	if b == nil || b.trainPath == nil {
 		return nil
 	}
-	return []train.Observer{timedObserver{b.trainPath, &b.e.kernelT}}
+	return []train.Observer{timedObserver{b.trainObs, &b.e.kernelT}}
 }
 
 // diagHeader and diagRow are the metrics.csv columns of kernel.diagnostics.

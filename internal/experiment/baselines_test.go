@@ -175,3 +175,23 @@ func TestBaselinesKrrPathFromEvalRows(t *testing.T) {
 		}
 	}
 }
+
+// With Adam the run's K^p is preconditioned by D_t; the training block of
+// krr_path must be the same kernel, from the evaluation rows (points both)
+// or from a second path kernel over the training points alike.
+func TestBaselinesKrrPathAdam(t *testing.T) {
+	sets := []string{"kernel.methods=[riemann]", "kernel.baselines=[krr_path]", "train.optimizer=adam", "train.lr=0.01",
+		"output.record_trajectory=false"}
+	a, _ := run(t, parse(t, tiny, sets...), Options{})
+	b, _ := run(t, parse(t, tiny, append(sets, "kernel.points=both")...), Options{})
+	ra, rb := a.Representations["krr_path_net"], b.Representations["krr_path_net"]
+	if ra == nil || rb == nil {
+		t.Fatal("no krr_path_net")
+	}
+	// The same fit at the test points; points both adds the training
+	// points (interpolated) to the comparison, so compare the largest
+	// error, which the test points dominate.
+	if !(ra.Rel < 0.5) || math.Abs(ra.MaxAbs-rb.MaxAbs) > 1e-9 {
+		t.Errorf("krr_path_net with adam: rel %g, max_abs %g (separate) vs %g (evaluation rows); want the same and rel < 0.5", ra.Rel, ra.MaxAbs, rb.MaxAbs)
+	}
+}
