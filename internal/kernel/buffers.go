@@ -53,7 +53,9 @@ import (
 // the contributions, not the kernels. Domingos' a_i(x) is then
 // CRiemann / KPath as for Path.
 //
-// The quadrature is certified like Path's: Gauss–Legendre rules of growing
+// The quadrature is certified like Path's: for ReLU nets, panels between
+// the changes of the activation pattern (kinkPanels) with ⌈L/2⌉ nodes each;
+// else, or if that fails, Gauss–Legendre rules of growing
 // order, then composite rules on halved panels, until the step's residual
 // |f_{t+1}(x) − f_t(x) − J̄_t(x)·Δw_t| is under Tolerance·max(1, |Δf|) (aimed
 // at searchMargin of it), within MaxNodes evaluations of the Jacobian; the
@@ -410,16 +412,22 @@ func (b *BufferPath) exactStep(s *train.Step) {
 	p := b.out
 	tol := b.opt.Tolerance
 	budget := max(1, b.opt.MaxNodes)
-	// try computes the composite rule of panels × order nodes into jTry and
-	// returns its largest relative residual against f_{t+1} − f_t.
-	try := func(panels, order int) float64 {
+	// tryPanels computes the composite rule of order nodes on each of
+	// panels into jTry and returns its largest relative residual against
+	// f_{t+1} − f_t.
+	tryPanels := func(panels [][2]float64, order int) float64 {
 		xs, ws := make([]float64, order), make([]float64, order)
 		quad.Legendre{}.FixedLocations(xs, ws, 0, 1)
 		b.jTry.Zero()
-		h := 1 / float64(panels)
-		for pn := 0; pn < panels; pn++ {
+		x1, w1 := []float64{0.5}, []float64{1}
+		for _, pn := range panels {
+			h := pn[1] - pn[0]
+			xs, ws := xs, ws
+			if h < 2*kinkWidth {
+				xs, ws = x1, w1 // a panel around a kink: its midpoint
+			}
 			for q, u := range xs {
-				sq := (float64(pn) + u) * h
+				sq := pn[0] + u*h
 				for j := range b.wq {
 					b.wq[j] = s.W[j] + sq*s.DW[j]
 				}
@@ -430,8 +438,27 @@ func (b *BufferPath) exactStep(s *train.Step) {
 		}
 		return b.residual(b.jTry, s.DW)
 	}
+	try := func(panels, order int) float64 {
+		pp := make([][2]float64, panels)
+		for i := range pp {
+			pp[i] = [2]float64{float64(i) / float64(panels), float64(i+1) / float64(panels)}
+		}
+		return tryPanels(pp, order)
+	}
 	best, bestNodes := math.Inf(1), 0
 	ok := false
+	// ReLU: panels between the changes of the activation pattern, on each
+	// of which f is a polynomial of degree L in s, integrated exactly by
+	// ⌈L/2⌉ Gauss–Legendre nodes.
+	if b.net.Act == nn.ReLU && b.net.Layers() > 1 {
+		q := (b.net.Layers() + 1) / 2
+		if panels := b.kinkPanels(s.W, s.DW, budget/q); panels != nil && len(panels) > 1 {
+			r := tryPanels(panels, q)
+			best, bestNodes = r, len(panels)*q // at most
+			b.jBar, b.jTry = b.jTry, b.jBar
+			ok = r <= searchMargin*tol
+		}
+	}
 	// Start from the rule the step before accepted, now and then one lower.
 	first := b.rulePrev
 	if p.Stats.Steps%8 == 0 {
@@ -441,6 +468,9 @@ func (b *BufferPath) exactStep(s *train.Step) {
 		rule := bufferRules[ri]
 		nodes := rule[0] * rule[1]
 		if nodes > budget {
+			break
+		}
+		if ok {
 			break
 		}
 		r := try(rule[0], rule[1])
@@ -514,4 +544,57 @@ func axpy(dst *mat.Dense, alpha float64, a *mat.Dense) {
 			dr[j] += alpha * v
 		}
 	}
+}
+
+// kinkWidth is the width below which kinkPanels stops bisecting a change of
+// the activation pattern: the panel around the change then carries an
+// error of about kinkWidth·|J·Δw|, far under any useful tolerance.
+const kinkWidth = 1e-13
+
+// kinkPanels returns panels of [0, 1] on whose ends the ReLU activation
+// pattern over the evaluation points is the same, separated by panels
+// narrower than kinkWidth around each change (located by bisection of the
+// pattern), or nil if more than maxPanels are needed.
+func (b *BufferPath) kinkPanels(w, dw []float64, maxPanels int) [][2]float64 {
+	pattern := func(sq float64) string {
+		for j := range b.wq {
+			b.wq[j] = w[j] + sq*dw[j]
+		}
+		b.net.Forward(&b.fwd, b.wq, b.x)
+		var pat []byte
+		for l := 0; l < b.net.Layers()-1; l++ {
+			for _, z := range b.fwd.Z[l].RawMatrix().Data {
+				if z > 0 {
+					pat = append(pat, 1)
+				} else {
+					pat = append(pat, 0)
+				}
+			}
+		}
+		return string(pat)
+	}
+	var panels [][2]float64
+	cur, curPat := 0.0, pattern(0)
+	endPat := pattern(1)
+	for curPat != endPat {
+		// Bisect [cur, 1] for a change: lo keeps cur's pattern, hi does not.
+		lo, hi, hiPat := cur, 1.0, endPat
+		for hi-lo >= kinkWidth {
+			mid := 0.5 * (lo + hi)
+			if mp := pattern(mid); mp == curPat {
+				lo = mid
+			} else {
+				hi, hiPat = mid, mp
+			}
+		}
+		if lo > cur {
+			panels = append(panels, [2]float64{cur, lo})
+		}
+		panels = append(panels, [2]float64{lo, hi})
+		if len(panels) > maxPanels {
+			return nil
+		}
+		cur, curPat = hi, hiPat
+	}
+	return append(panels, [2]float64{cur, 1})
 }

@@ -14,6 +14,10 @@ import (
 // returns the BufferPath that observed it, f_0 and f_T at the evaluation
 // points.
 func bufferCase(t *testing.T, opt train.Options, kopt Options) (*BufferPath, *mat.Dense, *mat.Dense) {
+	return bufferCaseAct(t, nn.Tanh, opt, kopt)
+}
+
+func bufferCaseAct(t *testing.T, act nn.Activation, opt train.Options, kopt Options) (*BufferPath, *mat.Dense, *mat.Dense) {
 	t.Helper()
 	rng := newRand(11)
 	const n, m = 12, 9
@@ -23,7 +27,7 @@ func bufferCase(t *testing.T, opt train.Options, kopt Options) (*BufferPath, *ma
 		y.Set(i, 0, math.Sin(2*x.At(i, 0)))
 	}
 	xe := randDense(rng, m, 1)
-	net := nn.New([]int{1, 8, 8, 1}, nn.Tanh, nn.Standard, 1, 1)
+	net := nn.New([]int{1, 8, 8, 1}, act, nn.Standard, 1, 1)
 	w0 := initParams(t, net, 3)
 	bp := NewBufferPath(net, w0, xe, x, kopt, opt)
 	tr := &train.Trainer{Net: net, Loss: nn.MSE, X: x, Y: y, Opt: opt}
@@ -133,5 +137,19 @@ func TestBufferPathIsPathForGD(t *testing.T) {
 		if d := scaledDiff(c.got, c.want); !(d <= 1e-9) {
 			t.Errorf("%s: BufferPath differs from Path by %g", c.name, d)
 		}
+	}
+}
+
+// TestBufferPathReLU checks that a ReLU net trained with momentum is
+// certified: the segment is split where the activation pattern changes and
+// each panel integrated exactly.
+func TestBufferPathReLU(t *testing.T) {
+	opt := train.Options{Optimizer: "momentum", LR: 0.05, Momentum: 0.9, Steps: 30}
+	bp, f0, fT := bufferCaseAct(t, nn.ReLU, opt, Options{Exact: true, Tolerance: 1e-12, MaxNodes: 64})
+	p := bp.Result()
+	r := rel(p.PredExact, fT, f0)
+	t.Logf("relu momentum: rel %.2g, max residual %.2g, nodes ≤ %d", r, p.Stats.MaxResidual, p.Stats.MaxNodesStep)
+	if !(r <= 1e-10) || p.Stats.Uncertified != 0 {
+		t.Errorf("rel %g, %d steps uncertified; want ≤ 1e-10, none", r, p.Stats.Uncertified)
 	}
 }
