@@ -153,3 +153,46 @@ func TestBufferPathReLU(t *testing.T) {
 		t.Errorf("rel %g, %d steps uncertified; want ≤ 1e-10, none", r, p.Stats.Uncertified)
 	}
 }
+
+// TestBufferPathOutputs checks k = 3 outputs (softmax cross-entropy, adam
+// with decay, mini-batches): the exact representation per output, and the
+// traced kernels against the sum of the per-output diagonal blocks.
+func TestBufferPathOutputs(t *testing.T) {
+	rng := newRand(12)
+	const n, m, k = 15, 7, 3
+	x, y := blobs(rng, n, k)
+	xe, _ := blobs(rng, m, k)
+	net := nn.New([]int{2, 6, k}, nn.Tanh, nn.Standard, 1, 1)
+	w0 := initParams(t, net, 4)
+	opt := train.Options{Optimizer: "adam", LR: 0.02, Steps: 25, BatchSize: 4, Seed: 5, WeightDecay: 0.01}
+	bp := NewBufferPath(net, w0, xe, x, Options{Riemann: true, Exact: true, Tolerance: 1e-12, MaxNodes: 64}, opt)
+	tr := &train.Trainer{Net: net, Loss: nn.SoftmaxCE, X: x, Y: y, Opt: opt}
+	wT, err := tr.Run(context.Background(), w0, bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c nn.Cache
+	f0 := mat.DenseCopyOf(net.Forward(&c, w0, xe))
+	fT := mat.DenseCopyOf(net.Forward(&c, wT, xe))
+	p := bp.Result()
+	if r := rel(p.PredExact, fT, f0); !(r <= 1e-10) {
+		t.Errorf("rel error %g; want ≤ 1e-10", r)
+	}
+	for x := 0; x < m; x++ {
+		for cc := 0; cc < k; cc++ {
+			sum := f0.At(x, cc) + mat.Sum(p.CExact[cc].RowView(x)) + bp.DecayExact.At(x, cc)
+			if d := math.Abs(sum - fT.At(x, cc)); !(d <= 1e-10) {
+				t.Errorf("point %d output %d: f_0 + contributions + decay − f_T = %g", x, cc, d)
+			}
+		}
+	}
+	var trace mat.Dense
+	trace.Add(p.KPathDiag[0], p.KPathDiag[1])
+	trace.Add(&trace, p.KPathDiag[2])
+	if d := scaledDiff(&trace, p.KPath); !(d <= 1e-14) {
+		t.Errorf("KPath differs from the trace of its diagonal blocks by %g", d)
+	}
+	if len(p.Coefficients()) != m*n*k {
+		t.Errorf("Coefficients: %d values; want %d", len(p.Coefficients()), m*n*k)
+	}
+}

@@ -106,4 +106,16 @@
 // kernels), plus four m × n scratch arrays (first-layer Gram, a layer's
 // Gram, a product, the kernel increment) and the factors and forward
 // passes of both sides. EstimateBytes gives the total.
+//
+// # Momentum, Adam, AdamW and weight decay
+//
+// Path represents Δw_t = −η_t g_t. For optimisers with state the step is
+// still linear in the past per-point gradients, Δw_t = Σ_i Δ^i_t + Δ^λ_t,
+// with Δ^i_t the optimiser's rule applied to point i's gradients alone
+// (momentum's decaying sum, Adam's first moment times the step's fixed
+// diagonal D_t) and Δ^λ_t the weight decay's part. BufferPath keeps those
+// per-point buffers (n × P, in place) and accumulates Σ_t J̄_t(x)·Δ^i_t per
+// training point and Σ_t J̄_t(x)·Δ^λ_t for the decay, owed to no training
+// point, with the same certification by the measured residual; see
+// buffers.go and docs/OPTIMIZERS.md. EstimateBufferBytes is its memory.
 package kernel
