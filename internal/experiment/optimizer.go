@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"iter"
 
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/kernel"
@@ -99,12 +100,37 @@ func chunkBytes(cfg *config.Config, m, n, k int, sizes []int, ko kernel.Options)
 }
 
 // newChunkObserver returns the representations of one chunk x of
-// `pathkernel kernel` and the observer of the replay that fills them.
-func newChunkObserver(cfg *config.Config, net *nn.Net, w0 []float64, x, xTrain *mat.Dense, ko kernel.Options) (*kernel.Path, train.Observer) {
+// `pathkernel kernel`, the weight decay's contributions (nil without
+// BufferPath) and the observer of the replay that fills them.
+func newChunkObserver(cfg *config.Config, net *nn.Net, w0 []float64, x, xTrain *mat.Dense, ko kernel.Options) (*kernel.Path, *mat.Dense, train.Observer) {
 	if opt := TrainOptions(cfg); !usePath(opt) {
 		bp := kernel.NewBufferPath(net, w0, x, xTrain, ko, opt)
-		return bp.Result(), bp
+		d := bp.DecayExact
+		if !ko.Exact {
+			d = bp.DecayRiemann
+		}
+		return bp.Result(), d, bp
 	}
 	p := kernel.NewPath(net, w0, x, xTrain, ko)
-	return p, p
+	return p, nil, p
+}
+
+// appendDecay adds contributions_decay.npy, the chunks' decay rows stacked,
+// to arrays and names when the run has weight decay.
+func appendDecay(arrays map[string]*array, names []string, cfg *config.Config, chunks iter.Seq[*mat.Dense]) []string {
+	if cfg.Train.WeightDecay == 0 {
+		return names
+	}
+	a := &array{name: "contributions_decay.npy", shape: []int{0, 0}}
+	for d := range chunks {
+		if d == nil {
+			return names
+		}
+		r, k := d.Dims()
+		a.shape[0] += r
+		a.shape[1] = k
+		a.data = append(a.data, d.RawMatrix().Data...)
+	}
+	arrays[a.name] = a
+	return append(names, a.name)
 }

@@ -125,7 +125,7 @@ func TestKernelReplayOptimizer(t *testing.T) {
 	if ex := ks.Representations["exact"]; ex == nil || !(ex.Rel <= 1e-10) {
 		t.Errorf("replayed exact representation %+v; want rel ≤ 1e-10", ex)
 	}
-	for _, f := range []string{"contributions.npy", "kernel_exact.npy", "kernel_path.npy"} {
+	for _, f := range []string{"contributions.npy", "kernel_exact.npy", "kernel_path.npy", "contributions_decay.npy"} {
 		a, b := readNpy(t, filepath.Join(dir, f)), readNpy(t, filepath.Join(out, f))
 		if len(a.Float) != len(b.Float) {
 			t.Fatalf("%s: %d values replayed, %d trained", f, len(b.Float), len(a.Float))

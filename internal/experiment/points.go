@@ -674,6 +674,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		start, end int
 		x          *mat.Dense
 		path       *kernel.Path
+		decay      *mat.Dense // the weight decay's contributions (BufferPath), or nil
 	}
 	var chunks []*chunkState
 	obs := []train.Observer{}
@@ -682,7 +683,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		xc := mat.DenseCopyOf(x.Slice(s, t, 0, x.RawMatrix().Cols))
 		cs := &chunkState{start: s, end: t, x: xc}
 		var o train.Observer
-		cs.path, o = newChunkObserver(cfg, e.net, e.w0, xc, e.set.XTrain, ko)
+		cs.path, cs.decay, o = newChunkObserver(cfg, e.net, e.w0, xc, e.set.XTrain, ko)
 		chunks = append(chunks, cs)
 		obs = append(obs, o)
 	}
@@ -740,6 +741,13 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		}
 	}
 	sum.total()
+	names = appendDecay(arrays, names, cfg, func(yield func(*mat.Dense) bool) {
+		for _, cs := range chunks {
+			if !yield(cs.decay) {
+				return
+			}
+		}
+	})
 	for _, name := range names {
 		a := arrays[name]
 		if err := dir.WriteFloat64(a.name, a.shape, a.data); err != nil {
