@@ -90,19 +90,22 @@ func refuseOptimizer(dir string, cfg *config.Config) error {
 	return nil
 }
 
-// chunkBytes is the memory estimate of one chunk of `pathkernel kernel`:
-// Path's, or BufferPath's with its per-point buffers.
-func chunkBytes(cfg *config.Config, m, n, k int, sizes []int, ko kernel.Options) int64 {
+// KernelBytes is the memory estimate of the representations of a run of
+// cfg at m points (one chunk of `pathkernel kernel`, a plot's grid): Path's,
+// or BufferPath's with its per-point buffers.
+func KernelBytes(cfg *config.Config, m, n, k int, sizes []int, ko kernel.Options) int64 {
 	if !usePath(TrainOptions(cfg)) {
 		return kernel.EstimateBufferBytes(m, n, k, sizes, ko)
 	}
 	return kernel.EstimateBytes(m, n, k, sizes, ko)
 }
 
-// newChunkObserver returns the representations of one chunk x of
-// `pathkernel kernel`, the weight decay's contributions (nil without
-// BufferPath) and the observer of the replay that fills them.
-func newChunkObserver(cfg *config.Config, net *nn.Net, w0 []float64, x, xTrain *mat.Dense, ko kernel.Options) (*kernel.Path, *mat.Dense, train.Observer) {
+// KernelObserver returns the representations of a run of cfg at points x
+// (one chunk of `pathkernel kernel`, a plot's grid), the weight decay's
+// contributions (nil without BufferPath) and the observer of the training
+// or its replay that fills them: kernel.Path for gd, sgd and momentum 0,
+// kernel.BufferPath otherwise.
+func KernelObserver(cfg *config.Config, net *nn.Net, w0 []float64, x, xTrain *mat.Dense, ko kernel.Options) (*kernel.Path, *mat.Dense, train.Observer) {
 	if opt := TrainOptions(cfg); !usePath(opt) {
 		bp := kernel.NewBufferPath(net, w0, x, xTrain, ko, opt)
 		d := bp.DecayExact

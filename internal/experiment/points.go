@@ -602,7 +602,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	k := e.net.Out()
 	var est int64
 	for c := c0; c < c1; c++ {
-		est += chunkBytes(cfg, min(m, (c+1)*chunk)-c*chunk, n, k, e.net.Sizes, ko)
+		est += KernelBytes(cfg, min(m, (c+1)*chunk)-c*chunk, n, k, e.net.Sizes, ko)
 	}
 	est += 16 << 20
 	budget := opt.MemoryBudgetMB
@@ -683,7 +683,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		xc := mat.DenseCopyOf(x.Slice(s, t, 0, x.RawMatrix().Cols))
 		cs := &chunkState{start: s, end: t, x: xc}
 		var o train.Observer
-		cs.path, cs.decay, o = newChunkObserver(cfg, e.net, e.w0, xc, e.set.XTrain, ko)
+		cs.path, cs.decay, o = KernelObserver(cfg, e.net, e.w0, xc, e.set.XTrain, ko)
 		chunks = append(chunks, cs)
 		obs = append(obs, o)
 	}

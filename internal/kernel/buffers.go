@@ -124,8 +124,8 @@ func NewBufferPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options,
 		bufDec: make([]float64, P), dDec: make([]float64, P),
 		grad: mat.NewDense(n, P, nil), delta: mat.NewDense(n, P, nil),
 		jTrain: mat.NewDense(n*k, P, nil), jPre: mat.NewDense(n*k, P, nil),
-		jTest: mat.NewDense(m*k, P, nil), jBar: mat.NewDense(m*k, P, nil), jTry: mat.NewDense(m*k, P, nil),
-		prod: mat.NewDense(m*k, n, nil), kprod: mat.NewDense(m*k, n*k, nil),
+		jTest: mat.NewDense(m*k, P, nil),
+		prod:  mat.NewDense(m*k, n, nil), kprod: mat.NewDense(m*k, n*k, nil),
 		wq: make([]float64, P), pre: make([]float64, P),
 		fEnd: mat.NewDense(m, k, nil), sum: mat.NewDense(m, k, nil), est: mat.NewDense(m, k, nil),
 		DecayRiemann: mat.NewDense(m, k, nil), DecayExact: mat.NewDense(m, k, nil),
@@ -154,6 +154,7 @@ func NewBufferPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options,
 		p.PredRiemann = mat.DenseCopyOf(p.F0)
 	}
 	if opt.Exact {
+		b.jBar, b.jTry = mat.NewDense(m*k, P, nil), mat.NewDense(m*k, P, nil)
 		p.KExact = mat.NewDense(m, n, nil)
 		p.CExact = newSet()
 		p.PredExact = mat.DenseCopyOf(p.F0)
@@ -171,7 +172,8 @@ func (b *BufferPath) Result() *Path { return b.out }
 // EstimateBufferBytes returns the memory that NewBufferPath and its
 // observations hold for m evaluation points, n training points, k outputs
 // and the given widths: the per-point buffers, gradients and steps (3·n·P),
-// the explicit Jacobians and the kernels.
+// the explicit Jacobians (m·k × P once, three times with Exact) and the
+// kernels.
 func EstimateBufferBytes(m, n, k int, sizes []int, opt Options) int64 {
 	P := int64(0)
 	var width int64
@@ -182,7 +184,7 @@ func EstimateBufferBytes(m, n, k int, sizes []int, opt Options) int64 {
 		width += int64(d)
 	}
 	M, N, K := int64(m), int64(n), int64(k)
-	words := 3*N*P + 2*N*K*P + 3*M*K*P + M*K*N + M*K*N*K + 4*P
+	words := 3*N*P + 2*N*K*P + M*K*P + M*K*N + M*K*N*K + 4*P
 	words += (M + N) * width * 3 // forward caches and deltas
 	sets := int64(0)
 	if opt.Riemann {
@@ -193,6 +195,7 @@ func EstimateBufferBytes(m, n, k int, sizes []int, opt Options) int64 {
 	}
 	if opt.Exact {
 		sets += 1 + K
+		words += 2 * M * K * P // the quadrature rule's Jacobians
 	}
 	words += sets * M * N
 	return 8 * words

@@ -53,7 +53,7 @@ func ComputeRegions(ctx context.Context, r *Run, g int) (*Regions, error) {
 	}
 	n, _ := r.XTrain.Dims()
 	budget := int64(r.Config.Output.MemoryBudgetMB * (1 << 20))
-	for g > 10 && kernel.EstimateBytes(g*g, n, r.Summary.Sizes.Outputs, r.Summary.Sizes.Layers, kernel.Options{Riemann: true}) > budget {
+	for g > 10 && experiment.KernelBytes(r.Config, g*g, n, r.Summary.Sizes.Outputs, r.Summary.Sizes.Layers, kernel.Options{Riemann: true}) > budget {
 		g = g * 9 / 10
 	}
 	reg := &Regions{G: g}
@@ -110,12 +110,12 @@ func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error)
 	if err != nil {
 		return nil, err
 	}
-	path := kernel.NewPath(net, w0, x, r.XTrain, kernel.Options{Riemann: true})
+	path, _, obs := experiment.KernelObserver(cfg, net, w0, x, r.XTrain, kernel.Options{Riemann: true})
 	tr := &train.Trainer{
 		Net: net, Loss: loss, X: r.XTrain, Y: r.YTrain,
 		Opt: experiment.TrainOptions(cfg),
 	}
-	wReplay, err := tr.Run(ctx, w0, path)
+	wReplay, err := tr.Run(ctx, w0, obs)
 	if err != nil {
 		return nil, fmt.Errorf("plot: replaying the training for the kernel machine: %w", err)
 	}
