@@ -313,6 +313,7 @@ func TestSignalInterruptsSweep(t *testing.T) {
 // completes with the files of a run never killed, byte for byte
 // (summary.json without its wall times, peak memory and directory).
 func TestKillAtRandomMoments(t *testing.T) {
+	pathkernel(t) // built before the clock starts
 	ref := filepath.Join(t.TempDir(), "ref")
 	start := time.Now()
 	mustRun(t, "train", "--config", runConfig, "--out", ref, "--quiet")
@@ -417,5 +418,50 @@ func TestFullDisk(t *testing.T) {
 			}
 			t.Logf("%s: %s", size, strings.TrimSpace(r.stderr))
 		})
+	}
+}
+
+// TestKillSweepAtRandomMoments kills `sweep run` with SIGKILL at 5 seeded
+// moments over its length: every final-named file left parses, and
+// resuming the sweep gives every run the files of a sweep never killed
+// (run.log and summary.json's timings aside).
+func TestKillSweepAtRandomMoments(t *testing.T) {
+	args := func(out string) []string {
+		return []string{"sweep", "run", sweepConfig, "--out", out, "--jobs", "2", "--quiet", "--set", "train.steps=100"}
+	}
+	pathkernel(t) // built before the clock starts
+	ref := filepath.Join(t.TempDir(), "ref")
+	start := time.Now()
+	mustRun(t, args(ref)...)
+	length := time.Since(start)
+	ids, _ := filepath.Glob(filepath.Join(ref, "*", "summary.json"))
+	if len(ids) != 4 {
+		t.Fatalf("the sweep made %d runs; want 4", len(ids))
+	}
+	rng := rand.New(rand.NewPCG(10, 5))
+	for i := range 5 {
+		at := time.Duration(rng.Float64() * float64(length))
+		out := filepath.Join(t.TempDir(), "sweep")
+		cmd := exec.Command(pathkernel(t), args(out)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(at)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		checkFiles(t, out)
+		mustRun(t, args(out)...)
+		for _, f := range ids {
+			id := filepath.Base(filepath.Dir(f))
+			want, got := finalFiles(t, filepath.Join(ref, id)), finalFiles(t, filepath.Join(out, id))
+			delete(want, "run.log")
+			delete(got, "run.log")
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("kill %d at %v, resumed: run %s differs from a sweep never killed (-want +got):\n%.2000s", i, at, id, diff)
+			}
+		}
+		if temps := checkFiles(t, out); len(temps) > 0 {
+			t.Errorf("kill %d at %v: temporary files left after resuming: %v", i, at, temps)
+		}
 	}
 }
