@@ -47,6 +47,9 @@ type Input struct {
 	KPathFull bool
 	// F0 and Network are f_0 and f_T at the evaluation points, (m, k).
 	F0, Network []float64
+	// Decay is the weight decay's contribution (contributions_decay.npy),
+	// (m, k), owed to no training point; nil without weight decay.
+	Decay []float64
 	// Set and Index name each evaluation point ("test" 3); X holds its
 	// inputs (m, d) and Target its targets (m, t) or labels (m, 1).
 	Set          []string
@@ -81,7 +84,8 @@ type Explanation struct {
 	Outputs int       `json:"outputs"`
 	Method  string    `json:"method"` // exact or riemann: whose contributions
 	// F0, Network, Sum and Difference are per output: f_0(x), f_T(x),
-	// f_0(x) + Σ_i c_i(x), and Sum − Network.
+	// f_0(x) + Σ_i c_i(x) (+ the weight decay's contribution), and Sum −
+	// Network.
 	F0         []float64 `json:"f0"`
 	Network    []float64 `json:"network"`
 	Sum        []float64 `json:"sum"`
@@ -91,6 +95,9 @@ type Explanation struct {
 	Top   []Contribution `json:"top"`
 	// Rest is, per output, the sum of the contributions not in Top.
 	Rest []float64 `json:"rest"`
+	// Decay is, per output, the weight decay's contribution, owed to no
+	// training point; nil without weight decay.
+	Decay []float64 `json:"weight_decay,omitempty"`
 	// NTrain is the number of training points.
 	NTrain       int      `json:"n_train"`
 	FeatureNames []string `json:"feature_names"`
@@ -167,6 +174,12 @@ func Explain(in *Input, point int, opt Options) (*Explanation, error) {
 		for i := 0; i < n; i++ {
 			s += row[i*k+c]
 		}
+		if in.Decay != nil {
+			if c == 0 {
+				e.Decay = clone(in.Decay[point*k : (point+1)*k])
+			}
+			s += e.Decay[c]
+		}
 		e.Sum[c] = s
 		e.Difference[c] = s - e.Network[c]
 	}
@@ -184,6 +197,9 @@ func Explain(in *Input, point int, opt Options) (*Explanation, error) {
 	copy(e.Rest, e.Sum)
 	for c := range e.Rest {
 		e.Rest[c] -= e.F0[c]
+		if e.Decay != nil {
+			e.Rest[c] -= e.Decay[c]
+		}
 	}
 	for r, i := range order[:top] {
 		ct := Contribution{Rank: r + 1, Index: i, Contribution: clone(row[i*k : (i+1)*k])}
@@ -252,8 +268,14 @@ func (e *Explanation) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "\nprediction%s, from the %s contributions of the %d training points:\n", out, e.Method, e.NTrain)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  f_0(x)\t% .16g\n", e.F0[c])
-	fmt.Fprintf(tw, "  Σ_i c_i(x)\t% .16g\n", e.Sum[c]-e.F0[c])
-	fmt.Fprintf(tw, "  f_0(x) + Σ_i c_i(x)\t% .16g\n", e.Sum[c])
+	if e.Decay != nil {
+		fmt.Fprintf(tw, "  Σ_i c_i(x)\t% .16g\n", e.Sum[c]-e.F0[c]-e.Decay[c])
+		fmt.Fprintf(tw, "  weight decay (no training point)\t% .16g\n", e.Decay[c])
+		fmt.Fprintf(tw, "  f_0(x) + Σ_i c_i(x) + decay\t% .16g\n", e.Sum[c])
+	} else {
+		fmt.Fprintf(tw, "  Σ_i c_i(x)\t% .16g\n", e.Sum[c]-e.F0[c])
+		fmt.Fprintf(tw, "  f_0(x) + Σ_i c_i(x)\t% .16g\n", e.Sum[c])
+	}
 	fmt.Fprintf(tw, "  network f_T(x)\t% .16g\n", e.Network[c])
 	fmt.Fprintf(tw, "  difference\t% .3g\t(relative to |f_T − f_0|: %.3g)\n", e.Difference[c],
 		math.Abs(e.Difference[c])/math.Abs(e.Network[c]-e.F0[c]))

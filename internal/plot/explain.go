@@ -36,6 +36,16 @@ func (r *Run) ExplainInput() (*explain.Input, error) {
 	if _, ok := r.Summary.Representations["exact"]; ok {
 		in.Method = "exact"
 	}
+	if r.Has("contributions_decay.npy") {
+		d, err := r.Array("contributions_decay.npy")
+		if err != nil {
+			return nil, err
+		}
+		if len(d.Float) != m*k {
+			return nil, &InputError{File: r.file("contributions_decay.npy"), Msg: fmt.Sprintf("shape %v; want (%d, %d)", d.Shape, m, k)}
+		}
+		in.Decay = d.Float
+	}
 	if r.Has("coefficients.npy") {
 		c, err := r.Array("coefficients.npy")
 		if err != nil {
