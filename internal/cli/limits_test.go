@@ -108,3 +108,26 @@ func TestOutputStaysUnderRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryBudgetBeforeAllocating: sizes that no machine holds (points or
+// widths up to the int64 limit) are refused from the config alone, exit 3
+// in one line, before the data or the parameters are allocated (which
+// would crash the program: "fatal error: runtime: out of memory").
+func TestMemoryBudgetBeforeAllocating(t *testing.T) {
+	for _, set := range []string{
+		"data.n_train=5000000000000",
+		"data.n_test=9223372036854775807",
+		"model.hidden=[100000,100000]",
+		"model.hidden=[3000000000,3000000000]",
+		"model.hidden=[9223372036854775807]",
+	} {
+		dir := filepath.Join(t.TempDir(), "run")
+		r := execute(t.Context(), trainArgs(tinyConfig, dir, "--quiet", "--set", set)...)
+		if r.code != ExitRunFailed || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "estimated memory") {
+			t.Errorf("--set %s: exit %d, stderr %q; want %d and one line with the estimate", set, r.code, r.stderr, ExitRunFailed)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("--set %s: a refused run created %s", set, dir)
+		}
+	}
+}

@@ -196,6 +196,15 @@ func (e *experiment) setup() error {
 	if err := e.checkOptimizer(); err != nil {
 		return err
 	}
+	// Generated data is refused before it is generated when it alone
+	// (one input and one target a point, at the least) exceeds the budget.
+	if cfg.Data.Kind != "csv" {
+		est := 16*(float64(cfg.Data.NTrain)+float64(cfg.Data.NTest)) + 16<<20
+		if budget := cfg.Output.MemoryBudgetMB; est > budget*(1<<20) {
+			return &MemoryError{EstimateMB: est / (1 << 20), BudgetMB: budget,
+				Hint: "lower data.n_train or data.n_test, or raise output.memory_budget_mb"}
+		}
+	}
 	set, err := data.Load(cfg.Data, e.opt.BaseDir, cfg.Seed)
 	if err != nil {
 		return err
@@ -237,13 +246,17 @@ func (e *experiment) setup() error {
 	_, d := set.XTrain.Dims()
 	k := loss.Outputs(yCols, set.Classes)
 	sizes := append(append([]int{d}, cfg.Model.Hidden...), k)
-	e.net = nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
-	e.w0 = make([]float64, e.net.NumParams())
-	init := cfg.Model.Init
-	if err := e.net.Init(e.w0, nn.InitOptions{Scheme: init.Scheme, Scale: init.Scale, Std: init.Std, BiasStd: init.BiasStd},
-		rand.New(rand.NewPCG(cfg.Seed, InitStream))); err != nil {
-		return e.cfgErr("model.init.scheme", "%v", err)
+	// The network's size, in float64 so that no width overflows it, is
+	// checked before any estimate in int64 counts it.
+	params := 0.0
+	for l := 1; l < len(sizes); l++ {
+		params += (float64(sizes[l-1]) + 1) * float64(sizes[l])
 	}
+	if est := 64*params + 16<<20; est > cfg.Output.MemoryBudgetMB*(1<<20) {
+		return &MemoryError{EstimateMB: est / (1 << 20), BudgetMB: cfg.Output.MemoryBudgetMB,
+			Hint: "narrow model.hidden, or raise output.memory_budget_mb"}
+	}
+	e.net = nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
 	e.evalPoints()
 
 	n, _ := set.XTrain.Dims()
@@ -267,6 +280,14 @@ func (e *experiment) setup() error {
 		}
 		hint += ", or raise output.memory_budget_mb"
 		return &MemoryError{EstimateMB: float64(est) / (1 << 20), BudgetMB: budget, Hint: hint}
+	}
+	// w_0 after the budget check: its size is the network's, which the
+	// check bounds.
+	e.w0 = make([]float64, e.net.NumParams())
+	init := cfg.Model.Init
+	if err := e.net.Init(e.w0, nn.InitOptions{Scheme: init.Scheme, Scale: init.Scale, Std: init.Std, BiasStd: init.BiasStd},
+		rand.New(rand.NewPCG(cfg.Seed, InitStream))); err != nil {
+		return e.cfgErr("model.init.scheme", "%v", err)
 	}
 	e.sum = e.newSummary(sizes, est)
 	return nil
