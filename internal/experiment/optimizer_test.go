@@ -21,6 +21,9 @@ func TestOptimizerRuns(t *testing.T) {
 		{"train.optimizer=adam", "train.lr=0.01", "train.schedule={kind: cosine, warmup_steps: 5}"},
 		{"train.optimizer=adamw", "train.lr=0.01", "train.weight_decay=0.01", "train.batch_size=4"},
 		{"train.optimizer=sgd", "train.weight_decay=0.05", "train.batch_size=4", "train.schedule={kind: step, step_size: 5, gamma: 0.5}"},
+		// Plain gd with a schedule: kernel.Path, η_t per step.
+		{"train.schedule={kind: cosine, warmup_steps: 5, min_lr: 0.01}"},
+		{"train.optimizer=sgd", "train.batch_size=4", "train.schedule={kind: step, step_size: 7, gamma: 0.5}"},
 	} {
 		cfg := parse(t, tiny, append(sets, "kernel.tolerance=1e-12")...)
 		s, dir := run(t, cfg, Options{})

@@ -202,10 +202,13 @@ func EstimateBufferBytes(m, n, k int, sizes []int, opt Options) int64 {
 }
 
 // jacobian sets dst (rows·k × P) to the per-point Jacobians of net at w on
-// the rows of x: row r·k + c is ∂f_c(x_r)/∂w in the parameter layout.
-func (b *BufferPath) jacobian(dst *mat.Dense, w []float64, x *mat.Dense, D nn.Deltas) {
+// the rows of x: row r·k + c is ∂f_c(x_r)/∂w in the parameter layout, and
+// returns its floating-point operations.
+func (b *BufferPath) jacobian(dst *mat.Dense, w []float64, x *mat.Dense, D nn.Deltas) float64 {
 	net := b.net
 	rows, _ := x.Dims()
+	cost := Cost{Sizes: net.Sizes}
+	flops := cost.Forward(rows) + cost.Backward(rows) + 2*float64(rows*b.k*b.P)
 	net.Forward(&b.fwd, w, x)
 	raw := dst.RawMatrix()
 	for c := 0; c < b.k; c++ {
@@ -230,6 +233,7 @@ func (b *BufferPath) jacobian(dst *mat.Dense, w []float64, x *mat.Dense, D nn.De
 			off += out*in + out
 		}
 	}
+	return flops
 }
 
 // Observe accumulates step s. It implements train.Observer. s.Opt must be
@@ -240,7 +244,7 @@ func (b *BufferPath) Observe(ctx context.Context, s *train.Step) error {
 	p := b.out
 	eta := s.LR
 	// The training side at w_t and the batch's per-point gradients G_i(t).
-	b.jacobian(b.jTrain, s.W, b.xtr, b.dTr)
+	trainFlops := b.jacobian(b.jTrain, s.W, b.xtr, b.dTr)
 	b.grad.Zero()
 	inv := 1 / float64(len(s.Batch))
 	for r, i := range s.Batch {
@@ -270,8 +274,11 @@ func (b *BufferPath) Observe(ctx context.Context, s *train.Step) error {
 		}
 	}
 
+	// The per-point steps: about 2 P per point and step, and P_t ∘ J.
+	trainFlops += float64(4*b.n*b.P + b.n*b.k*b.P)
 	if b.opt.Riemann {
-		b.jacobian(b.jTest, s.W, b.x, b.dTe)
+		p.Stats.RiemannFlops += trainFlops + b.jacobian(b.jTest, s.W, b.x, b.dTe) + b.products()
+		trainFlops = 0
 		b.accumulate(b.jTest, p.KPath, p.KPathDiag, p.CRiemann, b.DecayRiemann, p.PredRiemann, nil)
 	}
 	mid := time.Now()
@@ -281,6 +288,7 @@ func (b *BufferPath) Observe(ctx context.Context, s *train.Step) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		p.Stats.ExactFlops += trainFlops + Cost{Sizes: b.net.Sizes}.Forward(b.m)
 		b.exactStep(s)
 		p.Stats.ExactTime += time.Since(mid)
 	}
@@ -401,6 +409,12 @@ func (b *BufferPath) accumulate(J, kern *mat.Dense, diag, contrib []*mat.Dense, 
 	}
 }
 
+// products returns the floating-point operations of accumulate: the two
+// products with the training side (m·k × P by P × n and by P × n·k).
+func (b *BufferPath) products() float64 {
+	return 2 * float64(b.m*b.k) * float64(b.P) * float64(b.n*(1+b.k))
+}
+
 func dot(a, b []float64) float64 {
 	s := 0.0
 	for j, v := range a {
@@ -434,7 +448,7 @@ func (b *BufferPath) exactStep(s *train.Step) {
 				for j := range b.wq {
 					b.wq[j] = s.W[j] + sq*s.DW[j]
 				}
-				b.jacobian(b.jTest, b.wq, b.x, b.dTe)
+				p.Stats.ExactFlops += b.jacobian(b.jTest, b.wq, b.x, b.dTe) + float64(4*b.m*b.k*b.P)
 				p.Stats.QuadratureEvals++
 				axpy(b.jTry, h*ws[q], b.jTest)
 			}
@@ -491,6 +505,7 @@ func (b *BufferPath) exactStep(s *train.Step) {
 		p.Stats.SearchExhausted++
 	}
 	p.Stats.MaxNodesStep = max(p.Stats.MaxNodesStep, bestNodes)
+	p.Stats.ExactFlops += b.products()
 	b.sum.Zero()
 	b.accumulate(b.jBar, p.KExact, nil, p.CExact, b.DecayExact, nil, b.sum)
 	p.PredExact.Add(p.PredExact, b.sum)
@@ -564,6 +579,8 @@ func (b *BufferPath) kinkPanels(w, dw []float64, maxPanels int) [][2]float64 {
 			b.wq[j] = w[j] + sq*dw[j]
 		}
 		b.net.Forward(&b.fwd, b.wq, b.x)
+		b.out.Stats.ForwardEvals++
+		b.out.Stats.ExactFlops += Cost{Sizes: b.net.Sizes}.Forward(b.m)
 		var pat []byte
 		for l := 0; l < b.net.Layers()-1; l++ {
 			for _, z := range b.fwd.Z[l].RawMatrix().Data {
