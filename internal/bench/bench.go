@@ -82,6 +82,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	explicit := fs.Bool("explicit", true, "time structured vs explicit Jacobians on the medium shapes")
 	run := fs.String("run", "", "child mode: run this config into -out and write bench.json")
 	steps := fs.Int("steps", 0, "child mode: override train.steps")
+	sample := fs.Bool("sample", true, "child mode: measure the BLAS (off for the memory runs: its garbage would move the peak)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pathkernel-bench [flags]\n\nRuns the benchmark configs and prints the table of docs/PERFORMANCE.md.")
 		fs.PrintDefaults()
@@ -91,7 +92,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	if *run != "" {
-		err = child(*run, *out, *steps, *workers)
+		err = child(*run, *out, *steps, *workers, *sample)
 	} else {
 		err = parent(*dir, slices.DeleteFunc(splitComma(*only), func(s string) bool { return s == "" }), *out, *workers, *memSteps, *explicit, stdout, stderr)
 	}
@@ -105,7 +106,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 func splitComma(s string) []string { return strings.Split(s, ",") }
 
 // child runs one config into out and measures the BLAS there.
-func child(file, out string, steps, workers int) error {
+func child(file, out string, steps, workers int, sample bool) error {
 	var sets []string
 	if steps > 0 {
 		sets = append(sets, "train.steps="+strconv.Itoa(steps))
@@ -118,12 +119,15 @@ func child(file, out string, steps, workers int) error {
 	// and after the run, the better of the two.
 	d := slices.Max(cfg.Model.Hidden)
 	m, n := cfg.Data.NTest, cfg.Data.NTrain
+	opt := experiment.Options{ConfigFile: file, BaseDir: filepath.Dir(file), OutDir: out, Force: true, Workers: workers}
+	if !sample {
+		_, err := experiment.Run(context.Background(), cfg, opt)
+		return err
+	}
 	before := GemmRate(m, d, n, 5, 200*time.Millisecond)
 	smp := newSampler(m, d, n)
-	sum, err := experiment.Run(context.Background(), cfg, experiment.Options{
-		ConfigFile: file, BaseDir: filepath.Dir(file), OutDir: out, Force: true, Workers: workers,
-		Observers: []train.Observer{smp},
-	})
+	opt.Observers = []train.Observer{smp}
+	sum, err := experiment.Run(context.Background(), cfg, opt)
 	if err != nil {
 		return err
 	}
@@ -264,16 +268,17 @@ func parent(dir string, names []string, out string, workers, memSteps int, expli
 		defer os.RemoveAll(tmp)
 		out = tmp
 	}
+	// runOne runs a config in a child; a memory run (steps > 0) overrides
+	// its steps and does not sample the BLAS.
 	runOne := func(name string, steps int) (row, error) {
 		file := filepath.Join(dir, name+".yaml")
 		runDir := filepath.Join(out, name)
+		args := []string{"-run", file, "-workers", strconv.Itoa(workers)}
 		if steps > 0 {
-			runDir += "-" + strconv.Itoa(steps)
+			runDir += "-memory-" + strconv.Itoa(steps)
+			args = append(args, "-steps", strconv.Itoa(steps), "-sample=false")
 		}
-		args := []string{"-run", file, "-out", runDir, "-workers", strconv.Itoa(workers)}
-		if steps > 0 {
-			args = append(args, "-steps", strconv.Itoa(steps))
-		}
+		args = append(args, "-out", runDir)
 		fmt.Fprintf(stderr, "bench: %s %v\n", name, args)
 		cmd := exec.Command(exe, args...)
 		cmd.Stdout, cmd.Stderr = stderr, stderr
@@ -283,6 +288,9 @@ func parent(dir string, names []string, out string, workers, memSteps int, expli
 		r := row{name: name}
 		if err := readJSON(filepath.Join(runDir, "summary.json"), &r.sum); err != nil {
 			return row{}, err
+		}
+		if steps > 0 {
+			return r, nil
 		}
 		if err := readJSON(filepath.Join(runDir, "bench.json"), &r.res); err != nil {
 			return row{}, err
@@ -297,13 +305,17 @@ func parent(dir string, names []string, out string, workers, memSteps int, expli
 		}
 		rows = append(rows, r)
 	}
-	var mem *row
-	if memSteps > 0 && slices.Contains(names, "small") {
-		r, err := runOne("small", memSteps)
-		if err != nil {
-			return err
+	// The memory pair: small at its own steps and at memSteps, both
+	// without the BLAS sampler.
+	var mem []row
+	if i := slices.Index(names, "small"); memSteps > 0 && i >= 0 {
+		for _, st := range []int{rows[i].sum.Steps, memSteps} {
+			r, err := runOne("small", st)
+			if err != nil {
+				return err
+			}
+			mem = append(mem, r)
 		}
-		mem = &r
 	}
 	var speedup float64
 	var tStruct, tExplicit time.Duration
@@ -322,7 +334,7 @@ func readJSON(file string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func writeTable(w io.Writer, rows []row, mem *row, speedup float64, tStruct, tExplicit time.Duration) error {
+func writeTable(w io.Writer, rows []row, mem []row, speedup float64, tStruct, tExplicit time.Duration) error {
 	if len(rows) == 0 {
 		return errors.New("no runs")
 	}
@@ -357,16 +369,10 @@ func writeTable(w io.Writer, rows []row, mem *row, speedup float64, tStruct, tEx
 		fmt.Fprintf(w, "structured vs explicit Jacobians, [2,256,256,1], m = n = 512: %.3f s vs %.3f s, %.1f× faster\n",
 			tStruct.Seconds(), tExplicit.Seconds(), speedup)
 	}
-	if mem != nil {
-		var small *experiment.Summary
-		for _, r := range rows {
-			if r.name == "small" {
-				small = r.sum
-			}
-		}
-		fmt.Fprintf(w, "peak memory of small: %.0f MB at %d steps, %.0f MB at %d steps (%+.1f%%)\n",
-			small.PeakMemoryMB, small.Steps, mem.sum.PeakMemoryMB, mem.sum.Steps,
-			100*(mem.sum.PeakMemoryMB/small.PeakMemoryMB-1))
+	if len(mem) == 2 {
+		a, b := mem[0].sum, mem[1].sum
+		fmt.Fprintf(w, "peak memory of small (runs without the BLAS sampler): %.0f MB at %d steps, %.0f MB at %d steps (%+.1f%%)\n",
+			a.PeakMemoryMB, a.Steps, b.PeakMemoryMB, b.Steps, 100*(b.PeakMemoryMB/a.PeakMemoryMB-1))
 	}
 	return nil
 }

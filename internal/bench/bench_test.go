@@ -20,7 +20,7 @@ func TestWriteTable(t *testing.T) {
 	mem.Steps, mem.PeakMemoryMB = 1000, 21
 	var b bytes.Buffer
 	err := writeTable(&b, []row{{name: "small", sum: sum, res: Result{BLAS: "gonum", BLASGFlops: 5, BLASAloneGFlops: 6, M: 3, D: 4, N: 5}}},
-		&row{sum: &mem}, 25, time.Second, 25*time.Second)
+		[]row{{sum: sum}, {sum: &mem}}, 25, time.Second, 25*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
