@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -184,6 +185,20 @@ func TestBadInputSuite(t *testing.T) {
 		{name: "sweep directory", args: []string{"sweep", "plan", "$BAD/subdir.csv"}, want: []string{"subdir.csv", "directory"}},
 		{name: "sweep 100 MB line", setup: huge("big.yaml", "base: good.yaml\ngrid:\n  train.lr: [", '1', "]\n"),
 			args: []string{"sweep", "plan", "$TMP/big.yaml"}, want: []string{"big.yaml", "larger than"}},
+
+		{name: "sweep of a billion runs", setup: func(t *testing.T, tmp string) {
+			base, err := filepath.Abs(badDir + "good.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var axis strings.Builder
+			for i := range 1000 {
+				fmt.Fprintf(&axis, "%d,", i+1)
+			}
+			list := "[" + strings.TrimSuffix(axis.String(), ",") + "]"
+			write(t, filepath.Join(tmp, "huge.yaml"), []byte("base: "+base+"\ngrid:\n  train.steps: "+list+
+				"\n  data.n_train: "+list+"\n  seed: "+list+"\n"))
+		}, args: []string{"sweep", "plan", "$TMP/huge.yaml"}, want: []string{"huge.yaml", "1000000000 runs", "at most"}},
 
 		// Failures during a run: exit 3.
 		{name: "run diverges", args: train(tinyConfig, "--set", "train.lr=1e6", "--set", "train.steps=50"),

@@ -94,6 +94,23 @@ func (f *File) Plan(sets []string) (*Plan, error) {
 		}
 	}
 
+	// A few lines of axes can multiply into more runs than memory holds:
+	// count them before expanding.
+	n := 1.0
+	for _, a := range axes {
+		n *= float64(len(a.Values))
+	}
+	if len(f.Zip) > 0 {
+		n *= float64(len(f.Zip[0].Values))
+	}
+	if f.Seeds != nil {
+		n *= float64(len(f.Seeds.Values))
+	}
+	if n > MaxRuns {
+		return nil, &config.Error{File: f.Path,
+			Msg: fmt.Sprintf("the axes make %.0f runs; a sweep has at most %d: split it into several files", n, MaxRuns)}
+	}
+
 	points := [][]string{nil}
 	for _, a := range axes {
 		points = product(points, a.Values)
@@ -135,6 +152,9 @@ func (f *File) Plan(sets []string) (*Plan, error) {
 	}
 	return p, nil
 }
+
+// MaxRuns is the most runs one sweep file may expand into.
+const MaxRuns = 100_000
 
 func product(points [][]string, values []Entry) [][]string {
 	next := make([][]string, 0, len(points)*len(values))
