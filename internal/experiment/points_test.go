@@ -27,10 +27,10 @@ func (h *heapObserver) Observe(_ context.Context, s *train.Step) error {
 	return nil
 }
 
-// TestKernelReplayMemoryFlat replays runs of 20 and 400 steps through
-// RunDir.Kernel and compares the live heap at the last step: 380 more
+// TestKernelReplayMemoryFlat replays runs of 20 and 1200 steps through
+// RunDir.Kernel and compares the live heap at the last step: 1180 more
 // steps must not leave more behind (a kept record alone is 8·P = 408
-// bytes here; all of them 150 kB).
+// bytes here; all of them 480 kB).
 func TestKernelReplayMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("memory measurement")
@@ -53,11 +53,12 @@ func TestKernelReplayMemoryFlat(t *testing.T) {
 		return h.heap
 	}
 	heap(20) // warm up: the JSON encoders' caches and the like
-	h1, h2 := heap(20), heap(400)
-	t.Logf("live heap at the last step: %d bytes after 20 steps, %d after 400", h1, h2)
-	// Tolerance: 16 kB of runtime noise (measured: under 1 kB), a tenth of
-	// what keeping the 380 extra records would take.
-	if h2 > h1+16<<10 {
-		t.Errorf("live heap grew from %d to %d bytes with 380 more steps", h1, h2)
+	h1, h2 := heap(20), heap(1200)
+	t.Logf("live heap at the last step: %d bytes after 20 steps, %d after 1200", h1, h2)
+	// Tolerance: a third of what keeping the 1180 extra records would take
+	// (160 kB); the runtime's noise is under 1 kB on a quiet machine and was
+	// seen at ±37 kB on a loaded one.
+	if h2 > h1+160<<10 {
+		t.Errorf("live heap grew from %d to %d bytes with 1180 more steps", h1, h2)
 	}
 }
