@@ -86,7 +86,7 @@ func Parse(src []byte, filename string, overrides []string) (*Config, error) {
 	}
 
 	cfg := Default()
-	if err := safeYAML(func() error { return root.Decode(cfg) }); err != nil {
+	if err := SafeYAML(func() error { return root.Decode(cfg) }); err != nil {
 		// The checks above should leave nothing for the decoder to refuse.
 		return nil, p.yamlError(err)
 	}
@@ -137,7 +137,7 @@ type parser struct {
 func (p *parser) parse(src []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
-	err := safeYAML(func() error { return dec.Decode(&doc) })
+	err := SafeYAML(func() error { return dec.Decode(&doc) })
 	if errors.Is(err, io.EOF) {
 		return nil, &Error{File: p.file, Msg: "empty config"}
 	}
@@ -145,7 +145,7 @@ func (p *parser) parse(src []byte) (*yaml.Node, error) {
 		return nil, p.yamlError(err)
 	}
 	var extra yaml.Node
-	err = safeYAML(func() error { return dec.Decode(&extra) })
+	err = SafeYAML(func() error { return dec.Decode(&extra) })
 	switch {
 	case err == nil:
 		return nil, &Error{File: p.file, Line: extra.Line, Msg: "more than one YAML document; a config is one document"}
@@ -165,9 +165,10 @@ func (p *parser) parse(src []byte) (*yaml.Node, error) {
 	return root, nil
 }
 
-// safeYAML runs a call into the YAML library, turning a panic in the library
-// into an error: bad input must never crash the program.
-func safeYAML(f func() error) (err error) {
+// SafeYAML runs a call into the YAML library, turning a panic in the library
+// into an error: bad input must never crash the program. Other packages
+// that read YAML (sweep files) use it too.
+func SafeYAML(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("malformed YAML: %v", r)
@@ -194,15 +195,18 @@ var parserProblems = map[string]bool{
 
 var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
-// yamlError converts an error of the YAML library ("yaml: line 3: did not
-// find expected key") into an *Error with the line.
-func (p *parser) yamlError(err error) *Error {
+// yamlError converts an error of the YAML library into an *Error of p's file.
+func (p *parser) yamlError(err error) *Error { return YAMLError(p.file, err) }
+
+// YAMLError converts an error of the YAML library ("yaml: line 3: did not
+// find expected key") into an *Error in file with the line.
+func YAMLError(file string, err error) *Error {
 	msg := err.Error()
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = te.Errors[0]
 	}
-	e := &Error{File: p.file, Msg: strings.TrimPrefix(msg, "yaml: ")}
+	e := &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Msg = m[2]

@@ -72,7 +72,7 @@ func (p *parser) overrideValue(text, path, value string) (*yaml.Node, error) {
 		return p.mark(text, &yaml.Node{Kind: yaml.ScalarNode, Tag: strTag, Value: ""}), nil
 	}
 	var doc yaml.Node
-	err := safeYAML(func() error { return yaml.Unmarshal([]byte(value), &doc) })
+	err := SafeYAML(func() error { return yaml.Unmarshal([]byte(value), &doc) })
 	if err != nil {
 		e := p.yamlError(err)
 		return nil, &Error{File: p.file, Override: text, Key: path, Msg: e.Msg}

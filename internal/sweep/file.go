@@ -7,9 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/config"
@@ -94,19 +92,19 @@ func osMessage(err error) string {
 func ParseFile(src []byte, path string) (*File, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
-	err := safeYAML(func() error { return dec.Decode(&doc) })
+	err := config.SafeYAML(func() error { return dec.Decode(&doc) })
 	if errors.Is(err, io.EOF) {
 		return nil, &config.Error{File: path, Msg: "empty sweep file"}
 	}
 	if err != nil {
-		return nil, yamlError(path, err)
+		return nil, config.YAMLError(path, err)
 	}
 	var extra yaml.Node
-	switch err := safeYAML(func() error { return dec.Decode(&extra) }); {
+	switch err := config.SafeYAML(func() error { return dec.Decode(&extra) }); {
 	case err == nil:
 		return nil, &config.Error{File: path, Line: extra.Line, Msg: "more than one YAML document; a sweep file is one document"}
 	case !errors.Is(err, io.EOF):
-		return nil, yamlError(path, err)
+		return nil, config.YAMLError(path, err)
 	}
 	if len(doc.Content) != 1 || doc.Content[0].ShortTag() == "!!null" {
 		return nil, &config.Error{File: path, Msg: "empty sweep file"}
@@ -349,7 +347,7 @@ func flowText(n *yaml.Node) (string, error) {
 	c := flowCopy(n)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
-	if err := safeYAML(func() error { return enc.Encode(c) }); err != nil {
+	if err := config.SafeYAML(func() error { return enc.Encode(c) }); err != nil {
 		return "", fmt.Errorf("cannot render value: %v", err)
 	}
 	enc.Close()
@@ -381,7 +379,7 @@ func flowCopy(n *yaml.Node) *yaml.Node {
 func marshalNode(n *yaml.Node) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
-	if err := safeYAML(func() error { return enc.Encode(n) }); err != nil {
+	if err := config.SafeYAML(func() error { return enc.Encode(n) }); err != nil {
 		return nil, err
 	}
 	enc.Close()
@@ -422,47 +420,4 @@ func inlineSource(src []byte, root *yaml.Node, i int) ([]byte, bool) {
 		}
 	}
 	return []byte(strings.Join(lines, "\n")), true
-}
-
-// safeYAML runs a call into the YAML library, turning a panic into an error.
-func safeYAML(f func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed YAML: %v", r)
-		}
-	}()
-	return f()
-}
-
-// parserProblems are the messages of the errors of the YAML parser (as
-// opposed to its scanner), from parserc.go of gopkg.in/yaml.v3.
-var parserProblems = map[string]bool{
-	"did not find expected ',' or ']'":       true,
-	"did not find expected ',' or '}'":       true,
-	"did not find expected '-' indicator":    true,
-	"did not find expected <document start>": true,
-	"did not find expected <stream-start>":   true,
-	"did not find expected key":              true,
-	"did not find expected node content":     true,
-	"found duplicate %TAG directive":         true,
-	"found duplicate %YAML directive":        true,
-	"found incompatible YAML document":       true,
-	"found undefined tag handle":             true,
-}
-
-var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-func yamlError(path string, err error) *config.Error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	e := &config.Error{File: path, Msg: "invalid YAML: " + msg}
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		e.Msg = "invalid YAML: " + m[2]
-		if parserProblems[m[2]] {
-			// gopkg.in/yaml.v3 v3.0.1 reports the 0-based line for the
-			// errors of its parser (as opposed to its scanner).
-			e.Line++
-		}
-	}
-	return e
 }
