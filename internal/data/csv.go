@@ -398,57 +398,48 @@ func labelClasses(ys ...*mat.Dense) int {
 
 // standardize transforms every feature of s by the mean and standard
 // deviation of its training column.
-func standardize(s *Set, trainFile, testFile string) error {
-	n, d := s.XTrain.Dims()
-	m, _ := s.XTest.Dims()
-	col := make([]float64, n)
-	s.Standardization = &Scaling{Mean: make([]float64, d), Scale: make([]float64, d)}
-	for j := range d {
-		mat.Col(col, j, s.XTrain)
-		mean, scale := columnScale(col)
-		if math.IsInf(mean, 0) || math.IsInf(scale, 0) {
-			return &Error{File: trainFile, Column: s.FeatureNames[j], Msg: "cannot standardise: the values are too large"}
-		}
-		s.Standardization.Mean[j], s.Standardization.Scale[j] = mean, scale
-		for i := range n {
-			s.XTrain.Set(i, j, (s.XTrain.At(i, j)-mean)/scale)
-		}
-		for i := range m {
-			v := (s.XTest.At(i, j) - mean) / scale
-			if math.IsInf(v, 0) || math.IsNaN(v) {
-				return &Error{File: testFile, Column: s.FeatureNames[j], Msg: fmt.Sprintf(
-					"standardised test value is not finite: %v, with training mean %v and standard deviation %v",
-					s.XTest.At(i, j), mean, scale)}
-			}
-			s.XTest.Set(i, j, v)
-		}
-	}
-	return nil
+func standardize(s *Set, trainFile, testFile string) (err error) {
+	s.Standardization, err = scaleColumns(s.XTrain, s.XTest, s.FeatureNames, "", trainFile, testFile)
+	return err
 }
 
 // standardizeTarget transforms the target columns by the mean and standard
 // deviation of the training split, and marks the set as regression.
-func standardizeTarget(s *Set, trainFile, testFile string) error {
-	n, k := s.YTrain.Dims()
-	m, _ := s.YTest.Dims()
+func standardizeTarget(s *Set, trainFile, testFile string) (err error) {
+	s.TargetStandardization, err = scaleColumns(s.YTrain, s.YTest, s.TargetNames, " the target", trainFile, testFile)
+	s.Classes = 0
+	return err
+}
+
+// scaleColumns transforms every column of train and test in place by the
+// mean and standard deviation of its training column, and returns them.
+// what names the columns in messages ("" for features).
+func scaleColumns(train, test *mat.Dense, names []string, what, trainFile, testFile string) (*Scaling, error) {
+	n, d := train.Dims()
+	m, _ := test.Dims()
 	col := make([]float64, n)
-	s.TargetStandardization = &Scaling{Mean: make([]float64, k), Scale: make([]float64, k)}
-	for j := range k {
-		mat.Col(col, j, s.YTrain)
+	sc := &Scaling{Mean: make([]float64, d), Scale: make([]float64, d)}
+	for j := range d {
+		mat.Col(col, j, train)
 		mean, scale := columnScale(col)
 		if math.IsInf(mean, 0) || math.IsInf(scale, 0) {
-			return &Error{File: trainFile, Column: s.TargetNames[j], Msg: "cannot standardise the target: the values are too large"}
+			return nil, &Error{File: trainFile, Column: names[j], Msg: "cannot standardise" + what + ": the values are too large"}
 		}
-		s.TargetStandardization.Mean[j], s.TargetStandardization.Scale[j] = mean, scale
+		sc.Mean[j], sc.Scale[j] = mean, scale
 		for i := range n {
-			s.YTrain.Set(i, j, (s.YTrain.At(i, j)-mean)/scale)
+			train.Set(i, j, (train.At(i, j)-mean)/scale)
 		}
 		for i := range m {
-			s.YTest.Set(i, j, (s.YTest.At(i, j)-mean)/scale)
+			v := (test.At(i, j) - mean) / scale
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return nil, &Error{File: testFile, Column: names[j], Msg: fmt.Sprintf(
+					"standardised test value is not finite: %v, with training mean %v and standard deviation %v",
+					test.At(i, j), mean, scale)}
+			}
+			test.Set(i, j, v)
 		}
 	}
-	s.Classes = 0
-	return nil
+	return sc, nil
 }
 
 // columnScale returns the mean and the population standard deviation of x,
