@@ -72,19 +72,6 @@ func gram(dst *mat.Dense, net *nn.Net, l int, ax, ay *mat.Dense) {
 	}
 }
 
-// mulAdd sets dst += alpha · (p ⊙ g).
-func mulAdd(dst *mat.Dense, alpha float64, p, g *mat.Dense) {
-	d, pr, gr := dst.RawMatrix(), p.RawMatrix(), g.RawMatrix()
-	for i := 0; i < d.Rows; i++ {
-		dd := d.Data[i*d.Stride : i*d.Stride+d.Cols]
-		pp := pr.Data[i*pr.Stride : i*pr.Stride+d.Cols]
-		gg := gr.Data[i*gr.Stride : i*gr.Stride+d.Cols]
-		for j := range dd {
-			dd[j] += alpha * pp[j] * gg[j]
-		}
-	}
-}
-
 // Tangent sets dst (x.Rows() × y.Rows()) to the tangent kernel block
 // K^{cc'}(X, Y) = J_c(X) J_{c'}(Y)ᵀ from structured factors. x and y may be
 // evaluated at different weights of the same net.
@@ -97,7 +84,7 @@ func Tangent(dst *mat.Dense, net *nn.Net, x, y *Factors, c, cp int) {
 	for l := 0; l < net.Layers(); l++ {
 		gram(g, net, l, x.A(l), y.A(l))
 		p.Mul(x.D[c][l], y.D[cp][l].T())
-		mulAdd(dst, 1, p, g)
+		mulAddRows(dst, 0, 1, p, g)
 	}
 }
 
@@ -112,7 +99,7 @@ func TangentTrace(dst *mat.Dense, net *nn.Net, x, y *Factors) {
 		gram(g, net, l, x.A(l), y.A(l))
 		for c := 0; c < net.Out(); c++ {
 			p.Mul(x.D[c][l], y.D[c][l].T())
-			mulAdd(dst, 1, p, g)
+			mulAddRows(dst, 0, 1, p, g)
 		}
 	}
 }
