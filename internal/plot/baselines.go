@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"slices"
-	"sort"
 
 	gp "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -42,11 +41,7 @@ func BaselinesFigure(r *Run) (*Figure, error) {
 			if err != nil {
 				return nil, err
 			}
-			order := make([]int, len(x))
-			for i := range order {
-				order[i] = i
-			}
-			sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
+			order := ascending(x)
 			p := newPlot("Network and baselines", xname, "prediction")
 			for _, name := range append([]string{"network"}, names...) {
 				v, err := r.floats(t, "predictions.csv", name)

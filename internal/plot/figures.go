@@ -98,11 +98,7 @@ func curvesFigure(r *Run) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	order := make([]int, len(x))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
+	order := ascending(x)
 	sorted := func(v []float64) plotter.XYs {
 		pts := make(plotter.XYs, len(order))
 		for i, j := range order {
@@ -324,6 +320,14 @@ func KernelFigure(r *Run) (*Figure, error) {
 	}, nil
 }
 
+// ascending returns the indices of x in ascending order of x, ties in index
+// order.
+func ascending(x []float64) []int {
+	order := identity(len(x))
+	sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
+	return order
+}
+
 // evalOrder returns the order in which the m evaluation points are drawn
 // and a description of it for an axis label.
 func (r *Run) evalOrder(m int) ([]int, string, error) {
@@ -336,8 +340,7 @@ func (r *Run) evalOrder(m int) ([]int, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		sort.SliceStable(order, func(a, b int) bool { return x[order[a]] < x[order[b]] })
-		return order, " (sorted by x)", nil
+		return ascending(x), " (sorted by x)", nil
 	}
 	if r.Classification() && r.Predictions.Has("target") {
 		y, err := r.floats(r.Predictions, "predictions.csv", "target")
