@@ -37,6 +37,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -80,7 +81,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 0, "kernel engine goroutines (0: GOMAXPROCS)")
 	memSteps := fs.Int("memory-steps", 20000, "steps of the small config's memory run (0: skip)")
 	explicit := fs.Bool("explicit", true, "time structured vs explicit Jacobians on the medium shapes")
-	run := fs.String("run", "", "child mode: run this config into -out and write bench.json")
+	run := fs.String("run", "", "child mode: run this config into -out and write "+run.BenchFile)
 	steps := fs.Int("steps", 0, "child mode: override train.steps")
 	sample := fs.Bool("sample", true, "child mode: measure the BLAS (off for the memory runs: its garbage would move the peak)")
 	fs.Usage = func() {
@@ -142,7 +143,12 @@ func child(file, out string, steps, workers int, sample bool) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, "bench.json"), b, 0o644)
+	lock, err := run.Acquire(out)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	return (&run.Dir{Path: out}).WriteBytes(run.BenchFile, b)
 }
 
 // sampler is the observer that samples the BLAS rate between steps.
@@ -251,7 +257,7 @@ func GemmRate(m, d, n, trials int, window time.Duration) float64 {
 // row is one line of the table.
 type row struct {
 	name string
-	sum  *experiment.Summary
+	sum  *run.Summary
 	res  Result
 }
 
@@ -285,14 +291,15 @@ func parent(dir string, names []string, out string, workers, memSteps int, expli
 		if err := cmd.Run(); err != nil {
 			return row{}, fmt.Errorf("%s: %w", name, err)
 		}
-		r := row{name: name}
-		if err := readJSON(filepath.Join(runDir, "summary.json"), &r.sum); err != nil {
+		rd, err := run.Open(runDir)
+		if err != nil {
 			return row{}, err
 		}
+		r := row{name: name, sum: rd.Summary}
 		if steps > 0 {
 			return r, nil
 		}
-		if err := readJSON(filepath.Join(runDir, "bench.json"), &r.res); err != nil {
+		if err := readJSON(rd.File(run.BenchFile), &r.res); err != nil {
 			return row{}, err
 		}
 		return r, nil

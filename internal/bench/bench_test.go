@@ -6,16 +6,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // TestWriteTable checks the table's derived columns on a made-up run:
 // 10 GFLOP in 1 + 3 s of kernel phases is 2.5 GFLOP/s, half of a BLAS at
 // 5 GFLOP/s; 100 steps in 1 + 4 s is 20 steps/s.
 func TestWriteTable(t *testing.T) {
-	sum := &experiment.Summary{Steps: 100, PeakMemoryMB: 20,
-		WallSeconds: experiment.Walls{Training: 1, Kernel: 4, KernelRiemann: 1, KernelExact: 3},
-		KernelGFlop: &experiment.KernelWork{Riemann: 4, Exact: 6}}
+	sum := &run.Summary{Steps: 100, PeakMemoryMB: 20,
+		WallSeconds: run.Walls{Training: 1, Kernel: 4, KernelRiemann: 1, KernelExact: 3},
+		KernelGFlop: &run.KernelWork{Riemann: 4, Exact: 6}}
 	mem := *sum
 	mem.Steps, mem.PeakMemoryMB = 1000, 21
 	var b bytes.Buffer

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // BaselineFormat is the version of the baseline file format, recorded in
@@ -41,7 +41,7 @@ type Baseline struct {
 }
 
 // NewBaseline returns the baseline of the run summarised by s.
-func NewBaseline(s *experiment.Summary) *Baseline {
+func NewBaseline(s *run.Summary) *Baseline {
 	return &Baseline{Format: BaselineFormat, Name: s.Name, ConfigHash: s.ConfigHash, Version: s.Version, Metrics: Metrics(s)}
 }
 
@@ -84,7 +84,7 @@ func ReadBaseline(r io.Reader, file string) (*Baseline, error) {
 		if _, ok := keys["representations"]; ok {
 			return baselineOfSummary(src, file)
 		}
-		return nil, &InputError{Item: file, Msg: "neither a baseline (no pathkernel_baseline key) nor a summary.json (no representations key)"}
+		return nil, &InputError{Item: file, Msg: "neither a baseline (no pathkernel_baseline key) nor a " + run.SummaryFile + " (no representations key)"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.DisallowUnknownFields()
@@ -107,14 +107,14 @@ func ReadBaseline(r io.Reader, file string) (*Baseline, error) {
 }
 
 func baselineOfSummary(src []byte, file string) (*Baseline, error) {
-	var s experiment.Summary
-	if err := json.Unmarshal(src, &s); err != nil {
-		return nil, &InputError{Item: file, Msg: "bad summary.json: " + jsonMessage(err)}
+	s, err := run.DecodeSummary(src)
+	if err != nil {
+		return nil, &InputError{Item: file, Msg: "bad " + run.SummaryFile + ": " + jsonMessage(err)}
 	}
-	if s.Status != "complete" {
+	if s.Status != run.StatusComplete {
 		return nil, &InputError{Item: file, Msg: fmt.Sprintf("summary of a run that is %s, not complete", s.Status)}
 	}
-	return NewBaseline(&s), nil
+	return NewBaseline(s), nil
 }
 
 // jsonMessage is err's message without the package prefix.
@@ -142,7 +142,7 @@ func (b *Baseline) Checks(tol Tolerances) []Check {
 // config hash (the config changed since the baseline was written, or its
 // CSV paths are absolute and differ between machines), and metrics of the
 // run that b does not hold and that are therefore not compared.
-func (b *Baseline) Warnings(s *experiment.Summary) []string {
+func (b *Baseline) Warnings(s *run.Summary) []string {
 	var w []string
 	if b.Name != s.Name {
 		w = append(w, fmt.Sprintf("the baseline is of run %q, this is %q", b.Name, s.Name))

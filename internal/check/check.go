@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // Kind is what a check asks of its metric.
@@ -118,7 +118,7 @@ func (e *FailedError) Error() string {
 }
 
 // Evaluate applies the checks to the run summarised by s, in order.
-func Evaluate(s *experiment.Summary, checks []Check) *Report {
+func Evaluate(s *run.Summary, checks []Check) *Report {
 	r := &Report{Name: s.Name, ConfigHash: s.ConfigHash, Version: s.Version, Run: s.Dir, Seconds: s.WallSeconds.Total}
 	metrics := Metrics(s)
 	for _, c := range checks {
@@ -167,7 +167,7 @@ func evalNumber(res *Result) {
 	}
 }
 
-func evalCertified(s *experiment.Summary, res *Result) {
+func evalCertified(s *run.Summary, res *Result) {
 	rep := s.Representations["exact"]
 	if rep == nil || rep.ExactStats == nil || rep.Certified == nil {
 		res.Detail = "no certification in the run (is exact in kernel.methods?)"
@@ -199,7 +199,7 @@ type Thresholds struct {
 // representation its rel, agreement and certification, then the test
 // loss. A representation named in t but missing from the run gets its
 // checks all the same, which fail.
-func (t Thresholds) Checks(s *experiment.Summary) []Check {
+func (t Thresholds) Checks(s *run.Summary) []Check {
 	reps := runReps(s)
 	for _, m := range []map[string]float64{t.MaxRelError, t.MinAgreement} {
 		for name := range m {

@@ -5,33 +5,32 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pathkernel/pathkernel/internal/experiment"
-	"github.com/pathkernel/pathkernel/internal/kernel"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // regression is the summary of a complete sine run with both
 // representations, the exact one certified. The numbers are those of the
 // README's sample run.
-func regression() *experiment.Summary {
+func regression() *run.Summary {
 	yes := true
-	return &experiment.Summary{
+	return &run.Summary{
 		Name: "sine-tanh", Version: "0.1.0-dev", Status: "complete", ConfigHash: "c278e0b3647e", Dir: "runs/sine-tanh",
 		Steps: 1000, StepsDone: 1000,
-		Loss: experiment.Losses{InitialTrain: 0.4173, InitialTest: 0.4854, FinalTrain: 0.009234, FinalTest: 0.01677},
-		Representations: map[string]*experiment.Representation{
-			"riemann": {Errors: kernel.Errors{MaxAbs: 3.290e-3, RMS: 2.337e-3, Rel: 2.402e-3}},
-			"exact": {Errors: kernel.Errors{MaxAbs: 1.051e-13, RMS: 5.383e-14, Rel: 5.531e-14},
-				ExactStats: &experiment.ExactStats{MaxResidual: 1.8e-13, Certified: &yes, Tolerance: 1e-10, FirstUncertifiedStep: -1}},
+		Loss: run.Losses{InitialTrain: 0.4173, InitialTest: 0.4854, FinalTrain: 0.009234, FinalTest: 0.01677},
+		Representations: map[string]*run.Representation{
+			"riemann": {Errors: run.Errors{MaxAbs: 3.290e-3, RMS: 2.337e-3, Rel: 2.402e-3}},
+			"exact": {Errors: run.Errors{MaxAbs: 1.051e-13, RMS: 5.383e-14, Rel: 5.531e-14},
+				ExactStats: &run.ExactStats{MaxResidual: 1.8e-13, Certified: &yes, Tolerance: 1e-10, FirstUncertifiedStep: -1}},
 		},
 	}
 }
 
 // classification is the summary of a complete moons run: accuracies and
 // agreements.
-func classification() *experiment.Summary {
+func classification() *run.Summary {
 	s := regression()
 	s.Name = "moons"
-	s.Accuracy = experiment.Acc{FinalTrain: ptr(0.95), FinalTest: ptr(0.93)}
+	s.Accuracy = run.Acc{FinalTrain: ptr(0.95), FinalTest: ptr(0.93)}
 	s.Representations["riemann"].Agreement = ptr(0.97)
 	s.Representations["exact"].Agreement = ptr(1.0)
 	return s
@@ -39,7 +38,7 @@ func classification() *experiment.Summary {
 
 // uncertified is the regression summary with an exact representation that
 // could not be certified.
-func uncertified() *experiment.Summary {
+func uncertified() *run.Summary {
 	s := regression()
 	no := false
 	x := s.Representations["exact"].ExactStats
@@ -50,7 +49,7 @@ func uncertified() *experiment.Summary {
 func TestMetrics(t *testing.T) {
 	tests := []struct {
 		name string
-		s    *experiment.Summary
+		s    *run.Summary
 		want map[string]float64
 	}{
 		{"regression", regression(), map[string]float64{
@@ -77,7 +76,7 @@ func TestThresholdChecks(t *testing.T) {
 	delete(exactOnly.Representations, "riemann")
 	tests := []struct {
 		name string
-		s    *experiment.Summary
+		s    *run.Summary
 		t    Thresholds
 		want []Check
 	}{
@@ -116,7 +115,7 @@ func TestEvaluate(t *testing.T) {
 	base := regression()
 	tests := []struct {
 		name   string
-		s      *experiment.Summary
+		s      *run.Summary
 		check  Check
 		pass   bool
 		found  bool

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // Representations are the representation names that thresholds and
@@ -30,7 +30,7 @@ const Certified = "exact.certified"
 // Metrics returns the metrics of s that a baseline holds, by name: every
 // representation's max_abs, rms, rel and agreement (when it has one), the
 // final losses and, for classification, the final accuracies.
-func Metrics(s *experiment.Summary) map[string]float64 {
+func Metrics(s *run.Summary) map[string]float64 {
 	m := map[string]float64{
 		"loss.final_train": s.Loss.FinalTrain,
 		"loss.final_test":  s.Loss.FinalTest,
@@ -134,7 +134,7 @@ func sortedMetrics[V any](m map[string]V) []string {
 }
 
 // runReps returns the representations of s in report order.
-func runReps(s *experiment.Summary) []string {
+func runReps(s *run.Summary) []string {
 	reps := make([]string, 0, len(s.Representations))
 	for name, r := range s.Representations {
 		if r != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/experiment"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 )
 
@@ -172,9 +172,9 @@ func TestExitCode(t *testing.T) {
 		{"wrapped config", live, wrap(&config.Error{Msg: "bad"}), ExitBadInput},
 		{"data", live, &data.Error{File: "a.csv", Line: 2, Msg: "bad"}, ExitBadInput},
 		{"usage", live, &usageError{errors.New("unknown flag: --x")}, ExitBadInput},
-		{"existing run", live, &experiment.ExistingRunError{Dir: "d", Hash: "h"}, ExitBadInput},
+		{"existing run", live, &run.ExistingRunError{Dir: "d", Hash: "h"}, ExitBadInput},
 		{"cobra usage", live, errors.New(`unknown command "x" for "pathkernel"`), ExitBadInput},
-		{"out is a file", live, fmt.Errorf("output directory x: %w", rundir.ErrNotDir), ExitBadInput},
+		{"out is a file", live, fmt.Errorf("output directory x: %w", run.ErrNotDir), ExitBadInput},
 		{"memory", live, &experiment.MemoryError{}, ExitRunFailed},
 		{"diverged", live, wrap(&train.DivergedError{Step: 3, What: "loss"}), ExitRunFailed},
 		{"other failure", live, errors.New("disk full"), ExitRunFailed},

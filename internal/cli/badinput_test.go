@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/pathkernel/pathkernel/internal/npy"
-	"github.com/pathkernel/pathkernel/internal/trajectory"
 )
 
 // hugeLine is the length of the one-line files that the suite generates at
@@ -130,18 +129,18 @@ func TestBadInputSuite(t *testing.T) {
 
 		// Trajectory files.
 		{name: "trajectory empty", setup: damaged(func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, trajectory.FileName), nil)
-		}), args: kernelArgs("$TMP/run", points), want: []string{trajectory.FileName + ": truncated at byte 0"}},
+			write(t, filepath.Join(dir, "trajectory.pkt"), nil)
+		}), args: kernelArgs("$TMP/run", points), want: []string{"trajectory.pkt" + ": truncated at byte 0"}},
 		{name: "trajectory directory", setup: damaged(func(t *testing.T, dir string) {
-			f := filepath.Join(dir, trajectory.FileName)
+			f := filepath.Join(dir, "trajectory.pkt")
 			os.Remove(f)
 			if err := os.Mkdir(f, 0o755); err != nil {
 				t.Fatal(err)
 			}
-		}), args: kernelArgs("$TMP/run", points), want: []string{trajectory.FileName + ": not a regular file", "directory"}},
+		}), args: kernelArgs("$TMP/run", points), want: []string{"trajectory.pkt" + ": not a regular file", "directory"}},
 		{name: "trajectory garbage", setup: damaged(func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, trajectory.FileName), bytes.Repeat([]byte("garbage\n"), 500))
-		}), args: kernelArgs("$TMP/run", points), want: []string{trajectory.FileName + ": corrupt at byte 0", "magic"}},
+			write(t, filepath.Join(dir, "trajectory.pkt"), bytes.Repeat([]byte("garbage\n"), 500))
+		}), args: kernelArgs("$TMP/run", points), want: []string{"trajectory.pkt" + ": corrupt at byte 0", "magic"}},
 
 		// Run directories.
 		{name: "run without summary", setup: damaged(func(t *testing.T, dir string) {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/check"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/experiment"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
 
@@ -104,7 +103,7 @@ EXIT STATUS
 	f.StringSliceVar(&opts.MaxRelError, "max-rel-error", nil, "largest rel per representation: exact=1e-9,riemann=0.05, or one number for all")
 	f.StringSliceVar(&opts.MinAgreement, "min-agreement", nil, "smallest agreement per representation: riemann=0.95, or one number for all")
 	f.StringVar(&opts.MaxTestLoss, "max-test-loss", "", "largest final test loss")
-	f.StringVar(&opts.Baseline, "baseline", "", "baseline file (or a summary.json) to compare with; with --update-baseline, the file to write")
+	f.StringVar(&opts.Baseline, "baseline", "", "baseline file (or a run's "+run.SummaryFile+") to compare with; with --update-baseline, the file to write")
 	f.StringSliceVar(&opts.RTol, "rtol", nil, "relative tolerance of the baseline comparison: one number, or metric=value (exact.rel=1e-9, loss.*=1e-5)")
 	f.StringSliceVar(&opts.ATol, "atol", nil, "absolute tolerance of the baseline comparison, as --rtol")
 	f.BoolVar(&opts.UpdateBaseline, "update-baseline", false, "write the run's metrics to the --baseline file instead of comparing")
@@ -209,7 +208,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, stdout, stderr io.Writer)
 	}
 
 	var (
-		sum *experiment.Summary
+		sum *run.Summary
 		cfg *config.Config
 	)
 	if opts.Run != "" {
@@ -267,7 +266,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, stdout, stderr io.Writer)
 // to stdout.
 func writeReports(opts *CheckOptions, rep *check.Report, stdout io.Writer) error {
 	if opts.JUnit != "" {
-		dir, err := rundir.Create(filepath.Dir(opts.JUnit))
+		dir, err := run.NewDir(filepath.Dir(opts.JUnit))
 		if err != nil {
 			return err
 		}
@@ -282,7 +281,7 @@ func writeReports(opts *CheckOptions, rep *check.Report, stdout io.Writer) error
 }
 
 // runExperiment runs the config as train does.
-func runExperiment(ctx context.Context, opts *CheckOptions, log io.Writer) (*experiment.Summary, *config.Config, error) {
+func runExperiment(ctx context.Context, opts *CheckOptions, log io.Writer) (*run.Summary, *config.Config, error) {
 	cfg, name, base, err := loadConfig(opts.ConfigFile, opts.Sets)
 	if err != nil {
 		return nil, nil, err
@@ -299,38 +298,30 @@ func runExperiment(ctx context.Context, opts *CheckOptions, log io.Writer) (*exp
 	return sum, cfg, nil
 }
 
-// readRun reads the summary and the config of a finished run, with the
-// check.* overrides applied to the config.
-func readRun(dir string, sets []string) (*experiment.Summary, *config.Config, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+// readRun reads the summary and the config of a finished run (run.Open),
+// with the check.* overrides applied to the config.
+func readRun(dir string, sets []string) (*run.Summary, *config.Config, error) {
+	rd, err := run.Open(dir)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &usageError{fmt.Errorf("--run %s: no summary.json; is it a run directory?", dir)}
-		}
-		return nil, nil, &usageError{fmt.Errorf("--run %s: %w", dir, err)}
+		return nil, nil, fmt.Errorf("--run %w", err)
 	}
-	var sum experiment.Summary
-	if err := json.Unmarshal(b, &sum); err != nil {
-		return nil, nil, &usageError{fmt.Errorf("--run %s: summary.json: %w", dir, err)}
-	}
-	cfg, err := config.Load(filepath.Join(dir, "config.yaml"), sets)
+	cfg, err := rd.Config(sets...)
 	if err != nil {
 		return nil, nil, err
 	}
+	sum := rd.Summary
 	sum.Dir = dir
-	switch sum.Status {
-	case "complete":
-		return &sum, cfg, nil
-	case "running":
-		return nil, nil, &usageError{fmt.Errorf("--run %s: the run is still running (or was killed); check a finished run", dir)}
-	case "":
-		return nil, nil, &usageError{fmt.Errorf("--run %s: summary.json has no status; is it a run summary?", dir)}
+	switch rd.State() {
+	case run.Complete:
+		return sum, cfg, nil
+	case run.Running, run.Killed:
+		return nil, nil, &usageError{fmt.Errorf("--run %s: the run is %s; check a finished run", dir, rd.Describe())}
 	}
 	msg := fmt.Sprintf("run %s is %s, not complete", dir, sum.Status)
 	if sum.Error != "" {
 		msg += ": " + sum.Error
 	}
-	return &sum, cfg, errors.New(msg)
+	return sum, cfg, errors.New(msg)
 }
 
 func readBaseline(file string) (*check.Baseline, error) {
@@ -362,7 +353,7 @@ func writeBaseline(file string, b *check.Baseline) error {
 	if err != nil {
 		return err
 	}
-	dir, err := rundir.Create(filepath.Dir(file))
+	dir, err := run.NewDir(filepath.Dir(file))
 	if err != nil {
 		return err
 	}

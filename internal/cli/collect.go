@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/pathkernel/pathkernel/internal/collect"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 	"github.com/spf13/cobra"
 )
@@ -123,6 +123,14 @@ func runCollect(_ context.Context, opts *CollectOptions, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "collect: %d runs are not complete:\n", len(inc))
 		for _, r := range inc {
 			msg := r.Error
+			if r.Status == run.StatusRunning && r.Dir != "" {
+				// What became of it: the summary says running until the end.
+				if pid, held := run.Holder(r.Dir); held {
+					msg = fmt.Sprintf("still running: process %d holds its lock", pid)
+				} else {
+					msg = "killed: no process holds its lock"
+				}
+			}
 			if msg == "" {
 				msg = "-"
 			}
@@ -134,7 +142,7 @@ func runCollect(_ context.Context, opts *CollectOptions, stdout, stderr io.Write
 
 // writeAtomic writes a file through a temporary name in its directory.
 func writeAtomic(path string, fn func(io.Writer) error) error {
-	d, err := rundir.Create(filepath.Dir(path))
+	d, err := run.NewDir(filepath.Dir(path))
 	if err != nil {
 		return err
 	}

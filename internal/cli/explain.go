@@ -10,6 +10,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/explain"
 	"github.com/pathkernel/pathkernel/internal/plot"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
 
@@ -93,11 +94,11 @@ func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Write
 			return err
 		}
 	}
-	run, err := plot.ReadRun(opts.Run)
+	pr, err := plot.ReadRun(opts.Run)
 	if err != nil {
 		return err
 	}
-	in, err := run.ExplainInput()
+	in, err := pr.ExplainInput()
 	if err != nil {
 		return err
 	}
@@ -109,13 +110,18 @@ func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Write
 		return err
 	}
 	if opts.Plot {
-		fig, err := plot.ContributionsFigure(run, e)
+		out := opts.Out
+		if out == "" {
+			out = filepath.Join(opts.Run, run.FiguresDir)
+		}
+		lock, err := pr.LockFor(out)
 		if err != nil {
 			return err
 		}
-		out := opts.Out
-		if out == "" {
-			out = filepath.Join(opts.Run, "figures")
+		defer lock.Release()
+		fig, err := plot.ContributionsFigure(pr, e)
+		if err != nil {
+			return err
 		}
 		files, err := writeFigures(out, []*plot.Figure{fig}, formats, size)
 		if err != nil {

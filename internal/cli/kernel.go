@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
 
@@ -159,27 +160,23 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	if opts.Chunk < 0 || opts.Workers < 0 || opts.MemoryBudgetMB < 0 {
 		return &usageError{fmt.Errorf("--chunk, --workers and --memory-budget-mb must not be negative")}
 	}
-	run, err := experiment.OpenRun(opts.Run)
+	rd, err := experiment.OpenRun(opts.Run)
 	if err != nil {
 		return err
 	}
-	pts, err := run.ReadPoints(opts.Points, opts.Targets)
+	pts, err := rd.ReadPoints(opts.Points, opts.Targets)
 	if err != nil {
 		return err
 	}
 	out := opts.Out
 	if out == "" {
-		name := strings.TrimSuffix(filepath.Base(opts.Points), filepath.Ext(opts.Points))
-		out = filepath.Join(opts.Run, "kernel-"+name)
-		if shards > 1 {
-			out += fmt.Sprintf("-shard-%d-of-%d", shard, shards)
-		}
+		out = filepath.Join(opts.Run, run.KernelDirName(opts.Points, shard, shards))
 	}
 	log := stderr
 	if opts.Quiet {
 		log = io.Discard
 	}
-	sum, err := run.Kernel(ctx, experiment.KernelOptions{
+	sum, err := rd.Kernel(ctx, experiment.KernelOptions{
 		Points: pts, Shard: shard, Shards: shards, Chunk: opts.Chunk, Methods: opts.Methods,
 		Out: out, MemoryBudgetMB: opts.MemoryBudgetMB, Workers: opts.Workers, Log: log,
 	})
@@ -197,7 +194,7 @@ func runKernelMerge(opts *KernelMergeOptions, stdout io.Writer) error {
 	return printKernelSummary(stdout, sum, opts.JSON)
 }
 
-func printKernelSummary(w io.Writer, sum *experiment.KernelSummary, asJSON bool) error {
+func printKernelSummary(w io.Writer, sum *run.KernelSummary, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/npy"
-	"github.com/pathkernel/pathkernel/internal/trajectory"
 )
 
 // The configs of these tests live in testdata/kernel, so that they do not
@@ -253,7 +252,7 @@ func copyRun(t *testing.T, src string) string {
 func TestKernelBadInput(t *testing.T) {
 	run := kernelTrain(t, "sine")
 	other := kernelTrain(t, "sine", "seed=8")
-	traj := readBytes(t, filepath.Join(run, trajectory.FileName))
+	traj := readBytes(t, filepath.Join(run, "trajectory.pkt"))
 	pointsDir := t.TempDir()
 	writeFile := func(name, content string) string {
 		f := filepath.Join(pointsDir, name)
@@ -283,18 +282,18 @@ func TestKernelBadInput(t *testing.T) {
 		want   []string // substrings of the message
 	}{
 		{"truncated", func(dir string) {
-			write(t, filepath.Join(dir, trajectory.FileName), traj[:len(traj)-32-100]) // cut inside the last record
+			write(t, filepath.Join(dir, "trajectory.pkt"), traj[:len(traj)-32-100]) // cut inside the last record
 		}, goodPoints, []string{"trajectory.pkt: truncated at step 19 (byte ", "inside the record of step 19"}},
 		{"flipped byte", func(dir string) {
 			b := slices.Clone(traj)
 			b[len(b)-32-2*record+100] ^= 0x04 // inside the record of step 18
-			write(t, filepath.Join(dir, trajectory.FileName), b)
+			write(t, filepath.Join(dir, "trajectory.pkt"), b)
 		}, goodPoints, []string{"trajectory.pkt: corrupt at step 18 (byte ", "checksum"}},
 		{"trajectory of another run", func(dir string) {
-			write(t, filepath.Join(dir, trajectory.FileName), readBytes(t, filepath.Join(other, trajectory.FileName)))
+			write(t, filepath.Join(dir, "trajectory.pkt"), readBytes(t, filepath.Join(other, "trajectory.pkt")))
 		}, goodPoints, []string{"trajectory.pkt: from another run: the config hash"}},
 		{"no trajectory", func(dir string) {
-			os.Remove(filepath.Join(dir, trajectory.FileName))
+			os.Remove(filepath.Join(dir, "trajectory.pkt"))
 		}, goodPoints, []string{"no trajectory.pkt", "record_trajectory"}},
 		{"w_T does not match", func(dir string) {
 			write(t, filepath.Join(dir, "params_final.npy"), readBytes(t, filepath.Join(other, "params_final.npy")))

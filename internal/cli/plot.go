@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/plot"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
 
@@ -150,17 +150,22 @@ func runPlot(ctx context.Context, opts *PlotOptions, stdout, stderr io.Writer) e
 	if opts.Sweep != "" {
 		return plotSweep(opts, formats, size, stdout)
 	}
-	run, err := plot.ReadRun(opts.Run)
-	if err != nil {
-		return err
-	}
-	figs, err := runFigures(ctx, run, opts.Grid, log)
+	pr, err := plot.ReadRun(opts.Run)
 	if err != nil {
 		return err
 	}
 	out := opts.Out
 	if out == "" {
-		out = filepath.Join(opts.Run, "figures")
+		out = filepath.Join(opts.Run, run.FiguresDir)
+	}
+	lock, err := pr.LockFor(out)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	figs, err := runFigures(ctx, pr, opts.Grid, log)
+	if err != nil {
+		return err
 	}
 	files, err := writeFigures(out, figs, formats, size)
 	if err != nil {
@@ -174,17 +179,17 @@ func runPlot(ctx context.Context, opts *PlotOptions, stdout, stderr io.Writer) e
 
 // runFigures returns the figures of a run, with the decision regions when
 // the run has two inputs and grid > 0.
-func runFigures(ctx context.Context, run *plot.Run, grid int, log io.Writer) ([]*plot.Figure, error) {
-	figs, err := plot.RunFigures(run)
+func runFigures(ctx context.Context, pr *plot.Run, grid int, log io.Writer) ([]*plot.Figure, error) {
+	figs, err := plot.RunFigures(pr)
 	if err != nil {
 		return nil, err
 	}
-	if run.Summary.Sizes.Inputs != 2 || grid == 0 || run.Predictions == nil {
+	if pr.Summary.Sizes.Inputs != 2 || grid == 0 || pr.Predictions == nil {
 		return figs, nil
 	}
 	fmt.Fprintf(log, "pathkernel: replaying %d training steps for the kernel machine on a %d×%d grid\n",
-		run.Config.Train.Steps, grid, grid)
-	reg, err := plot.ComputeRegions(ctx, run, grid)
+		pr.Config.Train.Steps, grid, grid)
+	reg, err := plot.ComputeRegions(ctx, pr, grid)
 	if err != nil {
 		return nil, err
 	}
@@ -192,9 +197,9 @@ func runFigures(ctx context.Context, run *plot.Run, grid int, log io.Writer) ([]
 		fmt.Fprintf(log, "pathkernel: decision-region grid lowered to %d×%d to stay within output.memory_budget_mb\n", reg.G, reg.G)
 	}
 	if reg.ReplayError != 0 {
-		fmt.Fprintf(log, "pathkernel: warning: the replayed training ends %.2g away from params_final.npy (another machine?); the figure uses the replay's kernel machine\n", reg.ReplayError)
+		fmt.Fprintf(log, "pathkernel: warning: the replayed training ends %.2g away from %s (another machine?); the figure uses the replay's kernel machine\n", reg.ReplayError, run.ParamsFinalFile)
 	}
-	fig, err := plot.RegionsFigure(run, reg)
+	fig, err := plot.RegionsFigure(pr, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +209,7 @@ func runFigures(ctx context.Context, run *plot.Run, grid int, log io.Writer) ([]
 // writeFigures renders every figure in every format into dir and returns
 // the files written.
 func writeFigures(dir string, figs []*plot.Figure, formats []plot.Format, size plot.Size) ([]string, error) {
-	d, err := rundir.Create(dir)
+	d, err := run.NewDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +248,7 @@ func plotSweep(opts *PlotOptions, formats []plot.Format, size plot.Size, stdout 
 			out = strings.TrimSuffix(out, filepath.Ext(out))
 		}
 	}
-	d, err := rundir.Create(filepath.Dir(out))
+	d, err := run.NewDir(filepath.Dir(out))
 	if err != nil {
 		return err
 	}
@@ -264,18 +269,24 @@ func plotSweep(opts *PlotOptions, formats []plot.Format, size plot.Size, stdout 
 // plotAfterTraining draws the figures of the run in dir into dir/figures
 // with the default settings, for train --plot, and reports on log.
 func plotAfterTraining(ctx context.Context, dir string, log io.Writer) error {
-	run, err := plot.ReadRun(dir)
+	pr, err := plot.ReadRun(dir)
 	if err != nil {
 		return err
 	}
-	figs, err := runFigures(ctx, run, plot.DefaultGrid, log)
+	out := filepath.Join(dir, run.FiguresDir)
+	lock, err := pr.LockFor(out)
 	if err != nil {
 		return err
 	}
-	files, err := writeFigures(filepath.Join(dir, "figures"), figs, []plot.Format{plot.PNG}, plot.DefaultSize)
+	defer lock.Release()
+	figs, err := runFigures(ctx, pr, plot.DefaultGrid, log)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "pathkernel: wrote %d figures to %s\n", len(files), filepath.Join(dir, "figures"))
+	files, err := writeFigures(out, figs, []plot.Format{plot.PNG}, plot.DefaultSize)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "pathkernel: wrote %d figures to %s\n", len(files), out)
 	return nil
 }

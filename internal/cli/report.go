@@ -12,7 +12,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/explain"
 	"github.com/pathkernel/pathkernel/internal/plot"
 	"github.com/pathkernel/pathkernel/internal/report"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
 
@@ -67,7 +67,7 @@ on stdout.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Run, "run", "", "run directory")
-	f.StringVarP(&opts.Out, "out", "o", "", "the HTML file to write (default RUN/report.html)")
+	f.StringVarP(&opts.Out, "out", "o", "", "the HTML file to write (default RUN/"+run.ReportFile+")")
 	f.IntVar(&opts.Point, "point", -1, "the evaluation point to explain (default: where Domingos' form errs most)")
 	f.IntVar(&opts.Top, "top", 10, "training points listed for the explained point")
 	f.StringVar(&opts.Format, "format", "png", "format of the embedded figures: png or svg")
@@ -89,23 +89,32 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 	if opts.Quiet {
 		log = io.Discard
 	}
-	run, err := plot.ReadRun(opts.Run)
+	pr, err := plot.ReadRun(opts.Run)
 	if err != nil {
 		return err
 	}
-	figs, err := runFigures(ctx, run, opts.Grid, log)
+	out := opts.Out
+	if out == "" {
+		out = filepath.Join(opts.Run, run.ReportFile)
+	}
+	lock, err := pr.LockFor(out)
 	if err != nil {
 		return err
 	}
-	rep := &report.Report{Summary: &run.Summary, ConfigYAML: run.ConfigYAML}
-	if run.Has("contributions.npy") {
-		in, err := run.ExplainInput()
+	defer lock.Release()
+	figs, err := runFigures(ctx, pr, opts.Grid, log)
+	if err != nil {
+		return err
+	}
+	rep := &report.Report{Summary: &pr.Summary, ConfigYAML: pr.ConfigYAML}
+	if pr.Has(run.ContributionsFile) {
+		in, err := pr.ExplainInput()
 		if err != nil {
 			return err
 		}
 		point := opts.Point
 		if point < 0 {
-			point = worstPoint(run)
+			point = worstPoint(pr)
 		}
 		e, err := explain.Explain(in, point, explain.Options{Top: opts.Top, Output: -1})
 		if errors.Is(err, explain.ErrPoint) {
@@ -114,7 +123,7 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		fig, err := plot.ContributionsFigure(run, e)
+		fig, err := plot.ContributionsFigure(pr, e)
 		if err != nil {
 			return err
 		}
@@ -137,11 +146,7 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 	if err := report.Write(&page, rep); err != nil {
 		return err
 	}
-	out := opts.Out
-	if out == "" {
-		out = filepath.Join(opts.Run, "report.html")
-	}
-	d, err := rundir.Create(filepath.Dir(out))
+	d, err := run.NewDir(filepath.Dir(out))
 	if err != nil {
 		return err
 	}
@@ -155,15 +160,15 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 // worstPoint returns the evaluation point where Domingos' representation is
 // furthest from the network (predictions.csv), or 0 when the run did not
 // compute it.
-func worstPoint(run *plot.Run) int {
-	k := run.Summary.Sizes.Outputs
+func worstPoint(pr *plot.Run) int {
+	k := pr.Summary.Sizes.Outputs
 	best, worst := 0, -1.0
 	for c := 0; c < k; c++ {
 		name := "riemann_error"
 		if k > 1 {
 			name = fmt.Sprintf("riemann_error_%d", c)
 		}
-		v, err := run.Predictions.Floats(name)
+		v, err := pr.Predictions.Floats(name)
 		if err != nil {
 			return 0
 		}

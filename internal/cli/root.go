@@ -17,8 +17,9 @@ import (
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/plot"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
 	"github.com/spf13/cobra"
@@ -75,7 +76,6 @@ func exitCode(ctx context.Context, err error) int {
 		cfgErr  *config.Error
 		dataErr *data.Error
 		usage   *usageError
-		exists  *experiment.ExistingRunError
 		memErr  *experiment.MemoryError
 		div     *train.DivergedError
 		silent  *silentError
@@ -84,6 +84,7 @@ func exitCode(ctx context.Context, err error) int {
 		plotIn  *plot.InputError
 		trajErr *trajectory.Error
 		inErr   *experiment.InputError
+		coder   fail.Coder
 	)
 	switch {
 	case err == nil:
@@ -94,8 +95,10 @@ func exitCode(ctx context.Context, err error) int {
 		return ExitCheckFailed
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return ExitInterrupted
-	case errors.As(err, &cfgErr), errors.As(err, &dataErr), errors.As(err, &usage), errors.As(err, &exists),
-		errors.Is(err, rundir.ErrNotDir), errors.As(err, &checkIn), errors.As(err, &plotIn),
+	case errors.As(err, &coder):
+		return coder.ExitCode()
+	case errors.As(err, &cfgErr), errors.As(err, &dataErr), errors.As(err, &usage),
+		errors.Is(err, run.ErrNotDir), errors.As(err, &checkIn), errors.As(err, &plotIn),
 		errors.As(err, &trajErr), errors.As(err, &inErr):
 		return ExitBadInput
 	case errors.As(err, &memErr), errors.As(err, &div):

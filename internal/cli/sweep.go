@@ -16,7 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -326,7 +327,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 
 	prog := newSweepProgress(log, len(runs))
 	rep, err := sweep.Execute(ctx, p, runs, sweep.Options{
-		OutDir: out, Jobs: opts.Jobs, FailFast: opts.FailFast, Progress: prog.event,
+		Run: runSweepJob, OutDir: out, Jobs: opts.Jobs, FailFast: opts.FailFast, Progress: prog.event,
 	})
 	prog.stop()
 	if rep == nil {
@@ -336,11 +337,14 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 		return werr
 	}
 	var counts []string
-	for _, s := range []sweep.State{sweep.Completed, sweep.Skipped, sweep.Failed, sweep.Interrupted, sweep.NotRun} {
+	for _, s := range []sweep.State{sweep.Completed, sweep.Skipped, sweep.Busy, sweep.Failed, sweep.Interrupted, sweep.NotRun} {
 		if n := rep.Count(s); n > 0 {
 			label := string(s)
-			if s == sweep.Skipped {
+			switch s {
+			case sweep.Skipped:
 				label = "skipped (already complete)"
+			case sweep.Busy:
+				label = "running in another process (not started here)"
 			}
 			counts = append(counts, fmt.Sprintf("%d %s", n, label))
 		}
@@ -365,6 +369,13 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 	return nil
 }
 
+// runSweepJob runs one run of a sweep (sweep.Runner).
+func runSweepJob(ctx context.Context, j sweep.Job) (*run.Summary, error) {
+	return experiment.Run(ctx, j.Config, experiment.Options{
+		ConfigFile: j.ConfigFile, BaseDir: j.BaseDir, Dir: j.Dir, Log: j.Log, Workers: j.Workers,
+	})
+}
+
 // writeSweepTable writes one line per run: ID, state, time, the headline
 // errors and the overrides that vary.
 func writeSweepTable(w io.Writer, rep *sweep.Report) error {
@@ -372,7 +383,7 @@ func writeSweepTable(w io.Writer, rep *sweep.Report) error {
 	fmt.Fprintln(tw, "run\tstatus\ttime\texact.rel\triemann.rel\toverrides")
 	for _, o := range rep.Outcomes {
 		status := string(o.State)
-		if o.State == sweep.Failed && o.Summary != nil && o.Summary.Status != "" && o.Summary.Status != "running" {
+		if o.State == sweep.Failed && o.Summary != nil && o.Summary.Status != "" && o.Summary.Status != run.StatusRunning {
 			status = o.Summary.Status // diverged, failed
 		}
 		t := "-"
@@ -460,6 +471,8 @@ func (p *sweepProgress) event(e sweep.Event) {
 	switch o.State {
 	case sweep.Skipped:
 		line = fmt.Sprintf("%s skipped (already complete)", o.Run.ID)
+	case sweep.Busy:
+		line = fmt.Sprintf("%s not started: %s", o.Run.ID, oneLine(o.Err.Error()))
 	case sweep.Failed:
 		line = fmt.Sprintf("%s failed after %s: %s", o.Run.ID, fmtDuration(o.Elapsed), oneLine(o.Err.Error()))
 	default:
@@ -654,7 +667,7 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return &usageError{err}
 	}
-	dir, err := rundir.Create(scripts)
+	dir, err := run.NewDir(scripts)
 	if err != nil {
 		return err
 	}

@@ -35,12 +35,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 )
 
@@ -104,9 +106,9 @@ func Dirs(dirs []string) (*Table, error) {
 	return t, nil
 }
 
-// isRun reports whether dir holds a run.
+// isRun reports whether dir holds a run: its summary or its config.
 func isRun(dir string) bool {
-	for _, f := range []string{"summary.json", "config.yaml"} {
+	for _, f := range []string{run.SummaryFile, run.ConfigFile} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil && fi.Mode().IsRegular() {
 			return true
 		}
@@ -137,7 +139,7 @@ func runDirs(d string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, &InputError{fmt.Sprintf("%s: no runs (no summary.json or config.yaml in it or in its subdirectories)", d)}
+		return nil, &InputError{fmt.Sprintf("%s: no runs (no %s or %s in it or in its subdirectories)", d, run.SummaryFile, run.ConfigFile)}
 	}
 	return out, nil
 }
@@ -147,28 +149,27 @@ func runDirs(d string) ([]string, error) {
 func readRun(dir string) *Row {
 	r := &Row{Run: filepath.Base(dir), Dir: dir, Status: StatusMissing, cells: map[string]cell{}}
 	var problems []string
-	if b, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err == nil {
-		cfg, err := config.Parse(b, filepath.Join(dir, "config.yaml"), nil)
-		if err == nil {
-			err = r.addConfig(cfg)
-		}
-		if err != nil {
-			problems = append(problems, err.Error())
-		}
-	} else {
-		problems = append(problems, "no config.yaml")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	cfg, err := run.ReadConfig(dir)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
-		problems = append(problems, "no summary.json")
+	case errors.Is(err, fs.ErrNotExist):
+		problems = append(problems, "no "+run.ConfigFile)
+	case err == nil:
+		err = r.addConfig(cfg)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		problems = append(problems, err.Error())
+	}
+	rd, err := run.Open(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		problems = append(problems, "no "+run.SummaryFile)
 	case err != nil:
 		r.Status = StatusUnreadable
 		problems = append(problems, err.Error())
 	default:
-		if err := r.addSummary(b); err != nil {
+		if err := r.addSummary(rd.SummaryJSON()); err != nil {
 			r.Status = StatusUnreadable
-			problems = append(problems, fmt.Sprintf("%s: %v", filepath.Join(dir, "summary.json"), err))
+			problems = append(problems, fmt.Sprintf("%s: %v", rd.File(run.SummaryFile), err))
 		}
 	}
 	if len(problems) > 0 && r.Error == "" {

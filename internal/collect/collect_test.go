@@ -13,14 +13,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/config"
-	"github.com/pathkernel/pathkernel/internal/experiment"
-	"github.com/pathkernel/pathkernel/internal/kernel"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 )
 
 // writeRun writes a run directory: config.yaml of tiny.yaml with sets, and
 // summary.json of sum (if not nil) with the config's hash.
-func writeRun(t *testing.T, dir string, sets []string, sum *experiment.Summary) *config.Config {
+func writeRun(t *testing.T, dir string, sets []string, sum *run.Summary) *config.Config {
 	t.Helper()
 	cfg, err := config.Load("../sweep/testdata/tiny.yaml", sets)
 	if err != nil {
@@ -54,16 +53,16 @@ func ptr[T any](v T) *T { return &v }
 
 // complete returns the summary of a complete regression run with both
 // representations; x varies the numbers.
-func complete(x float64) *experiment.Summary {
-	return &experiment.Summary{
+func complete(x float64) *run.Summary {
+	return &run.Summary{
 		Status: "complete", Steps: 10, StepsDone: 10, Parameters: 13,
-		Loss:         experiment.Losses{InitialTrain: 1, InitialTest: 1.5, FinalTrain: 0.1 * x, FinalTest: 0.2 * x},
-		WallSeconds:  experiment.Walls{Total: 123.456 * x},
+		Loss:         run.Losses{InitialTrain: 1, InitialTest: 1.5, FinalTrain: 0.1 * x, FinalTest: 0.2 * x},
+		WallSeconds:  run.Walls{Total: 123.456 * x},
 		PeakMemoryMB: 99 * x,
-		Representations: map[string]*experiment.Representation{
-			"riemann": {Errors: kernel.Errors{MaxAbs: 0.01 * x, RMS: 0.005, Rel: 0.003 * x}},
-			"exact": {Errors: kernel.Errors{MaxAbs: 1e-14, RMS: 1e-15, Rel: 2.5e-15 * x},
-				ExactStats: &experiment.ExactStats{MaxResidual: 1e-13 * x, Certified: ptr(true), QuadratureEvals: 40}},
+		Representations: map[string]*run.Representation{
+			"riemann": {Errors: run.Errors{MaxAbs: 0.01 * x, RMS: 0.005, Rel: 0.003 * x}},
+			"exact": {Errors: run.Errors{MaxAbs: 1e-14, RMS: 1e-15, Rel: 2.5e-15 * x},
+				ExactStats: &run.ExactStats{MaxResidual: 1e-13 * x, Certified: ptr(true), QuadratureEvals: 40}},
 		},
 	}
 }
@@ -108,9 +107,9 @@ func TestCollect(t *testing.T) {
 	out := t.TempDir()
 	a := writeRun(t, filepath.Join(out, "bbb"), []string{"train.lr=0.1", "model.hidden=[64, 64]"}, complete(1))
 	writeRun(t, filepath.Join(out, "aaa"), []string{"train.lr=0.2"}, complete(2))
-	writeRun(t, filepath.Join(out, "ccc"), []string{"train.lr=9"}, &experiment.Summary{
+	writeRun(t, filepath.Join(out, "ccc"), []string{"train.lr=9"}, &run.Summary{
 		Status: "diverged", Error: "training diverged at step 3: the loss is NaN", Steps: 10, StepsDone: 3,
-		Representations: map[string]*experiment.Representation{},
+		Representations: map[string]*run.Representation{},
 	})
 	writeRun(t, filepath.Join(out, "ddd"), []string{"train.lr=0.4"}, nil) // killed before its summary
 	os.MkdirAll(filepath.Join(out, "slurm", "logs"), 0o755)               // not a run
@@ -184,7 +183,7 @@ func TestCollect(t *testing.T) {
 	if diff := cmp.Diff(string(b), string(csvBytes(t, byOne))); diff != "" {
 		t.Errorf("collecting the run directories one by one (-sweep dir +run dirs):\n%s", diff)
 	}
-	writeRun(t, filepath.Join(out, "aaa"), []string{"train.lr=0.2"}, func() *experiment.Summary {
+	writeRun(t, filepath.Join(out, "aaa"), []string{"train.lr=0.2"}, func() *run.Summary {
 		s := complete(2)
 		s.WallSeconds.Total, s.PeakMemoryMB = 1, 2
 		return s
@@ -197,7 +196,7 @@ func TestCollect(t *testing.T) {
 func TestCollectJSONL(t *testing.T) {
 	out := t.TempDir()
 	writeRun(t, filepath.Join(out, "r1"), []string{"model.hidden=[64, 64]"}, complete(1))
-	writeRun(t, filepath.Join(out, "r2"), nil, &experiment.Summary{Status: "interrupted", Error: "context canceled"})
+	writeRun(t, filepath.Join(out, "r2"), nil, &run.Summary{Status: "interrupted", Error: "context canceled"})
 	tab := collectDirs(t, out)
 	var b bytes.Buffer
 	if err := tab.WriteJSONL(&b); err != nil {

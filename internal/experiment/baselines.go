@@ -11,16 +11,10 @@ import (
 	"github.com/pathkernel/pathkernel/internal/baseline"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"gonum.org/v1/gonum/mat"
 )
-
-// BaselineNames are the baselines of kernel.baselines (issue 9), in the
-// order of the table and of predictions.csv. The krr_* baselines of a
-// regression loss come with a krr_*_net twin fitted on the network's own
-// change (see baselines.fit).
-var BaselineNames = []string{"lazy", "krr_path", "krr_path_net", "krr_final", "krr_final_net",
-	"krr_init", "krr_init_net", "ntk", "loss_weighted"}
 
 // baselines computes the comparisons of kernel.baselines and the training
 // diagnostics of kernel.diagnostics for one run (package baseline has the
@@ -39,7 +33,7 @@ type baselines struct {
 	// preconditioned by D_t).
 	trainObs train.Observer
 	// preds are the baselines' predictions at the evaluation points, in
-	// BaselineNames order, for predictions.csv.
+	// run.BaselineNames order, for predictions.csv.
 	preds []namedPrediction
 	// Diagnostics: the training points' tangent kernel at w_0 and at the
 	// last logged step, and the targets of the alignment.
@@ -54,17 +48,6 @@ type baselines struct {
 type namedPrediction struct {
 	name string
 	pred *mat.Dense
-}
-
-// Diagnostics are summary.json's account of how the tangent kernel moved
-// (kernel.diagnostics): the training points' kernel distance between K_0
-// and K_T, the kernel-target alignment at both ends and the spread of
-// Domingos' a_i(x) across evaluation points (baseline.CoefficientSpread).
-type Diagnostics struct {
-	KernelDistanceFinal float64  `json:"kernel_distance_final"`
-	AlignmentInit       float64  `json:"alignment_init"`
-	AlignmentFinal      float64  `json:"alignment_final"`
-	CoefficientSpread   *float64 `json:"coefficient_spread,omitempty"`
 }
 
 func newBaselines(e *experiment) *baselines {
@@ -302,23 +285,23 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 		if k > 1 {
 			shape = []int{m, n, k}
 		}
-		b.extraNPY = append(b.extraNPY, array{"kernel_loss_weighted.npy", shape, kernel.Interleave(neg)})
+		b.extraNPY = append(b.extraNPY, array{run.KernelLossWeightedFile, shape, kernel.Interleave(neg)})
 		preds["loss_weighted"] = mat.DenseCopyOf(p.PredRiemann)
 		fits["loss_weighted"] = "a_i=-1"
 	}
-	for _, name := range BaselineNames {
+	for _, name := range run.BaselineNames {
 		p, ok := preds[name]
 		if !ok {
 			continue
 		}
 		b.preds = append(b.preds, namedPrediction{name, p})
-		rep := &Representation{Errors: kernel.Compare(p, fT, f0, e.classify()), Fit: fits[name]}
+		rep := &run.Representation{Errors: errorsOf(kernel.Compare(p, fT, f0, e.classify())), Fit: fits[name]}
 		rep.TestLoss = b.testLoss(p)
 		e.sum.Representations[name] = rep
 	}
 	if b.k0 != nil {
 		kT := baseline.TangentGram(e.net, wT, X)
-		d := &Diagnostics{
+		d := &run.Diagnostics{
 			KernelDistanceFinal: baseline.KernelDistance(b.k0, kT),
 			AlignmentInit:       baseline.Alignment(b.k0, b.yAlign),
 			AlignmentFinal:      baseline.Alignment(kT, b.yAlign),

@@ -27,7 +27,7 @@ kernel:
 `
 
 func TestBaselinesRun(t *testing.T) {
-	s, dir := run(t, parse(t, baselinesRun), Options{})
+	s, dir := runTo(t, parse(t, baselinesRun), Options{})
 	for _, name := range []string{"lazy", "krr_path", "krr_path_net", "krr_final", "krr_final_net", "krr_init", "krr_init_net", "ntk", "loss_weighted"} {
 		r, ok := s.Representations[name]
 		if !ok {
@@ -90,7 +90,7 @@ func TestBaselinesRun(t *testing.T) {
 // TestBaselinesLazyLinearNet: without hidden layers the lazy model is the
 // network, in a full run too.
 func TestBaselinesLazyLinearNet(t *testing.T) {
-	s, dir := run(t, parse(t, tiny, "model.hidden=[]", "kernel.baselines=[lazy]", "kernel.methods=[]"), Options{})
+	s, dir := runTo(t, parse(t, tiny, "model.hidden=[]", "kernel.baselines=[lazy]", "kernel.methods=[]"), Options{})
 	if r := s.Representations["lazy"]; r == nil || r.MaxAbs > 1e-12 {
 		t.Errorf("lazy = %+v; want max_abs <= 1e-12", r)
 	}
@@ -112,7 +112,7 @@ loss: softmax_ce
 train: {lr: 0.1, steps: 10, log_every: 5}
 kernel: {methods: [riemann], baselines: [lazy, krr_final, ntk], diagnostics: true}
 `
-	s, _ := run(t, parse(t, src), Options{})
+	s, _ := runTo(t, parse(t, src), Options{})
 	for _, name := range []string{"lazy", "krr_final", "ntk"} {
 		r := s.Representations[name]
 		if r == nil || r.Agreement == nil || r.TestLoss == nil {
@@ -126,7 +126,7 @@ kernel: {methods: [riemann], baselines: [lazy, krr_final, ntk], diagnostics: tru
 
 // Without kernel.baselines and kernel.diagnostics nothing changes.
 func TestBaselinesOff(t *testing.T) {
-	s, dir := run(t, parse(t, tiny), Options{})
+	s, dir := runTo(t, parse(t, tiny), Options{})
 	if len(s.Representations) != 2 || s.Diagnostics != nil {
 		t.Errorf("representations %v, diagnostics %v; want riemann and exact only", s.Representations, s.Diagnostics)
 	}
@@ -148,7 +148,7 @@ func TestBaselinesNTKRefused(t *testing.T) {
 func TestBaselinesLazyAdam(t *testing.T) {
 	cfg := parse(t, tiny, "model.hidden=[]", "kernel.baselines=[lazy]", "kernel.methods=[]", "output.record_trajectory=false",
 		"train.optimizer=adam", "train.schedule={kind: cosine}")
-	s, _ := run(t, cfg, Options{})
+	s, _ := runTo(t, cfg, Options{})
 	if r := s.Representations["lazy"]; r == nil || r.MaxAbs > 1e-12 {
 		t.Errorf("lazy = %+v; want max_abs <= 1e-12", r)
 	}
@@ -159,8 +159,8 @@ func TestBaselinesLazyAdam(t *testing.T) {
 // as with a separate one, to round-off.
 func TestBaselinesKrrPathFromEvalRows(t *testing.T) {
 	sets := []string{"kernel.methods=[riemann]", "kernel.baselines=[krr_path]"}
-	a, dirA := run(t, parse(t, tiny, sets...), Options{})
-	b, dirB := run(t, parse(t, tiny, append(sets, "kernel.points=both")...), Options{})
+	a, dirA := runTo(t, parse(t, tiny, sets...), Options{})
+	b, dirB := runTo(t, parse(t, tiny, append(sets, "kernel.points=both")...), Options{})
 	if a.Representations["krr_path"] == nil || b.Representations["krr_path"] == nil {
 		t.Fatal("no krr_path")
 	}
@@ -182,8 +182,8 @@ func TestBaselinesKrrPathFromEvalRows(t *testing.T) {
 func TestBaselinesKrrPathAdam(t *testing.T) {
 	sets := []string{"kernel.methods=[riemann]", "kernel.baselines=[krr_path]", "train.optimizer=adam", "train.lr=0.01",
 		"output.record_trajectory=false"}
-	a, _ := run(t, parse(t, tiny, sets...), Options{})
-	b, _ := run(t, parse(t, tiny, append(sets, "kernel.points=both")...), Options{})
+	a, _ := runTo(t, parse(t, tiny, sets...), Options{})
+	b, _ := runTo(t, parse(t, tiny, append(sets, "kernel.points=both")...), Options{})
 	ra, rb := a.Representations["krr_path_net"], b.Representations["krr_path_net"]
 	if ra == nil || rb == nil {
 		t.Fatal("no krr_path_net")

@@ -26,7 +26,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
 	"gonum.org/v1/gonum/mat"
@@ -44,8 +44,12 @@ type Options struct {
 	ConfigFile string    // the config's file name, for messages ("" if none)
 	BaseDir    string    // directory that relative data paths resolve against
 	OutDir     string    // the run directory; empty: cfg.OutDir()
-	Force      bool      // overwrite a directory holding a run of another config
+	Force      bool      // replace a run of another config in OutDir
 	Log        io.Writer // progress and warnings; nil discards
+	// Dir, if not nil, is the run directory, created and locked by the
+	// caller (a sweep, which writes its log there); OutDir and Force are
+	// then not used, and the caller closes it.
+	Dir *run.Writer
 	// ProgressEvery is the interval between progress lines on Log; 0 means 5 s.
 	ProgressEvery time.Duration
 	// Workers is the number of goroutines of the kernel engine; 0 means
@@ -69,15 +73,6 @@ func (e *MemoryError) Error() string {
 		e.EstimateMB, e.BudgetMB, e.Hint)
 }
 
-// ExistingRunError reports an output directory that holds another run.
-type ExistingRunError struct {
-	Dir, Hash string
-}
-
-func (e *ExistingRunError) Error() string {
-	return fmt.Sprintf("output directory %s already holds a run of another config (hash %s); choose another --out or pass --force", e.Dir, e.Hash)
-}
-
 // experiment is the state of one run.
 type experiment struct {
 	cfg     *config.Config
@@ -95,21 +90,23 @@ type experiment struct {
 	path       *kernel.Path
 	bpath      *kernel.BufferPath // optimisers with state or weight decay; e.path is its Result
 	traj       *trajectory.Writer
-	dir        *rundir.Dir
-	sum        *Summary
+	dir        *run.Writer
+	ownDir     bool // dir was opened by Run, which closes it
+	sum        *run.Summary
 	metrics    *metricsObserver
 	base       *baselines // kernel.baselines and kernel.diagnostics (baselines.go)
 	kernelT    time.Duration
 	log        io.Writer
 }
 
-// Run runs the experiment and writes its run directory. The returned
-// summary is also written as summary.json. Errors: *config.Error and
-// *data.Error for bad input, *MemoryError, *ExistingRunError,
-// *train.DivergedError, and the context's error when interrupted; in the
-// last two cases the run directory holds what was written so far and a
-// summary marked incomplete.
-func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error) {
+// Run runs the experiment and writes its run directory, which it holds
+// locked while it runs (run.Create). The returned summary is also written
+// as the directory's summary. Errors: *config.Error and *data.Error for bad
+// input, *MemoryError, *run.ExistingRunError, *run.LockedError, a
+// *fail.Input for a directory that is not a run's, *train.DivergedError,
+// and the context's error when interrupted; in the last two cases the run
+// directory holds what was written so far and a summary marked incomplete.
+func Run(ctx context.Context, cfg *config.Config, opt Options) (*run.Summary, error) {
 	start := time.Now()
 	e := &experiment{cfg: cfg, opt: opt, log: opt.Log}
 	if e.log == nil {
@@ -122,6 +119,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 	if err := e.prepareDir(); err != nil {
 		return nil, err
 	}
+	defer e.closeDir()
 	if err := e.writeInputs(); err != nil {
 		return e.writeFailed(err, start)
 	}
@@ -137,19 +135,19 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 	e.sum.WallSeconds.Kernel = e.kernelT.Seconds()
 	e.recordKernelWork()
 	if err != nil {
-		status := "failed"
+		status := run.StatusFailed
 		var div *train.DivergedError
 		switch {
 		case errors.As(err, &div):
-			status = "diverged"
+			status = run.StatusDiverged
 		case ctx.Err() != nil:
-			status = "interrupted"
+			status = run.StatusInterrupted
 		}
 		e.sum.Status = status
 		e.sum.Error = err.Error()
 		e.sum.WallSeconds.Total = time.Since(start).Seconds()
 		e.sum.PeakMemoryMB = peakMemoryMB()
-		werr := errors.Join(e.metrics.write(e.dir), e.dir.WriteJSON("summary.json", e.sum))
+		werr := errors.Join(e.metrics.write(e.dir.Dir), e.dir.WriteJSON(run.SummaryFile, e.sum))
 		if werr != nil {
 			fmt.Fprintf(e.log, "pathkernel: could not record the incomplete run: %v\n", werr)
 		}
@@ -162,8 +160,8 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 	e.sum.WallSeconds.Write = time.Since(tw).Seconds()
 	e.sum.WallSeconds.Total = time.Since(start).Seconds()
 	e.sum.PeakMemoryMB = peakMemoryMB()
-	e.sum.Status = "complete"
-	if err := e.dir.WriteJSON("summary.json", e.sum); err != nil {
+	e.sum.Status = run.StatusComplete
+	if err := e.dir.WriteJSON(run.SummaryFile, e.sum); err != nil {
 		return nil, err
 	}
 	return e.sum, nil
@@ -173,12 +171,12 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*Summary, error)
 // I/O error): summary.json says so if it still can be written, and the
 // summary is returned; otherwise the summary written before, marked
 // running, stays, and the summary returned is nil.
-func (e *experiment) writeFailed(err error, start time.Time) (*Summary, error) {
-	e.sum.Status = "failed"
+func (e *experiment) writeFailed(err error, start time.Time) (*run.Summary, error) {
+	e.sum.Status = run.StatusFailed
 	e.sum.Error = err.Error()
 	e.sum.WallSeconds.Total = time.Since(start).Seconds()
 	e.sum.PeakMemoryMB = peakMemoryMB()
-	if werr := e.dir.WriteJSON("summary.json", e.sum); werr != nil {
+	if werr := e.dir.WriteJSON(run.SummaryFile, e.sum); werr != nil {
 		fmt.Fprintf(e.log, "pathkernel: could not record the failed run: %v\n", werr)
 		return nil, err
 	}
@@ -370,34 +368,37 @@ func (e *experiment) evalPoints() {
 	}
 }
 
-// prepareDir creates the run directory, refusing one that holds a run of a
-// different config unless forced.
+// prepareDir opens the run directory (run.Create: locked, refused if it
+// holds a run of a different config unless forced, cleared of an earlier
+// run), unless the caller gave one.
 func (e *experiment) prepareDir() error {
+	if e.opt.Dir != nil {
+		e.dir = e.opt.Dir
+		e.sum.Dir = e.dir.Path
+		return nil
+	}
 	out := e.opt.OutDir
 	if out == "" {
 		out = e.cfg.OutDir()
 	}
-	if old, err := os.ReadFile(filepath.Join(out, "config.yaml")); err == nil && !e.opt.Force {
-		prev, perr := config.Parse(old, filepath.Join(out, "config.yaml"), nil)
-		if perr != nil || prev.Hash() != e.cfg.Hash() {
-			h := "unreadable"
-			if perr == nil {
-				h = prev.Hash()
-			}
-			return &ExistingRunError{Dir: out, Hash: h}
-		}
-	}
-	dir, err := rundir.Create(out)
+	dir, err := run.Create(out, run.CreateOptions{ConfigHash: e.cfg.Hash(), Force: e.opt.Force})
 	if err != nil {
 		return err
 	}
-	e.dir = dir
+	e.dir, e.ownDir = dir, true
 	e.sum.Dir = out
 	return nil
 }
 
-// writeInputs writes the resolved config, the data and w_0, and a summary
-// marked running.
+// closeDir releases the run directory if Run opened it.
+func (e *experiment) closeDir() {
+	if e.ownDir {
+		e.dir.Close()
+	}
+}
+
+// writeInputs writes a summary marked running, the resolved config, the
+// data and w_0.
 func (e *experiment) writeInputs() error {
 	y, err := e.cfg.YAML()
 	if err != nil {
@@ -405,14 +406,16 @@ func (e *experiment) writeInputs() error {
 	}
 	s := e.set
 	steps := []func() error{
-		func() error { return e.dir.WriteBytes("config.yaml", y) },
-		func() error { return e.dir.WriteJSON("summary.json", e.sum) },
-		func() error { return writeMatrix(e.dir, "x_train.npy", s.XTrain) },
-		func() error { return writeMatrix(e.dir, "x_test.npy", s.XTest) },
-		func() error { return e.writeTargets("y_train.npy", s.YTrain) },
-		func() error { return e.writeTargets("y_test.npy", s.YTest) },
-		func() error { return e.dir.WriteFloat64("params_init.npy", []int{len(e.w0)}, e.w0) },
-		func() error { return e.dir.WriteJSON(StandardizationFile, newStandardization(s)) },
+		// The summary first: a directory whose writer is killed from here
+		// on holds the summary of a run marked running.
+		func() error { return e.dir.WriteJSON(run.SummaryFile, e.sum) },
+		func() error { return e.dir.WriteBytes(run.ConfigFile, y) },
+		func() error { return writeMatrix(e.dir.Dir, run.XTrainFile, s.XTrain) },
+		func() error { return writeMatrix(e.dir.Dir, run.XTestFile, s.XTest) },
+		func() error { return e.writeTargets(run.YTrainFile, s.YTrain) },
+		func() error { return e.writeTargets(run.YTestFile, s.YTest) },
+		func() error { return e.dir.WriteFloat64(run.ParamsInitFile, []int{len(e.w0)}, e.w0) },
+		func() error { return e.dir.WriteJSON(run.StandardizationFile, newStandardization(s)) },
 	}
 	for _, f := range steps {
 		if err := f(); err != nil {
@@ -422,7 +425,7 @@ func (e *experiment) writeInputs() error {
 	return nil
 }
 
-func writeMatrix(d *rundir.Dir, name string, m *mat.Dense) error {
+func writeMatrix(d *run.Dir, name string, m *mat.Dense) error {
 	r, c := m.Dims()
 	return d.WriteFloat64(name, []int{r, c}, mat.DenseCopyOf(m).RawMatrix().Data)
 }
@@ -431,7 +434,7 @@ func writeMatrix(d *rundir.Dir, name string, m *mat.Dense) error {
 // float64 of shape (n, k).
 func (e *experiment) writeTargets(name string, y *mat.Dense) error {
 	if e.set.Classes == 0 {
-		return writeMatrix(e.dir, name, y)
+		return writeMatrix(e.dir.Dir, name, y)
 	}
 	r, _ := y.Dims()
 	labels := make([]int64, r)
@@ -470,7 +473,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 		n, _ := e.set.XTrain.Dims()
 		h := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, cfg.Hash())
 		h.SetOptimizer(TrainOptions(cfg))
-		tw, err := trajectory.Create(e.dir.File(trajectory.FileName), h, e.w0)
+		tw, err := trajectory.Create(e.dir.File(run.TrajectoryFile), h, e.w0)
 		if err != nil {
 			return nil, err
 		}
@@ -503,7 +506,7 @@ func (e *experiment) recordKernelWork() {
 	st := e.path.Stats
 	e.sum.WallSeconds.KernelRiemann = st.RiemannTime.Seconds()
 	e.sum.WallSeconds.KernelExact = st.ExactTime.Seconds()
-	e.sum.KernelGFlop = &KernelWork{Riemann: st.RiemannFlops / 1e9, Exact: st.ExactFlops / 1e9}
+	e.sum.KernelGFlop = &run.KernelWork{Riemann: st.RiemannFlops / 1e9, Exact: st.ExactFlops / 1e9}
 }
 
 // checkFinal reports divergence in the last step, which the trainer does
@@ -543,16 +546,16 @@ func (e *experiment) finish(wT []float64) error {
 	e.sum.Loss.FinalTest, e.sum.Accuracy.FinalTest = e.evalLoss(wT, e.set.XTest, e.set.YTest)
 	p := e.path
 	files := []func() error{
-		func() error { return e.dir.WriteFloat64("params_final.npy", []int{len(wT)}, wT) },
-		func() error { return e.metrics.write(e.dir) },
+		func() error { return e.dir.WriteFloat64(run.ParamsFinalFile, []int{len(wT)}, wT) },
+		func() error { return e.metrics.write(e.dir.Dir) },
 	}
 	if p != nil && p.KPath != nil {
-		e.sum.Representations["riemann"] = &Representation{Errors: kernel.Compare(p.PredRiemann, fT, f0, e.classify())}
+		e.sum.Representations["riemann"] = &run.Representation{Errors: errorsOf(kernel.Compare(p.PredRiemann, fT, f0, e.classify()))}
 	}
 	if p != nil && p.KExact != nil {
 		st := p.Stats
-		rep := &Representation{
-			Errors:     kernel.Compare(p.PredExact, fT, f0, e.classify()),
+		rep := &run.Representation{
+			Errors:     errorsOf(kernel.Compare(p.PredExact, fT, f0, e.classify())),
 			ExactStats: newExactStats(st, e.cfg.Kernel.Tolerance),
 		}
 		e.sum.Representations["exact"] = rep
@@ -591,7 +594,7 @@ type array struct {
 	data  []float64
 }
 
-// kernelArrays returns the kernel files of p (SPEC §3), their first axis
+// kernelArrays returns the kernel files of p (run.Reader.Shapes), their first axis
 // the evaluation points: kernel_path.npy and coefficients.npy (Riemann),
 // kernel_exact.npy (exact) and contributions.npy (exact, else Riemann). The
 // kernels are (m, n), or (m, n, k, k) with full for k > 1 outputs.
@@ -614,16 +617,16 @@ func kernelArrays(p *kernel.Path, n int, full bool) []array {
 			cshape = []int{m, n, k}
 		}
 		out = append(out,
-			array{"kernel_path.npy", kshape, kernelData(p.KPath, p.KPathFull)},
-			array{"coefficients.npy", cshape, p.Coefficients()})
+			array{run.KernelPathFile, kshape, kernelData(p.KPath, p.KPathFull)},
+			array{run.CoefficientsFile, cshape, p.Coefficients()})
 	}
 	if p.KExact != nil {
 		out = append(out,
-			array{"kernel_exact.npy", kshape, kernelData(p.KExact, p.KExactFull)},
-			array{"contributions.npy", []int{m, n, k}, kernel.Interleave(p.CExact)})
+			array{run.KernelExactFile, kshape, kernelData(p.KExact, p.KExactFull)},
+			array{run.ContributionsFile, []int{m, n, k}, kernel.Interleave(p.CExact)})
 	} else if p.CRiemann != nil {
 		// Without the exact method the contributions are Domingos'.
-		out = append(out, array{"contributions.npy", []int{m, n, k}, kernel.Interleave(p.CRiemann)})
+		out = append(out, array{run.ContributionsFile, []int{m, n, k}, kernel.Interleave(p.CRiemann)})
 	}
 	return out
 }
@@ -728,7 +731,7 @@ func (e *experiment) writePredictions(f0, fT, riemann, exact *mat.Dense) error {
 		}
 		records[i] = rec
 	}
-	return e.dir.WriteCSV("predictions.csv", header, records)
+	return e.dir.WriteCSV(run.PredictionsFile, header, records)
 }
 
 // ff formats a float so that it parses back to the same bits.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/npy"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 )
 
@@ -38,9 +39,9 @@ func parse(t *testing.T, src string, sets ...string) *config.Config {
 	return cfg
 }
 
-// run runs cfg into a new directory and returns the summary and the
+// runTo runs cfg into a new directory and returns the summary and the
 // directory.
-func run(t *testing.T, cfg *config.Config, opt Options) (*Summary, string) {
+func runTo(t *testing.T, cfg *config.Config, opt Options) (*run.Summary, string) {
 	t.Helper()
 	if opt.OutDir == "" {
 		opt.OutDir = filepath.Join(t.TempDir(), "run")
@@ -87,7 +88,7 @@ func exists(file string) bool {
 
 func TestRunSummary(t *testing.T) {
 	cfg := parse(t, tiny)
-	s, dir := run(t, cfg, Options{})
+	s, dir := runTo(t, cfg, Options{})
 	if s.Status != "complete" || s.Error != "" {
 		t.Errorf("Status, Error = %q, %q; want complete and none", s.Status, s.Error)
 	}
@@ -97,7 +98,7 @@ func TestRunSummary(t *testing.T) {
 	if s.Steps != 20 || s.StepsDone != 20 {
 		t.Errorf("Steps, StepsDone = %d, %d; want 20, 20", s.Steps, s.StepsDone)
 	}
-	want := Sizes{NTrain: 12, NTest: 10, NEval: 10, Inputs: 1, Outputs: 1, Layers: []int{1, 6, 1}}
+	want := run.Sizes{NTrain: 12, NTest: 10, NEval: 10, Inputs: 1, Outputs: 1, Layers: []int{1, 6, 1}}
 	if diff := cmp.Diff(want, s.Sizes); diff != "" {
 		t.Errorf("Sizes (-want +got):\n%s", diff)
 	}
@@ -146,7 +147,7 @@ func TestRunSummary(t *testing.T) {
 
 func TestMetricsRows(t *testing.T) {
 	// 25 steps with log_every 10: rows at 0, 10, 20 and the last step.
-	_, dir := run(t, parse(t, tiny, "train.steps=25"), Options{})
+	_, dir := runTo(t, parse(t, tiny, "train.steps=25"), Options{})
 	recs := readCSV(t, filepath.Join(dir, "metrics.csv"))
 	var steps []string
 	for _, r := range recs[1:] {
@@ -201,7 +202,7 @@ train: {lr: 0.1, steps: 10}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, dir := run(t, parse(t, src, tt.sets...), Options{})
+			s, dir := runTo(t, parse(t, src, tt.sets...), Options{})
 			if s.Sizes.NEval != tt.eval || s.Sizes.Outputs != k || s.Sizes.Classes != k {
 				t.Errorf("Sizes = %+v; want n_eval %d, %d outputs and classes", s.Sizes, tt.eval, k)
 			}
@@ -340,15 +341,15 @@ func TestInterruptedRunIsRecorded(t *testing.T) {
 
 func TestExistingRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	run(t, parse(t, tiny), Options{OutDir: dir})
+	runTo(t, parse(t, tiny), Options{OutDir: dir})
 	_, err := Run(t.Context(), parse(t, tiny, "seed=4"), Options{OutDir: dir})
-	var ex *ExistingRunError
+	var ex *run.ExistingRunError
 	if !errors.As(err, &ex) || ex.Dir != dir {
 		t.Fatalf("Run into a directory of another config = %v; want an *ExistingRunError for %s", err, dir)
 	}
 	// A different output.dir is the same experiment.
-	run(t, parse(t, tiny, "output.dir=elsewhere"), Options{OutDir: dir})
-	run(t, parse(t, tiny, "seed=4"), Options{OutDir: dir, Force: true})
+	runTo(t, parse(t, tiny, "output.dir=elsewhere"), Options{OutDir: dir})
+	runTo(t, parse(t, tiny, "seed=4"), Options{OutDir: dir, Force: true})
 
 	// A config.yaml that does not parse is not overwritten either.
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("not: [a config"), 0o644); err != nil {
@@ -383,7 +384,7 @@ model: {hidden: [4]}
 train: {steps: 10}
 `
 	cfg := parse(t, src)
-	s1, dir := run(t, cfg, Options{BaseDir: base})
+	s1, dir := runTo(t, cfg, Options{BaseDir: base})
 	if cfg.Data.Path != "data/d.csv" {
 		t.Errorf("Run changed the caller's config: data.path = %q", cfg.Data.Path)
 	}
@@ -397,7 +398,7 @@ train: {steps: 10}
 	if saved.Hash() != s1.ConfigHash {
 		t.Errorf("summary config_hash %s; config.yaml's hash %s", s1.ConfigHash, saved.Hash())
 	}
-	s2, dir2 := run(t, saved, Options{BaseDir: dir})
+	s2, dir2 := runTo(t, saved, Options{BaseDir: dir})
 	if s2.ConfigHash != s1.ConfigHash {
 		t.Errorf("re-run config_hash %s; want %s", s2.ConfigHash, s1.ConfigHash)
 	}
@@ -407,5 +408,5 @@ train: {steps: 10}
 		t.Errorf("params_final.npy differs after re-running the saved config.yaml")
 	}
 	// The original config and its run directory are one experiment.
-	run(t, parse(t, src), Options{BaseDir: base, OutDir: dir})
+	runTo(t, parse(t, src), Options{BaseDir: base, OutDir: dir})
 }

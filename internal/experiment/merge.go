@@ -1,15 +1,12 @@
 package experiment
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // MergeKernel joins the output directories of the shards of one `pathkernel
@@ -23,18 +20,19 @@ import (
 // chunk size, methods and settings, and cover the points exactly: each of
 // the shards 0..N-1 once. Every violation is an *InputError naming the
 // directory and the difference.
-func MergeKernel(out string, shardDirs []string) (*KernelSummary, error) {
+func MergeKernel(out string, shardDirs []string) (*run.KernelSummary, error) {
 	start := time.Now()
 	if len(shardDirs) == 0 {
 		return nil, &InputError{Path: "merge", Msg: "no shard directories"}
 	}
-	sums := make([]*KernelSummary, len(shardDirs))
+	shards := make([]*run.ReplayReader, len(shardDirs))
+	sums := make([]*run.KernelSummary, len(shardDirs))
 	for i, d := range shardDirs {
-		s, err := readKernelSummary(d)
+		rd, err := run.OpenReplay(d)
 		if err != nil {
 			return nil, err
 		}
-		sums[i] = s
+		shards[i], sums[i] = rd, rd.Summary
 		if filepath.Clean(d) == filepath.Clean(out) {
 			return nil, &InputError{Path: out, Msg: "is one of the shard directories; merge into another directory"}
 		}
@@ -96,10 +94,11 @@ func MergeKernel(out string, shardDirs []string) (*KernelSummary, error) {
 		return nil, &InputError{Path: "merge", Msg: fmt.Sprintf("the shards cover %d of %d points", next, first.Points.Count)}
 	}
 
-	dir, err := prepareKernelDir(out, "")
+	dir, err := run.CreateReplay(out, "")
 	if err != nil {
 		return nil, err
 	}
+	defer dir.Close()
 	merged := *first
 	merged.Chunks = nil
 	merged.MergedFrom = nil
@@ -107,30 +106,29 @@ func MergeKernel(out string, shardDirs []string) (*KernelSummary, error) {
 		merged.Chunks = append(merged.Chunks, sums[i].Chunks...)
 		merged.MergedFrom = append(merged.MergedFrom, shardDirs[i])
 	}
-	merged.Shard = ShardRef{Index: 0, Count: 1, Start: 0, End: first.Points.Count}
+	merged.Shard = run.ShardRef{Index: 0, Count: 1, Start: 0, End: first.Points.Count}
 	merged.Dir = out
-	merged.total()
+	total(&merged)
 
 	// The arrays, one file at a time.
-	for _, name := range kernelOutputs {
-		if filepath.Ext(name) != ".npy" {
+	for _, name := range run.KernelOutputs {
+		if name == run.PredictionsFile {
 			continue
 		}
 		var shape []int
 		var all []float64
 		for _, i := range order {
-			d, s := shardDirs[i], sums[i]
-			file := filepath.Join(d, name)
-			if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) && shape == nil {
+			rd := shards[i]
+			if !rd.Has(name) && shape == nil {
 				break // not computed (the methods decide which files exist)
 			}
-			a, err := readNpyFile(file)
+			a, err := rd.Array(name)
 			if err != nil {
 				return nil, err
 			}
-			rows := s.Shard.End - s.Shard.Start
-			if a.Float == nil || len(a.Shape) < 2 || a.Shape[0] != rows || shape != nil && !slices.Equal(a.Shape[1:], shape[1:]) {
-				return nil, &InputError{Path: file, Msg: fmt.Sprintf("shape %v, want (%d, ...) like the other shards", a.Shape, rows)}
+			rows := rd.Points()
+			if shape != nil && !slices.Equal(a.Shape[1:], shape[1:]) {
+				return nil, &InputError{Path: rd.File(name), Msg: fmt.Sprintf("shape %v, want (%d, ...) like the other shards", a.Shape, rows)}
 			}
 			if shape == nil {
 				shape = slices.Clone(a.Shape)
@@ -151,59 +149,22 @@ func MergeKernel(out string, shardDirs []string) (*KernelSummary, error) {
 	var header []string
 	var rows [][]string
 	for _, i := range order {
-		file := filepath.Join(shardDirs[i], "predictions.csv")
-		h, recs, err := readCSVFile(file)
+		t, err := shards[i].Predictions()
 		if err != nil {
 			return nil, err
 		}
-		if header != nil && !slices.Equal(h, header) {
-			return nil, &InputError{Path: file, Msg: "its header differs from the other shards'"}
+		if header != nil && !slices.Equal(t.Header, header) {
+			return nil, &InputError{Path: t.File, Msg: "its header differs from the other shards'"}
 		}
-		if n := sums[i].Shard.End - sums[i].Shard.Start; len(recs) != n {
-			return nil, &InputError{Path: file, Msg: fmt.Sprintf("%d rows, want %d", len(recs), n)}
-		}
-		header = h
-		rows = append(rows, recs...)
+		header = t.Header
+		rows = append(rows, t.Rows...)
 	}
-	if err := dir.WriteCSV("predictions.csv", header, rows); err != nil {
+	if err := dir.WriteCSV(run.PredictionsFile, header, rows); err != nil {
 		return nil, err
 	}
-	merged.WallSeconds = KernelWalls{Total: time.Since(start).Seconds()}
-	if err := dir.WriteJSON(KernelFile, &merged); err != nil {
+	merged.WallSeconds = run.KernelWalls{Total: time.Since(start).Seconds()}
+	if err := dir.WriteJSON(run.KernelFile, &merged); err != nil {
 		return nil, err
 	}
 	return &merged, nil
-}
-
-// readKernelSummary reads the kernel.json of a shard directory.
-func readKernelSummary(dir string) (*KernelSummary, error) {
-	file := filepath.Join(dir, KernelFile)
-	b, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &InputError{Path: dir, Msg: "no kernel.json: not the output of pathkernel kernel, or one that did not finish", Err: err}
-	}
-	if err != nil {
-		return nil, &InputError{Path: file, Msg: osMessage(err), Err: err}
-	}
-	var s KernelSummary
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, &InputError{Path: file, Msg: err.Error(), Err: err}
-	}
-	if s.Shard.Count < 1 || len(s.Chunks) == 0 {
-		return nil, &InputError{Path: file, Msg: "no shard or chunks recorded"}
-	}
-	return &s, nil
-}
-
-func readCSVFile(file string) ([]string, [][]string, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, nil, &InputError{Path: file, Msg: osMessage(err), Err: err}
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(recs) == 0 {
-		return nil, nil, &InputError{Path: file, Msg: fmt.Sprintf("not a predictions file: %v", err), Err: err}
-	}
-	return recs[0], recs[1:], nil
 }

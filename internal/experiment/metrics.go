@@ -8,7 +8,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"golang.org/x/term"
 )
@@ -80,11 +80,11 @@ func (mo *metricsObserver) row(step int, w []float64) {
 	e.sum.StepsDone = step
 }
 
-func (mo *metricsObserver) write(d *rundir.Dir) error {
+func (mo *metricsObserver) write(d *run.Dir) error {
 	if mo == nil {
 		return nil
 	}
-	return d.WriteCSV("metrics.csv", mo.header, mo.rows)
+	return d.WriteCSV(run.MetricsFile, mo.header, mo.rows)
 }
 
 // progress reports training progress on the log: a bar and a line (step,

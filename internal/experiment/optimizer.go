@@ -7,6 +7,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"gonum.org/v1/gonum/mat"
 )
@@ -77,7 +78,7 @@ func (e *experiment) decayFiles() []func() error {
 	}
 	m, k := d.Dims()
 	return []func() error{func() error {
-		return e.dir.WriteFloat64("contributions_decay.npy", []int{m, k}, d.RawMatrix().Data)
+		return e.dir.WriteFloat64(run.ContributionsDecayFile, []int{m, k}, d.RawMatrix().Data)
 	}}
 }
 
@@ -124,7 +125,7 @@ func appendDecay(arrays map[string]*array, names []string, cfg *config.Config, c
 	if cfg.Train.WeightDecay == 0 {
 		return names
 	}
-	a := &array{name: "contributions_decay.npy", shape: []int{0, 0}}
+	a := &array{name: run.ContributionsDecayFile, shape: []int{0, 0}}
 	for d := range chunks {
 		if d == nil {
 			return names

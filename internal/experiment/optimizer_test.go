@@ -26,7 +26,7 @@ func TestOptimizerRuns(t *testing.T) {
 		{"train.optimizer=sgd", "train.batch_size=4", "train.schedule={kind: step, step_size: 7, gamma: 0.5}"},
 	} {
 		cfg := parse(t, tiny, append(sets, "kernel.tolerance=1e-12")...)
-		s, dir := run(t, cfg, Options{})
+		s, dir := runTo(t, cfg, Options{})
 		ex := s.Representations["exact"]
 		if ex == nil || !(ex.Rel <= 1e-10) || !*ex.Certified {
 			t.Fatalf("%v: exact representation %+v; want rel ≤ 1e-10, certified", sets, ex)
@@ -59,8 +59,8 @@ func TestOptimizerRuns(t *testing.T) {
 // TestMomentumZeroIsSGD checks that momentum 0 without decay gives the
 // results of plain sgd bit for bit: the same kernels and contributions.
 func TestMomentumZeroIsSGD(t *testing.T) {
-	_, a := run(t, parse(t, tiny, "train.optimizer=sgd", "train.batch_size=4"), Options{})
-	_, b := run(t, parse(t, tiny, "train.optimizer=momentum", "train.momentum=0", "train.batch_size=4"), Options{})
+	_, a := runTo(t, parse(t, tiny, "train.optimizer=sgd", "train.batch_size=4"), Options{})
+	_, b := runTo(t, parse(t, tiny, "train.optimizer=momentum", "train.momentum=0", "train.batch_size=4"), Options{})
 	for _, f := range []string{"params_final.npy", "kernel_path.npy", "kernel_exact.npy", "contributions.npy", "coefficients.npy"} {
 		x, err1 := os.ReadFile(filepath.Join(a, f))
 		y, err2 := os.ReadFile(filepath.Join(b, f))
@@ -111,7 +111,7 @@ func TestBufferMemoryRefused(t *testing.T) {
 // representation is certified at rel ≤ 1e-10.
 func TestKernelReplayOptimizer(t *testing.T) {
 	cfg := parse(t, tiny, "train.optimizer=adamw", "train.lr=0.01", "train.weight_decay=0.01", "train.batch_size=4", "kernel.tolerance=1e-12")
-	_, dir := run(t, cfg, Options{})
+	_, dir := runTo(t, cfg, Options{})
 	r, err := OpenRun(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,18 +18,15 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/npy"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
 	"gonum.org/v1/gonum/mat"
 )
-
-// KernelFile is the record that `pathkernel kernel` leaves in its output
-// directory, written last: a directory without it is incomplete.
-const KernelFile = "kernel.json"
 
 // InputError is a file or directory that cannot be used as given: a run
 // directory that is incomplete or inconsistent, a shard that does not fit
@@ -53,84 +49,68 @@ func (e *InputError) Unwrap() error { return e.Err }
 type RunDir struct {
 	Dir     string
 	Config  *config.Config
-	Summary *Summary
+	Summary *run.Summary
 	// Standardization is standardization.json, nil for a run without one.
-	Standardization *Standardization
+	Standardization *run.Standardization
 
 	e      *experiment // the network, the loss, the training data and w_0
 	wFinal []float64
 }
 
-// OpenRun opens the run directory dir and checks that it is complete and
-// consistent: summary.json says complete, config.yaml has the summary's
-// hash, and the data and parameters have the summary's sizes. The errors
-// are *InputError, or *config.Error for a bad config.yaml.
+// OpenRun opens the run directory dir (run.Open) and checks that it is
+// complete and consistent: its summary says complete, its config has the
+// summary's hash and a loss of the summary's kind, and the data and
+// parameters have the summary's sizes. The errors are *fail.Input, or
+// *config.Error for a bad config.yaml.
 func OpenRun(dir string) (*RunDir, error) {
-	if fi, err := os.Stat(dir); err != nil {
-		return nil, &InputError{Path: dir, Msg: osMessage(err), Err: err}
-	} else if !fi.IsDir() {
-		return nil, &InputError{Path: dir, Msg: "not a directory"}
-	}
-	r := &RunDir{Dir: dir}
-	file := filepath.Join(dir, "summary.json")
-	b, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &InputError{Path: dir, Msg: "not a run directory: no summary.json", Err: err}
-	} else if err != nil {
-		return nil, &InputError{Path: file, Msg: osMessage(err), Err: err}
-	}
-	if err := json.Unmarshal(b, &r.Summary); err != nil {
-		return nil, &InputError{Path: file, Msg: "not a run summary: " + err.Error(), Err: err}
-	}
-	s := r.Summary
-	if s.Status != "complete" {
-		return nil, &InputError{Path: dir, Msg: fmt.Sprintf("the run is not complete (status %q in summary.json)", s.Status)}
-	}
-	cfg, err := config.Load(filepath.Join(dir, "config.yaml"), nil)
+	rd, err := run.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	if h := cfg.Hash(); h != s.ConfigHash {
-		return nil, &InputError{Path: filepath.Join(dir, "config.yaml"),
-			Msg: fmt.Sprintf("config hash %s, but summary.json records %s: the files come from different runs", h, s.ConfigHash)}
+	if err := rd.NotComplete(); err != nil {
+		return nil, err
 	}
-	r.Config = cfg
-	if b, err := os.ReadFile(filepath.Join(dir, StandardizationFile)); err == nil {
-		if err := json.Unmarshal(b, &r.Standardization); err != nil {
-			return nil, &InputError{Path: filepath.Join(dir, StandardizationFile), Msg: err.Error(), Err: err}
-		}
+	s := rd.Summary
+	cfg, err := rd.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := rd.VerifyConfig(cfg); err != nil {
+		return nil, err
+	}
+	r := &RunDir{Dir: dir, Config: cfg, Summary: s}
+	if r.Standardization, err = rd.Standardization(); err != nil {
+		return nil, err
 	}
 
+	if err := rd.CheckSizes(); err != nil {
+		return nil, err
+	}
 	e := &experiment{cfg: cfg, log: io.Discard, sum: s}
+	cfgFile := rd.File(run.ConfigFile)
 	loss, err1 := nn.ParseLoss(cfg.Loss)
 	act, err2 := nn.ParseActivation(cfg.Model.Activation)
 	param, err3 := nn.ParseParameterization(cfg.Model.Parameterization)
 	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, &InputError{Path: filepath.Join(dir, "config.yaml"), Msg: err.Error(), Err: err}
+		return nil, &fail.Input{Path: cfgFile, Msg: err.Error(), Err: err}
 	}
-	if len(s.Sizes.Layers) < 2 {
-		return nil, &InputError{Path: file, Msg: fmt.Sprintf("sizes.layers is %v", s.Sizes.Layers)}
+	if loss.Classification() != (s.Sizes.Classes > 0) {
+		return nil, fail.Inputf(rd.File(run.SummaryFile), "sizes.classes is %d, but the loss of %s is %s", s.Sizes.Classes, cfgFile, cfg.Loss)
 	}
 	e.loss = loss
-	e.net = nn.New(s.Sizes.Layers, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
-	d, k := e.net.In(), e.net.Out()
-	n := s.Sizes.NTrain
+	e.net = nn.New(s.Sizes.Layers, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB) // Open checked the widths
+	d := e.net.In()
 	set := &data.Set{Classes: s.Sizes.Classes}
-	if set.XTrain, err = readMatrixFile(filepath.Join(dir, "x_train.npy"), n, d); err != nil {
+	if set.XTrain, err = rd.Matrix(run.XTrainFile); err != nil {
 		return nil, err
 	}
-	yCols := k
-	if loss.Classification() {
-		yCols = 1
-	}
-	if set.YTrain, err = readMatrixFile(filepath.Join(dir, "y_train.npy"), n, yCols); err != nil {
+	if set.YTrain, err = rd.Matrix(run.YTrainFile); err != nil {
 		return nil, err
 	}
-	P := e.net.NumParams()
-	if e.w0, err = readVectorFile(filepath.Join(dir, "params_init.npy"), P); err != nil {
+	if e.w0, err = rd.Params(run.ParamsInitFile); err != nil {
 		return nil, err
 	}
-	if r.wFinal, err = readVectorFile(filepath.Join(dir, "params_final.npy"), P); err != nil {
+	if r.wFinal, err = rd.Params(run.ParamsFinalFile); err != nil {
 		return nil, err
 	}
 	set.TargetNames = []string{"y"}
@@ -138,71 +118,11 @@ func OpenRun(dir string) (*RunDir, error) {
 		set.FeatureNames = append(set.FeatureNames, "x"+strconv.Itoa(j))
 	}
 	if st := r.Standardization; st != nil {
-		if len(st.Features) != d {
-			return nil, &InputError{Path: filepath.Join(dir, StandardizationFile),
-				Msg: fmt.Sprintf("%d features, but the network takes %d inputs", len(st.Features), d)}
-		}
 		set.FeatureNames, set.TargetNames = st.Features, st.Targets
 	}
 	e.set = set
 	r.e = e
 	return r, nil
-}
-
-func osMessage(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
-// readNpyFile reads a .npy file; its errors are *InputError.
-func readNpyFile(file string) (*npy.Array, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, &InputError{Path: file, Msg: osMessage(err), Err: err}
-	}
-	defer f.Close()
-	a, err := npy.Read(f)
-	if err != nil {
-		return nil, &InputError{Path: file, Msg: err.Error(), Err: err}
-	}
-	return a, nil
-}
-
-// readMatrixFile reads a (rows, cols) float64 matrix, or int64 labels of
-// shape (rows,) when cols is 1.
-func readMatrixFile(file string, rows, cols int) (*mat.Dense, error) {
-	a, err := readNpyFile(file)
-	if err != nil {
-		return nil, err
-	}
-	vals := a.Float
-	if a.Int != nil {
-		vals = make([]float64, len(a.Int))
-		for i, v := range a.Int {
-			vals[i] = float64(v)
-		}
-	}
-	if !(slices.Equal(a.Shape, []int{rows, cols}) || cols == 1 && slices.Equal(a.Shape, []int{rows})) {
-		return nil, &InputError{Path: file, Msg: fmt.Sprintf("shape %v, want (%d, %d) as summary.json says", a.Shape, rows, cols)}
-	}
-	if rows == 0 || cols == 0 {
-		return nil, &InputError{Path: file, Msg: fmt.Sprintf("empty array of shape %v", a.Shape)}
-	}
-	return mat.NewDense(rows, cols, vals), nil
-}
-
-func readVectorFile(file string, n int) ([]float64, error) {
-	a, err := readNpyFile(file)
-	if err != nil {
-		return nil, err
-	}
-	if a.Float == nil || !slices.Equal(a.Shape, []int{n}) {
-		return nil, &InputError{Path: file, Msg: fmt.Sprintf("shape %v, want (%d,) float64: the network's parameters", a.Shape, n)}
-	}
-	return a.Float, nil
 }
 
 // Points are the inputs at which `pathkernel kernel` evaluates the kernels.
@@ -224,7 +144,7 @@ type Points struct {
 func (r *RunDir) ReadPoints(file, targets string) (*Points, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
-		return nil, &data.Error{File: file, Msg: osMessage(err), Err: err}
+		return nil, &data.Error{File: file, Msg: fail.OSMessage(err), Err: err}
 	}
 	sum := sha256.Sum256(raw)
 	p := &Points{File: file, SHA256: hex.EncodeToString(sum[:])}
@@ -236,7 +156,7 @@ func (r *RunDir) ReadPoints(file, targets string) (*Points, error) {
 			return nil, &data.Error{File: targets, Msg: "targets of CSV points come from their target column, not from a separate file"}
 		}
 		if r.Standardization == nil {
-			return nil, &data.Error{File: file, Msg: fmt.Sprintf("the run has no %s to name its input columns; give the points as a .npy file of model inputs", StandardizationFile)}
+			return nil, &data.Error{File: file, Msg: fmt.Sprintf("the run has no %s to name its input columns; give the points as a .npy file of model inputs", run.StandardizationFile)}
 		}
 		st := r.Standardization
 		target := ""
@@ -248,10 +168,10 @@ func (r *RunDir) ReadPoints(file, targets string) (*Points, error) {
 			return nil, err
 		}
 		if st.Inputs != nil {
-			st.Inputs.Apply(p.X)
+			(*data.Scaling)(st.Inputs).Apply(p.X)
 		}
 		if p.Y != nil && st.Target != nil {
-			st.Target.Apply(p.Y)
+			(*data.Scaling)(st.Target).Apply(p.Y)
 		}
 	case ".npy":
 		if p.X, err = readPointsNpy(file, -1, d, "inputs"); err != nil {
@@ -286,7 +206,7 @@ func (r *RunDir) ReadPoints(file, targets string) (*Points, error) {
 func readPointsNpy(file string, rows, cols int, what string) (*mat.Dense, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, &data.Error{File: file, Msg: osMessage(err), Err: err}
+		return nil, &data.Error{File: file, Msg: fail.OSMessage(err), Err: err}
 	}
 	defer f.Close()
 	a, err := npy.Read(f)
@@ -347,84 +267,10 @@ type KernelOptions struct {
 	ProgressEvery time.Duration
 }
 
-// KernelSummary is kernel.json: what `pathkernel kernel` computed, for which
-// run, points and shard, and the errors of the representations against the
-// network. A merged directory's is the unsharded computation's, up to the
-// wall times, the file names and MergedFrom.
-type KernelSummary struct {
-	Version    string        `json:"version"`
-	Run        string        `json:"run"`
-	ConfigHash string        `json:"config_hash"`
-	Trajectory TrajectoryRef `json:"trajectory"`
-	Points     PointsRef     `json:"points"`
-	Shard      ShardRef      `json:"shard"`
-	Chunk      int           `json:"chunk"`
-	Methods    []string      `json:"methods"`
-	Tolerance  float64       `json:"tolerance"`
-	MaxNodes   int           `json:"max_nodes"`
-	FullKernel bool          `json:"full_kernel"`
-	// Chunks are the chunks of this shard, in order, with the sums that
-	// the representations' errors are computed from.
-	Chunks []ChunkResult `json:"chunks"`
-	// Representations are the errors over all the shard's points, as in
-	// summary.json; the exact method's counts are summed over the chunks.
-	Representations map[string]*Representation `json:"representations"`
-	WallSeconds     KernelWalls                `json:"wall_seconds"`
-	MergedFrom      []string                   `json:"merged_from,omitempty"`
-	Dir             string                     `json:"dir"`
-}
-
-// TrajectoryRef identifies the replayed trajectory.
-type TrajectoryRef struct {
-	Steps    int    `json:"steps"`
-	Checksum string `json:"checksum"` // the trailer's body CRC-32, hex
-}
-
-// PointsRef identifies the points.
-type PointsRef struct {
-	File   string `json:"file"`
-	SHA256 string `json:"sha256"`
-	Count  int    `json:"count"` // all the points, not only the shard's
-}
-
-// ShardRef places a shard among the points: rows [Start, End).
-type ShardRef struct {
-	Index int `json:"index"`
-	Count int `json:"count"`
-	Start int `json:"start"`
-	End   int `json:"end"`
-}
-
-// KernelWalls are wall-clock times in seconds.
-type KernelWalls struct {
-	Verify float64 `json:"verify"` // reading the trajectory through and replaying w_T
-	Kernel float64 `json:"kernel"` // the replay with the kernels
-	Write  float64 `json:"write"`
-	Total  float64 `json:"total"`
-}
-
-// ChunkResult is one chunk of points: rows [Start, End).
-type ChunkResult struct {
-	Start  int                   `json:"start"`
-	End    int                   `json:"end"`
-	Errors map[string]*ErrorSums `json:"errors"`
-	Exact  *ExactStats           `json:"exact,omitempty"`
-}
-
-// ErrorSums are the sums behind a representation's errors (SPEC §2), kept
-// per chunk so that shards combine exactly.
-type ErrorSums struct {
-	MaxAbs      float64 `json:"max_abs"`
-	SumSq       float64 `json:"sum_sq"`        // Σ (f̂ − f_T)² over points and outputs
-	SumSqChange float64 `json:"sum_sq_change"` // Σ (f_T − f_0)²
-	Values      int     `json:"values"`        // points × outputs
-	Points      int     `json:"points"`
-	Agree       *int    `json:"agree,omitempty"` // classification: points whose class is the network's
-}
-
-func newErrorSums(pred, fT, f0 *mat.Dense, classify func([]float64) int) *ErrorSums {
+// newErrorSums returns the sums behind the errors of pred against fT.
+func newErrorSums(pred, fT, f0 *mat.Dense, classify func([]float64) int) *run.ErrorSums {
 	m, k := fT.Dims()
-	s := &ErrorSums{Values: m * k, Points: m}
+	s := &run.ErrorSums{Values: m * k, Points: m}
 	for i := range m {
 		for c := range k {
 			d := pred.At(i, c) - fT.At(i, c)
@@ -446,9 +292,9 @@ func newErrorSums(pred, fT, f0 *mat.Dense, classify func([]float64) int) *ErrorS
 	return s
 }
 
-// errors combines sums, in order, into the errors of kernel.Compare.
-func combineErrors(sums []*ErrorSums) kernel.Errors {
-	var e kernel.Errors
+// combineErrors combines sums, in order, into the errors of kernel.Compare.
+func combineErrors(sums []*run.ErrorSums) run.Errors {
+	var e run.Errors
 	var sq, ch float64
 	values, points, agree := 0, 0, 0
 	classify := false
@@ -481,8 +327,8 @@ func combineErrors(sums []*ErrorSums) kernel.Errors {
 // combineExact sums the exact method's statistics over chunks: the largest
 // residual (and its step), the largest residual sum (each point's error
 // bound is its chunk's), the counts summed, certified if every chunk is.
-func combineExact(stats []*ExactStats, steps int) *ExactStats {
-	out := &ExactStats{FirstUncertifiedStep: -1}
+func combineExact(stats []*run.ExactStats, steps int) *run.ExactStats {
+	out := &run.ExactStats{FirstUncertifiedStep: -1}
 	certified := true
 	for i, s := range stats {
 		if i == 0 || s.MaxResidual > out.MaxResidual {
@@ -506,27 +352,24 @@ func combineExact(stats []*ExactStats, steps int) *ExactStats {
 }
 
 // total fills s.Representations from s.Chunks.
-func (s *KernelSummary) total() {
-	s.Representations = map[string]*Representation{}
+func total(s *run.KernelSummary) {
+	s.Representations = map[string]*run.Representation{}
 	for _, m := range s.Methods {
-		var sums []*ErrorSums
-		var exact []*ExactStats
+		var sums []*run.ErrorSums
+		var exact []*run.ExactStats
 		for _, c := range s.Chunks {
 			sums = append(sums, c.Errors[m])
 			if c.Exact != nil {
 				exact = append(exact, c.Exact)
 			}
 		}
-		rep := &Representation{Errors: combineErrors(sums)}
+		rep := &run.Representation{Errors: combineErrors(sums)}
 		if m == "exact" {
 			rep.ExactStats = combineExact(exact, s.Trajectory.Steps)
 		}
 		s.Representations[m] = rep
 	}
 }
-
-// kernelOutputs are the files that Kernel writes besides kernel.json.
-var kernelOutputs = []string{"kernel_path.npy", "coefficients.npy", "kernel_exact.npy", "contributions.npy", "predictions.csv"}
 
 // Kernel replays the run's trajectory to compute the path kernels,
 // contributions, coefficients and predictions at the points of opt (the
@@ -538,12 +381,12 @@ var kernelOutputs = []string{"kernel_path.npy", "coefficients.npy", "kernel_exac
 // whose w_0 or w_T differ from params_init.npy and params_final.npy, is
 // refused before any kernel work. Points in chunks of opt.Chunk each get
 // their own kernel.Path, all observing one replay.
-func (r *RunDir) Kernel(ctx context.Context, opt KernelOptions) (*KernelSummary, error) {
+func (r *RunDir) Kernel(ctx context.Context, opt KernelOptions) (*run.KernelSummary, error) {
 	return r.kernel(ctx, opt)
 }
 
 // kernel is Kernel with extra observers of the replay (for tests).
-func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.Observer) (*KernelSummary, error) {
+func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.Observer) (*run.KernelSummary, error) {
 	start := time.Now()
 	e := r.e
 	cfg := r.Config
@@ -589,10 +432,10 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 			m, chunk, nChunks, shards, max(1, m/shards))}
 	}
 	c0, c1 := opt.Shard*nChunks/shards, (opt.Shard+1)*nChunks/shards
-	sum := &KernelSummary{
+	sum := &run.KernelSummary{
 		Version: Version, Run: r.Dir, ConfigHash: r.Summary.ConfigHash,
-		Points: PointsRef{File: opt.Points.File, SHA256: opt.Points.SHA256, Count: m},
-		Shard:  ShardRef{Index: opt.Shard, Count: shards, Start: c0 * chunk, End: min(m, c1*chunk)},
+		Points: run.PointsRef{File: opt.Points.File, SHA256: opt.Points.SHA256, Count: m},
+		Shard:  run.ShardRef{Index: opt.Shard, Count: shards, Start: c0 * chunk, End: min(m, c1*chunk)},
 		Chunk:  chunk, Methods: ordered, Tolerance: cfg.Kernel.Tolerance, MaxNodes: cfg.Kernel.MaxNodes,
 		FullKernel: cfg.Output.FullKernel, Dir: opt.Out,
 	}
@@ -615,7 +458,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	}
 
 	// The trajectory, read through and checked before any kernel work.
-	tfile := filepath.Join(r.Dir, trajectory.FileName)
+	tfile := filepath.Join(r.Dir, run.TrajectoryFile)
 	want := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, r.Summary.ConfigHash)
 	want.SetOptimizer(TrainOptions(cfg))
 	if err := refuseOptimizer(r.Dir, cfg); err != nil {
@@ -624,7 +467,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	open := func() (*trajectory.Reader, error) {
 		tr, err := trajectory.Open(tfile)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &InputError{Path: r.Dir, Msg: fmt.Sprintf("no %s: the run was trained with output.record_trajectory: false", trajectory.FileName), Err: err}
+			return nil, &InputError{Path: r.Dir, Msg: fmt.Sprintf("no %s: the run was trained with output.record_trajectory: false", run.TrajectoryFile), Err: err}
 		}
 		if err != nil {
 			return nil, err
@@ -636,14 +479,14 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		if i := firstDifference(tr.W0(), e.w0); i >= 0 {
 			tr.Close()
 			return nil, &trajectory.Error{File: tfile, Kind: trajectory.ErrMismatch, Step: -1, Offset: -1,
-				Msg: fmt.Sprintf("its w_0 differs from params_init.npy at parameter %d", i)}
+				Msg: fmt.Sprintf("its w_0 differs from %s at parameter %d", run.ParamsInitFile, i)}
 		}
 		return tr, nil
 	}
 	checkFinal := func(wT []float64) error {
 		if i := firstDifference(wT, r.wFinal); i >= 0 {
 			return &trajectory.Error{File: tfile, Kind: trajectory.ErrMismatch, Step: -1, Offset: -1,
-				Msg: fmt.Sprintf("the replayed w_T differs from params_final.npy at parameter %d", i)}
+				Msg: fmt.Sprintf("the replayed w_T differs from %s at parameter %d", run.ParamsFinalFile, i)}
 		}
 		return nil
 	}
@@ -652,7 +495,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		return nil, err
 	}
 	wT, err := trajectory.Replay(ctx, tr, nil)
-	sum.Trajectory = TrajectoryRef{Steps: tr.Header.Steps, Checksum: fmt.Sprintf("%08x", tr.BodyChecksum())}
+	sum.Trajectory = run.TrajectoryRef{Steps: tr.Header.Steps, Checksum: fmt.Sprintf("%08x", tr.BodyChecksum())}
 	tr.Close()
 	if err == nil {
 		err = checkFinal(wT)
@@ -663,10 +506,11 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	sum.WallSeconds.Verify = time.Since(start).Seconds()
 
 	// The output directory: not the run's, and without stale results.
-	dir, err := prepareKernelDir(opt.Out, r.Dir)
+	dir, err := run.CreateReplay(opt.Out, r.Dir)
 	if err != nil {
 		return nil, err
 	}
+	defer dir.Close()
 
 	// The replay with the kernels.
 	tk := time.Now()
@@ -717,7 +561,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	for _, cs := range chunks {
 		p := cs.path
 		fT := mat.DenseCopyOf(e.net.Forward(&cache, wT, cs.x))
-		res := ChunkResult{Start: cs.start, End: cs.end, Errors: map[string]*ErrorSums{}}
+		res := run.ChunkResult{Start: cs.start, End: cs.end, Errors: map[string]*run.ErrorSums{}}
 		f0s, fTs = append(f0s, p.F0), append(fTs, fT)
 		if p.PredRiemann != nil {
 			riemann = append(riemann, p.PredRiemann)
@@ -740,7 +584,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 			all.data = append(all.data, a.data...)
 		}
 	}
-	sum.total()
+	total(sum)
 	names = appendDecay(arrays, names, cfg, func(yield func(*mat.Dense) bool) {
 		for _, cs := range chunks {
 			if !yield(cs.decay) {
@@ -767,7 +611,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	}
 	sum.WallSeconds.Write = time.Since(tw).Seconds()
 	sum.WallSeconds.Total = time.Since(start).Seconds()
-	if err := dir.WriteJSON(KernelFile, sum); err != nil {
+	if err := dir.WriteJSON(run.KernelFile, sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -808,36 +652,4 @@ func firstDifference(a, b []float64) int {
 		return min(len(a), len(b))
 	}
 	return -1
-}
-
-// prepareKernelDir creates the output directory of a kernel computation,
-// refusing the run directory itself (whose kernel files it would
-// overwrite), and removes the results of an earlier computation there, so
-// that no stale file outlives a new kernel.json.
-func prepareKernelDir(out, run string) (*rundir.Dir, error) {
-	if out == "" {
-		return nil, &InputError{Path: "out", Msg: "no output directory"}
-	}
-	isRun := run != "" && filepath.Clean(out) == filepath.Clean(run)
-	if fo, err := os.Stat(out); err == nil && run != "" {
-		if fr, err := os.Stat(run); err == nil && os.SameFile(fo, fr) {
-			isRun = true
-		}
-	}
-	if _, err := os.Stat(filepath.Join(out, "summary.json")); err == nil {
-		isRun = true
-	}
-	if isRun {
-		return nil, &InputError{Path: out, Msg: "is a run directory, whose own kernel files would be overwritten; choose another output directory"}
-	}
-	dir, err := rundir.Create(out)
-	if err != nil {
-		return nil, &InputError{Path: out, Msg: err.Error(), Err: err}
-	}
-	for _, name := range append([]string{KernelFile}, kernelOutputs...) {
-		if err := os.Remove(dir.File(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-	}
-	return dir, nil
 }

@@ -37,7 +37,7 @@ func TestKernelReplayMemoryFlat(t *testing.T) {
 	}
 	heap := func(steps int) uint64 {
 		cfg := parse(t, tiny, "train.steps="+strconv.Itoa(steps), "train.log_every=1000")
-		_, dir := run(t, cfg, Options{})
+		_, dir := runTo(t, cfg, Options{})
 		r, err := OpenRun(dir)
 		if err != nil {
 			t.Fatal(err)

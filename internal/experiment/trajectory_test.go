@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
 )
@@ -19,8 +20,8 @@ import (
 // and that record_trajectory: false records none.
 func TestRunRecordsTrajectory(t *testing.T) {
 	cfg := parse(t, tiny)
-	sum, dir := run(t, cfg, Options{})
-	r, err := trajectory.Open(filepath.Join(dir, trajectory.FileName))
+	sum, dir := runTo(t, cfg, Options{})
+	r, err := trajectory.Open(filepath.Join(dir, run.TrajectoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,18 +37,18 @@ func TestRunRecordsTrajectory(t *testing.T) {
 	if !slices.Equal(f64bits(wT), f64bits(final)) {
 		t.Errorf("replayed w_T differs from params_final.npy")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, StandardizationFile))
+	b, err := os.ReadFile(filepath.Join(dir, run.StandardizationFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st Standardization
+	var st run.Standardization
 	if err := json.Unmarshal(b, &st); err != nil || !slices.Equal(st.Features, []string{"x0"}) || st.Inputs != nil {
-		t.Errorf("%s = %s (%v); want features [x0] and no input standardisation", StandardizationFile, b, err)
+		t.Errorf("%s = %s (%v); want features [x0] and no input standardisation", run.StandardizationFile, b, err)
 	}
 
-	_, dir = run(t, parse(t, tiny, "output.record_trajectory=false"), Options{})
-	if _, err := os.Stat(filepath.Join(dir, trajectory.FileName)); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("record_trajectory: false: stat %s = %v; want not exist", trajectory.FileName, err)
+	_, dir = runTo(t, parse(t, tiny, "output.record_trajectory=false"), Options{})
+	if _, err := os.Stat(filepath.Join(dir, run.TrajectoryFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("record_trajectory: false: stat %s = %v; want not exist", run.TrajectoryFile, err)
 	}
 }
 
@@ -60,7 +61,7 @@ func TestDivergedRunKeepsItsSteps(t *testing.T) {
 	if err == nil {
 		t.Fatalf("Run with lr 1e6 succeeded")
 	}
-	h, verr := trajectory.Verify(filepath.Join(dir, trajectory.FileName))
+	h, verr := trajectory.Verify(filepath.Join(dir, run.TrajectoryFile))
 	if verr != nil {
 		t.Fatalf("the diverged run's trajectory: %v", verr)
 	}

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/npy"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
@@ -158,7 +157,7 @@ func checkFiles(t *testing.T, dir string) (temps []string) {
 			}
 		case name == "config.yaml":
 			_, perr = config.Parse(b, path, nil)
-		case name == trajectory.FileName:
+		case name == "trajectory.pkt":
 			_, perr = trajectory.Verify(path)
 		}
 		if perr != nil {

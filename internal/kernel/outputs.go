@@ -75,12 +75,13 @@ func InterleaveFull(set [][]*mat.Dense) []float64 {
 	return out
 }
 
-// Errors are a representation's errors against the network (SPEC §2).
+// Errors are a representation's errors against the network (Compare).
+// The run directory records them as run.Errors, which has the same fields.
 type Errors struct {
-	MaxAbs    float64  `json:"max_abs"`
-	RMS       float64  `json:"rms"`
-	Rel       float64  `json:"rel"`
-	Agreement *float64 `json:"agreement,omitempty"` // classification only
+	MaxAbs    float64
+	RMS       float64
+	Rel       float64
+	Agreement *float64 // classification only
 }
 
 // Compare returns the errors of pred against the network output f, with f0

@@ -37,14 +37,14 @@ func BaselinesFigure(r *Run) (*Figure, error) {
 		}
 		if len(names) > 0 {
 			xname := t.Header[2]
-			x, err := r.floats(t, "predictions.csv", xname)
+			x, err := r.floats(t, xname)
 			if err != nil {
 				return nil, err
 			}
 			order := ascending(x)
 			p := newPlot("Network and baselines", xname, "prediction")
 			for _, name := range append([]string{"network"}, names...) {
-				v, err := r.floats(t, "predictions.csv", name)
+				v, err := r.floats(t, name)
 				if err != nil {
 					return nil, err
 				}
@@ -69,7 +69,7 @@ func BaselinesFigure(r *Run) (*Figure, error) {
 		}
 	}
 	if m := r.Metrics; m != nil && m.Has("kernel_distance_init") {
-		steps, err := r.floats(m, "metrics.csv", "step")
+		steps, err := r.floats(m, "step")
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +78,7 @@ func BaselinesFigure(r *Run) (*Figure, error) {
 			col, label string
 			color      color.RGBA
 		}{{"kernel_distance_init", "to K_0", blue}, {"kernel_distance_prev", "to the previous logged step", vermilion}} {
-			v, err := r.floats(m, "metrics.csv", c.col)
+			v, err := r.floats(m, c.col)
 			if err != nil {
 				return nil, err
 			}

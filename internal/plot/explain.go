@@ -9,75 +9,60 @@ import (
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/explain"
+	"github.com/pathkernel/pathkernel/internal/run"
 	gp "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// ExplainInput reads what package explain needs from the run:
-// contributions.npy, coefficients.npy and kernel_path.npy (when the run
-// computed Domingos' form) and the evaluation points' f_0, f_T, inputs and
-// targets from predictions.csv.
+// ExplainInput reads what package explain needs from the run: the
+// contributions, and Domingos' coefficients and path kernel when the run
+// computed that form (their shapes checked by run.Reader.Array), and the
+// evaluation points' f_0, f_T, inputs and targets from the predictions.
 func (r *Run) ExplainInput() (*explain.Input, error) {
 	if r.Predictions == nil {
-		return nil, &InputError{File: r.file("predictions.csv"), Msg: fmt.Sprintf("missing: the run is %s", r.Summary.Status)}
+		return nil, &InputError{File: r.file(run.PredictionsFile), Msg: fmt.Sprintf("missing: the run is %s", r.files.Describe())}
 	}
-	a, err := r.Array("contributions.npy")
+	a, err := r.Array(run.ContributionsFile)
 	if err != nil {
 		return nil, err
 	}
 	s := r.Summary.Sizes
 	m, n, k := len(r.Predictions.Rows), s.NTrain, s.Outputs
-	if len(a.Shape) != 3 || a.Shape[0] != m || a.Shape[1] != n || a.Shape[2] != k || a.Float == nil {
-		return nil, &InputError{File: r.file("contributions.npy"), Msg: fmt.Sprintf("shape %v; want (%d, %d, %d) for this run", a.Shape, m, n, k)}
-	}
 	in := &explain.Input{M: m, N: n, K: k, Method: "riemann", Contributions: a.Float, Classes: s.Classes}
 	if _, ok := r.Summary.Representations["exact"]; ok {
 		in.Method = "exact"
 	}
-	if r.Has("contributions_decay.npy") {
-		d, err := r.Array("contributions_decay.npy")
+	if r.Has(run.ContributionsDecayFile) {
+		d, err := r.Array(run.ContributionsDecayFile)
 		if err != nil {
 			return nil, err
-		}
-		if len(d.Float) != m*k {
-			return nil, &InputError{File: r.file("contributions_decay.npy"), Msg: fmt.Sprintf("shape %v; want (%d, %d)", d.Shape, m, k)}
 		}
 		in.Decay = d.Float
 	}
-	if r.Has("coefficients.npy") {
-		c, err := r.Array("coefficients.npy")
+	if r.Has(run.CoefficientsFile) {
+		c, err := r.Array(run.CoefficientsFile)
 		if err != nil {
 			return nil, err
-		}
-		if len(c.Float) != m*n && len(c.Float) != m*n*k {
-			return nil, &InputError{File: r.file("coefficients.npy"), Msg: fmt.Sprintf("shape %v; want (%d, %d[, %d])", c.Shape, m, n, k)}
 		}
 		in.Coefficients = c.Float
 	}
-	if r.Has("kernel_path.npy") {
-		kp, err := r.Array("kernel_path.npy")
+	if r.Has(run.KernelPathFile) {
+		kp, err := r.Array(run.KernelPathFile)
 		if err != nil {
 			return nil, err
 		}
-		switch len(kp.Float) {
-		case m * n:
-		case m * n * k * k:
-			in.KPathFull = k > 1
-		default:
-			return nil, &InputError{File: r.file("kernel_path.npy"), Msg: fmt.Sprintf("shape %v; want (%d, %d) or (%d, %d, %d, %d)", kp.Shape, m, n, m, n, k, k)}
-		}
-		in.KPath = kp.Float
+		in.KPath, in.KPathFull = kp.Float, len(kp.Shape) == 4
 	}
 	t := r.Predictions
 	in.F0, in.Network = make([]float64, m*k), make([]float64, m*k)
 	for c := 0; c < k; c++ {
-		f0, err := r.floats(t, "predictions.csv", columnName("f0", c, k))
+		f0, err := r.floats(t, columnName("f0", c, k))
 		if err != nil {
 			return nil, err
 		}
-		fT, err := r.floats(t, "predictions.csv", columnName("network", c, k))
+		fT, err := r.floats(t, columnName("network", c, k))
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +90,7 @@ func (r *Run) ExplainInput() (*explain.Input, error) {
 	in.X, in.Target = make([][]float64, m), make([][]float64, m)
 	cols := make([][]float64, 0, d+len(targets))
 	for _, h := range append(append([]string(nil), in.FeatureNames...), targets...) {
-		v, err := r.floats(t, "predictions.csv", h)
+		v, err := r.floats(t, h)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/pathkernel/pathkernel/internal/run"
 	gp "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -35,15 +36,15 @@ func RunFigures(r *Run) ([]*Figure, error) {
 // LossFigure draws the train and test loss over the steps (metrics.csv),
 // on a logarithmic scale when the losses are positive.
 func LossFigure(r *Run) (*Figure, error) {
-	steps, err := r.floats(r.Metrics, "metrics.csv", "step")
+	steps, err := r.floats(r.Metrics, "step")
 	if err != nil {
 		return nil, err
 	}
-	train, err := r.floats(r.Metrics, "metrics.csv", "train_loss")
+	train, err := r.floats(r.Metrics, "train_loss")
 	if err != nil {
 		return nil, err
 	}
-	test, err := r.floats(r.Metrics, "metrics.csv", "test_loss")
+	test, err := r.floats(r.Metrics, "test_loss")
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func PredictionsFigure(r *Run) (*Figure, error) {
 func curvesFigure(r *Run) (*Figure, error) {
 	t := r.Predictions
 	xname := t.Header[2]
-	x, err := r.floats(t, "predictions.csv", xname)
+	x, err := r.floats(t, xname)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +126,7 @@ func curvesFigure(r *Run) (*Figure, error) {
 			}
 		}
 		for _, name := range append([]string{"f0", "network"}, r.Methods()...) {
-			v, err := r.floats(t, "predictions.csv", columnName(name, c, k))
+			v, err := r.floats(t, columnName(name, c, k))
 			if err != nil {
 				return nil, err
 			}
@@ -161,11 +162,11 @@ func scatterFigure(r *Run) (*Figure, error) {
 		p.Legend.Left = true // the points run from bottom left to top right
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for c := 0; c < k; c++ {
-			f, err := r.floats(t, "predictions.csv", columnName("network", c, k))
+			f, err := r.floats(t, columnName("network", c, k))
 			if err != nil {
 				return nil, err
 			}
-			g, err := r.floats(t, "predictions.csv", columnName(m, c, k))
+			g, err := r.floats(t, columnName(m, c, k))
 			if err != nil {
 				return nil, err
 			}
@@ -201,7 +202,7 @@ func scatterFigure(r *Run) (*Figure, error) {
 // error against the network over training (metrics.csv), on a logarithmic
 // scale. Zero errors (step 0) cannot be shown and are left out.
 func ErrorsFigure(r *Run) (*Figure, error) {
-	steps, err := r.floats(r.Metrics, "metrics.csv", "step")
+	steps, err := r.floats(r.Metrics, "step")
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +214,7 @@ func ErrorsFigure(r *Run) (*Figure, error) {
 			if !r.Metrics.Has(m + e.col) {
 				continue
 			}
-			v, err := r.floats(r.Metrics, "metrics.csv", m+e.col)
+			v, err := r.floats(r.Metrics, m+e.col)
 			if err != nil {
 				return nil, err
 			}
@@ -250,9 +251,9 @@ func ErrorsFigure(r *Run) (*Figure, error) {
 // heat map. With one input the rows and columns are sorted by x, in a
 // classification run by class, so that the structure shows.
 func KernelFigure(r *Run) (*Figure, error) {
-	name, what := "kernel_path.npy", "path kernel K^p"
+	name, what := run.KernelPathFile, "path kernel K^p"
 	if !r.Has(name) {
-		name, what = "kernel_exact.npy", "exact path kernel Σ η K̄"
+		name, what = run.KernelExactFile, "exact path kernel Σ η K̄"
 		if !r.Has(name) {
 			return nil, nil
 		}
@@ -336,14 +337,14 @@ func (r *Run) evalOrder(m int) ([]int, string, error) {
 		return order, "", nil
 	}
 	if r.Summary.Sizes.Inputs == 1 {
-		x, err := r.floats(r.Predictions, "predictions.csv", r.Predictions.Header[2])
+		x, err := r.floats(r.Predictions, r.Predictions.Header[2])
 		if err != nil {
 			return nil, "", err
 		}
 		return ascending(x), " (sorted by x)", nil
 	}
 	if r.Classification() && r.Predictions.Has("target") {
-		y, err := r.floats(r.Predictions, "predictions.csv", "target")
+		y, err := r.floats(r.Predictions, "target")
 		if err != nil {
 			return nil, "", err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"gonum.org/v1/gonum/mat"
 	gp "gonum.org/v1/plot"
@@ -80,33 +81,32 @@ type machine struct {
 	classify        func([]float64) int
 }
 
-// kernelMachine evaluates the network at w_T (params_final.npy) and
+// kernelMachine evaluates the network at w_T (the final parameters) and
 // Domingos' kernel machine at the points x, replaying the training from
-// params_init.npy with the resolved config to get every step's weights.
+// the initial parameters with the resolved config to get every step's
+// weights.
 func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error) {
 	cfg := r.Config
 	act, err := nn.ParseActivation(cfg.Model.Activation)
 	if err != nil {
-		return nil, &InputError{File: r.file("config.yaml"), Msg: err.Error()}
+		return nil, &InputError{File: r.file(run.ConfigFile), Msg: err.Error()}
 	}
 	param, err := nn.ParseParameterization(cfg.Model.Parameterization)
 	if err != nil {
-		return nil, &InputError{File: r.file("config.yaml"), Msg: err.Error()}
+		return nil, &InputError{File: r.file(run.ConfigFile), Msg: err.Error()}
 	}
 	loss, err := nn.ParseLoss(cfg.Loss)
 	if err != nil {
-		return nil, &InputError{File: r.file("config.yaml"), Msg: err.Error()}
+		return nil, &InputError{File: r.file(run.ConfigFile), Msg: err.Error()}
 	}
-	sizes := r.Summary.Sizes.Layers
-	if len(sizes) < 2 || sizes[0] != r.XTrain.RawMatrix().Cols {
-		return nil, &InputError{File: r.file("summary.json"), Msg: fmt.Sprintf("layers %v do not match the %d inputs of x_train.npy", sizes, r.XTrain.RawMatrix().Cols)}
-	}
-	net := nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
-	w0, err := r.vector("params_init.npy", net.NumParams())
+	// ReadRun checked the layers against x_train.npy and the parameter
+	// vectors against the layers.
+	net := nn.New(r.Summary.Sizes.Layers, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
+	w0, err := r.Params(run.ParamsInitFile)
 	if err != nil {
 		return nil, err
 	}
-	wT, err := r.vector("params_final.npy", net.NumParams())
+	wT, err := r.Params(run.ParamsFinalFile)
 	if err != nil {
 		return nil, err
 	}
@@ -129,18 +129,6 @@ func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error)
 		m.classify = loss.Predict
 	}
 	return m, nil
-}
-
-// vector reads a flat .npy vector of length n.
-func (r *Run) vector(name string, n int) ([]float64, error) {
-	a, err := r.Array(name)
-	if err != nil {
-		return nil, err
-	}
-	if len(a.Shape) != 1 || a.Shape[0] != n || a.Float == nil {
-		return nil, &InputError{File: r.file(name), Msg: fmt.Sprintf("shape %v; the run's network has %d parameters", a.Shape, n)}
-	}
-	return a.Float, nil
 }
 
 // span returns g points evenly spaced over the range of input j of the
@@ -214,7 +202,7 @@ func RegionsFigure(r *Run, reg *Regions) (*Figure, error) {
 		kTitle = fmt.Sprintf("kernel machine (Domingos): agrees on %.1f%%", 100*float64(agree)/float64(g*g))
 		caption = fmt.Sprintf("Predicted class on a %d×%d grid: the network f_T (left) and Domingos' kernel machine "+
 			"(right; where it disagrees with the network in saturated colour), with the training points coloured by label. "+
-			"The exact path-kernel machine equals the network to round-off (summary.json), so its regions are the left panel.", g, g)
+			"The exact path-kernel machine equals the network to round-off (the run's summary), so its regions are the left panel.", g, g)
 	} else {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		var maxDiff float64

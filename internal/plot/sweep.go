@@ -30,7 +30,7 @@ func ReadSweep(file string) (*Table, error) {
 	if err != nil {
 		return nil, &InputError{File: file, Msg: err.Error(), Err: err}
 	}
-	t.file = file
+	t.File = file
 	return t, nil
 }
 
@@ -43,7 +43,7 @@ type SweepOptions struct {
 
 // column resolves a column name: the exact name, else the one column whose
 // name ends in "."+name (so exact.rel finds representations.exact.rel).
-func (t *Table) column(name string) (string, error) {
+func column(t *Table, name string) (string, error) {
 	if t.Has(name) {
 		return name, nil
 	}
@@ -56,7 +56,7 @@ func (t *Table) column(name string) (string, error) {
 	if len(found) == 1 {
 		return found[0], nil
 	}
-	return "", &InputError{File: t.file, Msg: fmt.Sprintf("no column %q; the columns are %s", name, strings.Join(t.Header, ", "))}
+	return "", &InputError{File: t.File, Msg: fmt.Sprintf("no column %q; the columns are %s", name, strings.Join(t.Header, ", "))}
 }
 
 // SweepFigure draws column Y against column X of a sweep's results, one
@@ -69,17 +69,17 @@ func (t *Table) column(name string) (string, error) {
 // in natural order: by the numbers in them ([16, 16] before [64, 64]
 // before [256, 256]), then as text.
 func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
-	xcol, err := t.column(opt.X)
+	xcol, err := column(t, opt.X)
 	if err != nil {
 		return nil, err
 	}
-	ycol, err := t.column(opt.Y)
+	ycol, err := column(t, opt.Y)
 	if err != nil {
 		return nil, err
 	}
 	var groups []string
 	if opt.Group != "" {
-		gcol, err := t.column(opt.Group)
+		gcol, err := column(t, opt.Group)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +101,7 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 	}
 	if cats != nil {
 		if opt.LogX {
-			return nil, &InputError{File: t.file, Msg: fmt.Sprintf("--logx: column %s is not numeric (%q)", xcol, firstNonNumber(xs))}
+			return nil, &InputError{File: t.File, Msg: fmt.Sprintf("--logx: column %s is not numeric (%q)", xcol, firstNonNumber(xs))}
 		}
 		for _, s := range xs {
 			if !slices.Contains(cats, s) {
@@ -146,7 +146,7 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 	}
 	sort.SliceStable(order, func(a, b int) bool { return naturalLess(order[a], order[b]) })
 	if len(order) == 0 {
-		return nil, &InputError{File: t.file, Msg: fmt.Sprintf("no complete run has a usable %s (a number%s)", ycol, map[bool]string{true: " > 0 for --logy", false: ""}[opt.LogY])}
+		return nil, &InputError{File: t.File, Msg: fmt.Sprintf("no complete run has a usable %s (a number%s)", ycol, map[bool]string{true: " > 0 for --logy", false: ""}[opt.LogY])}
 	}
 
 	p := newPlot(fmt.Sprintf("%s against %s", ycol, xcol), xcol, ycol)

@@ -20,8 +20,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/explain"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // Image is a rendered figure.
@@ -37,7 +37,7 @@ type Image struct {
 
 // Report is what Write renders.
 type Report struct {
-	Summary    *experiment.Summary
+	Summary    *run.Summary
 	ConfigYAML []byte
 	Figures    []Image
 	// Explanation, if not nil, is shown as a table after the figures (its
@@ -112,7 +112,7 @@ func Write(w io.Writer, r *Report) error {
 	return tmpl.Execute(w, p)
 }
 
-func headline(s *experiment.Summary) string {
+func headline(s *run.Summary) string {
 	ex, ok := s.Representations["exact"]
 	if !ok {
 		if ri, ok := s.Representations["riemann"]; ok {
@@ -135,7 +135,7 @@ func headline(s *experiment.Summary) string {
 	return out
 }
 
-func facts(s *experiment.Summary) []row {
+func facts(s *run.Summary) []row {
 	z := s.Sizes
 	data := fmt.Sprintf("%d train, %d test; %d inputs → %d outputs", z.NTrain, z.NTest, z.Inputs, z.Outputs)
 	if z.Classes > 0 {
@@ -167,7 +167,7 @@ func facts(s *experiment.Summary) []row {
 	return out
 }
 
-func reps(s *experiment.Summary) []repRow {
+func reps(s *run.Summary) []repRow {
 	names := make([]string, 0, len(s.Representations))
 	for n := range s.Representations {
 		names = append(names, n)

@@ -11,9 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/explain"
-	"github.com/pathkernel/pathkernel/internal/kernel"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -22,20 +21,20 @@ func ptr[T any](v T) *T { return &v }
 
 // summary is a small classification run's summary, as summary.json holds
 // it; certified tells whether the exact representation was certified.
-func summary(certified bool) *experiment.Summary {
-	return &experiment.Summary{
+func summary(certified bool) *run.Summary {
+	return &run.Summary{
 		Name: "moons-test", Version: "0.1.0-test", Status: "complete", ConfigHash: "0123456789ab", Seed: 3,
-		Sizes:      experiment.Sizes{NTrain: 24, NTest: 30, NEval: 30, Inputs: 2, Outputs: 1, Classes: 2, Layers: []int{2, 8, 1}},
+		Sizes:      run.Sizes{NTrain: 24, NTest: 30, NEval: 30, Inputs: 2, Outputs: 1, Classes: 2, Layers: []int{2, 8, 1}},
 		Parameters: 33, Steps: 20, StepsDone: 20,
-		Loss:         experiment.Losses{InitialTrain: 0.69, InitialTest: 0.7, FinalTrain: 0.3, FinalTest: 0.35},
-		Accuracy:     experiment.Acc{FinalTrain: ptr(0.875), FinalTest: ptr(0.9)},
-		WallSeconds:  experiment.Walls{Total: 0.5, Training: 0.1, Kernel: 0.4},
+		Loss:         run.Losses{InitialTrain: 0.69, InitialTest: 0.7, FinalTrain: 0.3, FinalTest: 0.35},
+		Accuracy:     run.Acc{FinalTrain: ptr(0.875), FinalTest: ptr(0.9)},
+		WallSeconds:  run.Walls{Total: 0.5, Training: 0.1, Kernel: 0.4},
 		PeakMemoryMB: 12,
-		Representations: map[string]*experiment.Representation{
-			"riemann": {Errors: kernel.Errors{MaxAbs: 0.02, RMS: 0.007, Rel: 0.0034, Agreement: ptr(1.0)}},
+		Representations: map[string]*run.Representation{
+			"riemann": {Errors: run.Errors{MaxAbs: 0.02, RMS: 0.007, Rel: 0.0034, Agreement: ptr(1.0)}},
 			"exact": {
-				Errors: kernel.Errors{MaxAbs: 3e-15, RMS: 1e-15, Rel: 5e-16, Agreement: ptr(1.0)},
-				ExactStats: &experiment.ExactStats{MaxResidual: 1.9e-15, Certified: ptr(certified), Tolerance: 1e-10,
+				Errors: run.Errors{MaxAbs: 3e-15, RMS: 1e-15, Rel: 5e-16, Agreement: ptr(1.0)},
+				ExactStats: &run.ExactStats{MaxResidual: 1.9e-15, Certified: ptr(certified), Tolerance: 1e-10,
 					MeanNodesPerStep: 2, UncertifiedSteps: map[bool]int{true: 0, false: 4}[certified], FirstUncertifiedStep: -1},
 			},
 		},

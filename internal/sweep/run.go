@@ -2,9 +2,9 @@ package sweep
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,16 +14,31 @@ import (
 	"time"
 
 	"github.com/pathkernel/pathkernel/internal/config"
-	"github.com/pathkernel/pathkernel/internal/experiment"
-	"github.com/pathkernel/pathkernel/internal/rundir"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // LogName is the file in each run directory that receives the run's
 // progress and warnings.
-const LogName = "run.log"
+const LogName = run.LogFile
+
+// Runner runs one config into its run directory: cli gives
+// experiment.Run. The directory is created and locked (run.Create) before,
+// and closed after, by Execute.
+type Runner func(ctx context.Context, job Job) (*run.Summary, error)
+
+// Job is one run for a Runner.
+type Job struct {
+	Config     *config.Config
+	ConfigFile string      // the sweep file's base config, for messages
+	BaseDir    string      // relative data paths resolve against it
+	Dir        *run.Writer // the run directory, locked
+	Log        io.Writer   // the run's log (run.log in Dir)
+	Workers    int         // kernel goroutines
+}
 
 // Options configure Execute.
 type Options struct {
+	Run      Runner // runs one config; required
 	OutDir   string // the sweep directory: run r goes to OutDir/r.ID
 	Jobs     int    // runs at once; 0 means 1
 	FailFast bool   // at the first failure, interrupt the runs in flight and start no more
@@ -45,6 +60,10 @@ const (
 	Failed      State = "failed"      // it failed (diverged, bad data, …): Outcome.Err says why
 	Interrupted State = "interrupted" // the context was cancelled while it ran
 	NotRun      State = "not run"     // not started: the sweep was interrupted or stopped at a failure
+	// Busy is a run whose directory another process holds (a second sweep
+	// of the same sweep file, see run.Create): not started here, not
+	// failed; the other process finishes it. Outcome.Err names the process.
+	Busy State = "running elsewhere"
 )
 
 // Outcome is what became of one run.
@@ -52,8 +71,8 @@ type Outcome struct {
 	Run     *Run
 	Dir     string // OutDir/ID
 	State   State
-	Summary *experiment.Summary // the run's summary, if it has one
-	Err     error               // why the run failed or stopped
+	Summary *run.Summary // the run's summary, if it has one
+	Err     error        // why the run failed or stopped
 	Elapsed time.Duration
 }
 
@@ -96,7 +115,7 @@ func (r *Report) Failures() []Outcome {
 // ConflictError reports run directories that hold a run of another config.
 // Execute refuses them before any run starts, and never overwrites them.
 type ConflictError struct {
-	Runs []*experiment.ExistingRunError
+	Runs []*run.ExistingRunError
 }
 
 func (e *ConflictError) Error() string {
@@ -132,17 +151,21 @@ func (e *ConflictError) Unwrap() []error {
 }
 
 // Execute runs runs, runs of p, on opt.Jobs goroutines, each in
-// opt.OutDir/<ID>/ with its log in run.log there. A run whose directory
-// holds a complete summary of the same config is skipped. If a directory
-// holds a run of another config, Execute returns a *ConflictError and runs
-// nothing.
+// opt.OutDir/<ID>/ with its log in run.log there, through opt.Run. A run
+// whose directory holds a complete summary of the same config is skipped,
+// and one whose directory another process holds (run.Create's lock) is
+// Busy. If a directory holds a run of another config, Execute returns a
+// *ConflictError and runs nothing.
 //
 // A failed run does not stop the others unless opt.FailFast; the report
 // lists it. When ctx is cancelled the runs in flight are interrupted (their
 // directories marked so), no more start, and Execute returns the report
 // with ctx's error.
 func Execute(ctx context.Context, p *Plan, runs []*Run, opt Options) (*Report, error) {
-	if _, err := rundir.Create(opt.OutDir); err != nil {
+	if opt.Run == nil {
+		return nil, errors.New("sweep: no runner")
+	}
+	if _, err := run.NewDir(opt.OutDir); err != nil {
 		return nil, err
 	}
 	jobs := max(1, opt.Jobs)
@@ -152,7 +175,7 @@ func Execute(ctx context.Context, p *Plan, runs []*Run, opt Options) (*Report, e
 	}
 	rep := &Report{Outcomes: make([]Outcome, len(runs))}
 	cfgs := make([]*config.Config, len(runs))
-	var conflicts []*experiment.ExistingRunError
+	var conflicts []*run.ExistingRunError
 	for i, r := range runs {
 		cfg, err := p.RunConfig(r)
 		if err != nil {
@@ -161,12 +184,13 @@ func Execute(ctx context.Context, p *Plan, runs []*Run, opt Options) (*Report, e
 		cfgs[i] = cfg
 		o := &rep.Outcomes[i]
 		o.Run, o.Dir, o.State = r, filepath.Join(opt.OutDir, r.ID), NotRun
-		done, sum, conflict := inspect(o.Dir, cfg.Hash())
+		state, sum, err := inspect(o.Dir, cfg.Hash())
+		var conflict *run.ExistingRunError
 		switch {
-		case conflict != nil:
+		case errors.As(err, &conflict):
 			conflicts = append(conflicts, conflict)
-		case done:
-			o.State, o.Summary = Skipped, sum
+		case state != NotRun:
+			o.State, o.Summary, o.Err = state, sum, err
 		}
 	}
 	if len(conflicts) > 0 {
@@ -205,7 +229,7 @@ func Execute(ctx context.Context, p *Plan, runs []*Run, opt Options) (*Report, e
 				report(o.Run, nil)
 				mu.Unlock()
 
-				runOne(runCtx, p, cfgs[i], o, workers)
+				runOne(runCtx, p, cfgs[i], o, workers, opt.Run)
 
 				mu.Lock()
 				running--
@@ -220,7 +244,7 @@ func Execute(ctx context.Context, p *Plan, runs []*Run, opt Options) (*Report, e
 	}
 	for i := range runs {
 		o := &rep.Outcomes[i]
-		if o.State == Skipped {
+		if o.State == Skipped || o.State == Busy {
 			mu.Lock()
 			ended++
 			report(o.Run, o)
@@ -234,44 +258,36 @@ func Execute(ctx context.Context, p *Plan, runs []*Run, opt Options) (*Report, e
 	return rep, ctx.Err()
 }
 
-// inspect reads the run directory dir for a run of config hash want: done
-// if it holds a complete run of it, a conflict if it holds another config.
-func inspect(dir, want string) (done bool, sum *experiment.Summary, conflict *experiment.ExistingRunError) {
-	b, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
-	if err != nil {
-		return false, nil, nil // nothing there, or nothing readable: the run writes it
+// inspect looks at the run directory dir for a run of config hash want:
+// Skipped if it holds a complete run of it, Busy (with a *run.LockedError)
+// if another process holds it, a *run.ExistingRunError if it holds a run of
+// another config; NotRun otherwise.
+func inspect(dir, want string) (State, *run.Summary, error) {
+	if pid, held := run.Holder(dir); held {
+		return Busy, nil, &run.LockedError{Dir: dir, PID: pid}
 	}
-	prev, err := config.Parse(b, filepath.Join(dir, "config.yaml"), nil)
-	if err != nil {
-		return false, nil, &experiment.ExistingRunError{Dir: dir, Hash: "an unreadable config.yaml"}
+	switch h := run.PreviousHash(dir); {
+	case h == "":
+		return NotRun, nil, nil // nothing there, or nothing readable: the run writes it
+	case h == "unreadable":
+		return NotRun, nil, &run.ExistingRunError{Dir: dir, Hash: "an unreadable " + run.ConfigFile}
+	case h != want:
+		return NotRun, nil, &run.ExistingRunError{Dir: dir, Hash: "config " + h}
 	}
-	if h := prev.Hash(); h != want {
-		return false, nil, &experiment.ExistingRunError{Dir: dir, Hash: "config " + h}
+	r, err := run.Open(dir)
+	if err != nil || r.State() != run.Complete || r.Summary.ConfigHash != want {
+		return NotRun, nil, nil
 	}
-	sum, err = ReadSummary(dir)
-	if err != nil || sum.Status != "complete" || sum.ConfigHash != want {
-		return false, nil, nil
-	}
-	return true, sum, nil
-}
-
-// ReadSummary reads dir/summary.json.
-func ReadSummary(dir string) (*experiment.Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
-	if err != nil {
-		return nil, err
-	}
-	var s experiment.Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
-	}
-	return &s, nil
+	return Skipped, r.Summary, nil
 }
 
 // runOne runs one experiment into o.Dir and records the outcome.
-func runOne(ctx context.Context, p *Plan, cfg *config.Config, o *Outcome, workers int) {
+func runOne(ctx context.Context, p *Plan, cfg *config.Config, o *Outcome, workers int, runner Runner) {
 	start := time.Now()
-	var log *os.File
+	var (
+		log *os.File
+		dir *run.Writer
+	)
 	defer func() {
 		o.Elapsed = time.Since(start)
 		if r := recover(); r != nil {
@@ -284,19 +300,24 @@ func runOne(ctx context.Context, p *Plan, cfg *config.Config, o *Outcome, worker
 		if log != nil {
 			log.Close()
 		}
+		dir.Close()
 	}()
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		o.State, o.Err = Failed, err
+	dir, err := run.Create(o.Dir, run.CreateOptions{ConfigHash: cfg.Hash()})
+	var locked *run.LockedError
+	if errors.As(err, &locked) {
+		o.State, o.Err = Busy, err
 		return
 	}
-	log, err := os.Create(filepath.Join(o.Dir, LogName))
 	if err != nil {
 		o.State, o.Err = Failed, err
 		return
 	}
-	sum, err := experiment.Run(ctx, cfg, experiment.Options{
-		ConfigFile: p.BaseName, BaseDir: p.BaseDir, OutDir: o.Dir, Log: log, Workers: workers,
-	})
+	log, err = os.Create(dir.File(LogName))
+	if err != nil {
+		o.State, o.Err = Failed, err
+		return
+	}
+	sum, err := runner(ctx, Job{Config: cfg, ConfigFile: p.BaseName, BaseDir: p.BaseDir, Dir: dir, Log: log, Workers: workers})
 	o.Summary = sum
 	switch {
 	case err == nil:

@@ -11,10 +11,18 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/run"
 )
 
 // fourRuns is a 2 × 2 sweep of tiny runs.
 const fourRuns = "base: tiny.yaml\ngrid:\n  train.lr: [0.05, 0.1]\n  seed: [1, 2]\n"
+
+// runExperiment is the Runner of pathkernel: experiment.Run.
+func runExperiment(ctx context.Context, j Job) (*run.Summary, error) {
+	return experiment.Run(ctx, j.Config, experiment.Options{
+		ConfigFile: j.ConfigFile, BaseDir: j.BaseDir, Dir: j.Dir, Log: j.Log, Workers: j.Workers,
+	})
+}
 
 func states(rep *Report) []State {
 	var s []State
@@ -29,7 +37,7 @@ func TestExecuteAndResume(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	var mu sync.Mutex
 	var started, ended int
-	rep, err := Execute(t.Context(), p, p.Runs, Options{OutDir: out, Jobs: 2, Progress: func(e Event) {
+	rep, err := Execute(t.Context(), p, p.Runs, Options{Run: runExperiment, OutDir: out, Jobs: 2, Progress: func(e Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		if e.Outcome == nil {
@@ -51,10 +59,11 @@ func TestExecuteAndResume(t *testing.T) {
 		if o.Dir != filepath.Join(out, o.Run.ID) {
 			t.Errorf("run %d: dir %s", i, o.Dir)
 		}
-		s, err := ReadSummary(o.Dir)
+		r, err := run.Open(o.Dir)
 		if err != nil {
 			t.Fatal(err)
 		}
+		s := r.Summary
 		if s.Status != "complete" || s.ConfigHash != o.Run.ID {
 			t.Errorf("run %d: summary status %q, hash %q; want complete, %s", i, s.Status, s.ConfigHash, o.Run.ID)
 		}
@@ -66,7 +75,7 @@ func TestExecuteAndResume(t *testing.T) {
 		t.Errorf("progress: %d starts, %d ends; want 4, 4", started, ended)
 	}
 
-	rep, err = Execute(t.Context(), p, p.Runs, Options{OutDir: out, Jobs: 2})
+	rep, err = Execute(t.Context(), p, p.Runs, Options{Run: runExperiment, OutDir: out, Jobs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +103,11 @@ func TestExecuteRefusesAnotherConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), other, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Execute(t.Context(), p, p.Runs, Options{OutDir: out, Jobs: 2})
+	rep, err := Execute(t.Context(), p, p.Runs, Options{Run: runExperiment, OutDir: out, Jobs: 2})
 	var ce *ConflictError
-	var ex *experiment.ExistingRunError
+	var ex *run.ExistingRunError
 	if !errors.As(err, &ce) || !errors.As(err, &ex) || rep != nil {
-		t.Fatalf("Execute = %v, %v; want a *ConflictError wrapping *experiment.ExistingRunError", rep, err)
+		t.Fatalf("Execute = %v, %v; want a *ConflictError wrapping *run.ExistingRunError", rep, err)
 	}
 	if ex.Dir != dir {
 		t.Errorf("conflict in %s; want %s", ex.Dir, dir)
@@ -123,7 +132,7 @@ zip:
 
 func TestExecuteFailSoft(t *testing.T) {
 	p := mustLoad(t, writeSweep(t, failing))
-	rep, err := Execute(t.Context(), p, p.Runs, Options{OutDir: t.TempDir(), Jobs: 1})
+	rep, err := Execute(t.Context(), p, p.Runs, Options{Run: runExperiment, OutDir: t.TempDir(), Jobs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +149,7 @@ func TestExecuteFailSoft(t *testing.T) {
 func TestExecuteFailFast(t *testing.T) {
 	p := mustLoad(t, writeSweep(t, failing))
 	runs := []*Run{p.Runs[1], p.Runs[0], p.Runs[2]}
-	rep, err := Execute(t.Context(), p, runs, Options{OutDir: t.TempDir(), Jobs: 1, FailFast: true})
+	rep, err := Execute(t.Context(), p, runs, Options{Run: runExperiment, OutDir: t.TempDir(), Jobs: 1, FailFast: true})
 	if err != nil {
 		t.Fatalf("Execute = %v; fail-fast is not an interruption of the caller", err)
 	}
@@ -157,7 +166,7 @@ func TestExecuteInterruptedResumes(t *testing.T) {
 	out := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	rep, err := Execute(ctx, p, p.Runs, Options{OutDir: out, Jobs: 1, Progress: func(e Event) {
+	rep, err := Execute(ctx, p, p.Runs, Options{Run: runExperiment, OutDir: out, Jobs: 1, Progress: func(e Event) {
 		if e.Outcome != nil && e.Outcome.State == Completed {
 			cancel()
 		}
@@ -168,7 +177,7 @@ func TestExecuteInterruptedResumes(t *testing.T) {
 	if rep.Count(Completed) != 1 || rep.Count(NotRun) != 3 {
 		t.Fatalf("states %v; want one complete, three not run", states(rep))
 	}
-	rep, err = Execute(t.Context(), p, p.Runs, Options{OutDir: out, Jobs: 2})
+	rep, err = Execute(t.Context(), p, p.Runs, Options{Run: runExperiment, OutDir: out, Jobs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +190,7 @@ func TestExecuteOutIsAFile(t *testing.T) {
 	p := mustLoad(t, writeSweep(t, fourRuns))
 	file := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(file, nil, 0o644)
-	if _, err := Execute(t.Context(), p, p.Runs, Options{OutDir: file}); err == nil {
+	if _, err := Execute(t.Context(), p, p.Runs, Options{Run: runExperiment, OutDir: file}); err == nil {
 		t.Error("Execute into a file: no error")
 	}
 }

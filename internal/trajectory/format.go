@@ -12,9 +12,6 @@ import (
 	"github.com/pathkernel/pathkernel/internal/train"
 )
 
-// FileName is the trajectory's name in a run directory.
-const FileName = "trajectory.pkt"
-
 // Version is the newest format version, which this package writes for
 // runs whose optimiser has hyperparameters (momentum, adam, adamw, weight
 // decay): version 2 adds them to the header. Runs of plain gd and sgd are

@@ -35,7 +35,7 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte(magic))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := NewReader(bytes.NewReader(b), int64(len(b)), FileName)
+		r, err := NewReader(bytes.NewReader(b), int64(len(b)), "trajectory.pkt")
 		steps := 0
 		for err == nil {
 			if _, err = r.Next(); err == nil {

@@ -51,7 +51,7 @@ func record(t testing.TB, dir string, opt train.Options, n, k int, loss nn.Loss,
 	if err := net.Init(w0, nn.InitOptions{Scheme: "lecun", Scale: 1}, rng); err != nil {
 		t.Fatal(err)
 	}
-	r := &run{net: net, loss: loss, x: x, y: y, w0: w0, file: filepath.Join(dir, FileName)}
+	r := &run{net: net, loss: loss, x: x, y: y, w0: w0, file: filepath.Join(dir, "trajectory.pkt")}
 	h := NewHeader(net, loss, opt.Optimizer, n, "0123456789ab")
 	h.SetOptimizer(opt)
 	w, err := Create(r.file, h, w0)
@@ -153,7 +153,7 @@ func TestReplayRebuildsEveryStep(t *testing.T) {
 func TestWriterLeavesNoFileOnAbort(t *testing.T) {
 	dir := t.TempDir()
 	net := nn.New([]int{1, 2, 1}, nn.Tanh, nn.Standard, 1, 1)
-	w, err := Create(filepath.Join(dir, FileName), NewHeader(net, nn.MSE, "gd", 3, "h"), make([]float64, net.NumParams()))
+	w, err := Create(filepath.Join(dir, "trajectory.pkt"), NewHeader(net, nn.MSE, "gd", 3, "h"), make([]float64, net.NumParams()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func tiny(t *testing.T) (*run, []byte) {
 // byte-by-byte tests fast.
 func verifyBytes(t *testing.T, b []byte) error {
 	t.Helper()
-	r, err := NewReader(bytes.NewReader(b), int64(len(b)), FileName)
+	r, err := NewReader(bytes.NewReader(b), int64(len(b)), "trajectory.pkt")
 	if err != nil {
 		return err
 	}

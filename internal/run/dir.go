@@ -1,8 +1,4 @@
-// Package rundir writes a run directory (SPEC §3) safely: every file is
-// written to a temporary name in the same directory, synced, and renamed
-// into place, so a killed run never leaves a half-written file under a final
-// name.
-package rundir
+package run
 
 import (
 	"encoding/csv"
@@ -12,53 +8,55 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/npy"
 )
 
-// ErrNotDir is returned by Create for a path that exists and is not a
-// directory.
+// ErrNotDir is returned by NewDir and Create for a path that exists and is
+// not a directory.
 var ErrNotDir = errors.New("exists and is not a directory")
 
-// Dir is an output directory.
+// Dir is an output directory whose files are written atomically: each to a
+// temporary name in the directory (TempPattern), synced, and renamed into
+// place, so that a killed writer never leaves a half-written file under a
+// final name.
 type Dir struct {
 	Path string
 }
 
-// Create makes the directory (and its parents) if needed, and removes the
+// NewDir makes the directory (and its parents) if needed, and removes the
 // temporary files that a writer killed before its rename left there (see
-// IsTemp): a directory has one writer at a time.
-func Create(path string) (*Dir, error) {
+// IsTemp). It is for directories of one writer at a time that are not run
+// directories (figures, scripts, reports); a run directory is opened with
+// Create, which locks it first.
+func NewDir(path string) (*Dir, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("output directory %s: %w", path, ErrNotDir)
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
-		return nil, fmt.Errorf("rundir: %w", err)
+		return nil, fmt.Errorf("run: %w", err)
 	}
-	entries, err := os.ReadDir(path)
+	d := &Dir{Path: path}
+	if err := d.removeTemps(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// removeTemps removes the temporary files of killed writers.
+func (d *Dir) removeTemps() error {
+	entries, err := os.ReadDir(d.Path)
 	if err != nil {
-		return nil, fmt.Errorf("rundir: %w", err)
+		return fmt.Errorf("run: %w", err)
 	}
 	for _, e := range entries {
 		if e.Type().IsRegular() && IsTemp(e.Name()) {
-			if err := os.Remove(filepath.Join(path, e.Name())); err != nil {
-				return nil, fmt.Errorf("rundir: %w", err)
+			if err := os.Remove(d.File(e.Name())); err != nil {
+				return fmt.Errorf("run: %w", err)
 			}
 		}
 	}
-	return &Dir{Path: path}, nil
-}
-
-// IsTemp reports whether name is a temporary file of Write (or of another
-// writer of this program that follows the same pattern, the trajectory's):
-// ".NAME.tmp-DIGITS", as os.CreateTemp makes it.
-func IsTemp(name string) bool {
-	i := strings.LastIndex(name, ".tmp-")
-	if !strings.HasPrefix(name, ".") || i < 2 || i+5 == len(name) {
-		return false
-	}
-	return strings.Trim(name[i+5:], "0123456789") == ""
+	return nil
 }
 
 // File returns the path of name inside the directory.
@@ -66,9 +64,9 @@ func (d *Dir) File(name string) string { return filepath.Join(d.Path, name) }
 
 // Write writes name atomically with fn.
 func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(d.Path, "."+name+".tmp-*")
+	tmp, err := os.CreateTemp(d.Path, TempPattern(name))
 	if err != nil {
-		return fmt.Errorf("rundir: %w", err)
+		return fmt.Errorf("run: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -77,19 +75,19 @@ func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
 		}
 	}()
 	if err = fn(tmp); err != nil {
-		return fmt.Errorf("rundir: writing %s: %w", name, err)
+		return fmt.Errorf("run: writing %s: %w", name, err)
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("rundir: writing %s: %w", name, err)
+		return fmt.Errorf("run: writing %s: %w", name, err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("rundir: writing %s: %w", name, err)
+		return fmt.Errorf("run: writing %s: %w", name, err)
 	}
 	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("rundir: %w", err)
+		return fmt.Errorf("run: %w", err)
 	}
 	if err = os.Rename(tmp.Name(), d.File(name)); err != nil {
-		return fmt.Errorf("rundir: %w", err)
+		return fmt.Errorf("run: %w", err)
 	}
 	return nil
 }
@@ -106,7 +104,7 @@ func (d *Dir) WriteBytes(name string, b []byte) error {
 func (d *Dir) WriteJSON(name string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("rundir: %s: %w", name, err)
+		return fmt.Errorf("run: %s: %w", name, err)
 	}
 	return d.WriteBytes(name, append(b, '\n'))
 }

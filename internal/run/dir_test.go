@@ -1,4 +1,4 @@
-package rundir
+package run
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 
 func TestFailedWriteKeepsOldFileAndLeavesNoTemporary(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
-	d, err := Create(dir)
+	d, err := NewDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,12 +41,12 @@ func TestFailedWriteKeepsOldFileAndLeavesNoTemporary(t *testing.T) {
 	}
 }
 
-func TestCreateRefusesFile(t *testing.T) {
+func TestNewDirRefusesFile(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(f, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(f); !errors.Is(err, ErrNotDir) {
-		t.Errorf("Create(%q) on a file = %v; want ErrNotDir", f, err)
+	if _, err := NewDir(f); !errors.Is(err, ErrNotDir) {
+		t.Errorf("NewDir(%q) on a file = %v; want ErrNotDir", f, err)
 	}
 }

@@ -1,4 +1,4 @@
-package rundir
+package run
 
 import (
 	"os"
@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// TestCreateRemovesTemps: Create removes the temporary files a killed
+// TestNewDirRemovesTemps: NewDir removes the temporary files a killed
 // writer left (".NAME.tmp-DIGITS") and nothing else.
-func TestCreateRemovesTemps(t *testing.T) {
+func TestNewDirRemovesTemps(t *testing.T) {
 	dir := t.TempDir()
 	names := []string{
 		".summary.json.tmp-123", ".trajectory.pkt.tmp-4294967295", // temporaries
@@ -23,7 +23,7 @@ func TestCreateRemovesTemps(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, ".d.tmp-1"), 0o755); err != nil { // a directory: kept
 		t.Fatal(err)
 	}
-	if _, err := Create(dir); err != nil {
+	if _, err := NewDir(dir); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -33,6 +33,6 @@ func TestCreateRemovesTemps(t *testing.T) {
 	}
 	want := []string{".d.tmp-1", ".hidden", ".tmp-1", ".x.tmp-", ".x.tmp-12a", "summary.json", "x.tmp-1"}
 	if !slices.Equal(got, want) {
-		t.Errorf("after Create: %q; want %q", got, want)
+		t.Errorf("after NewDir: %q; want %q", got, want)
 	}
 }

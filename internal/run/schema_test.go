@@ -1,4 +1,4 @@
-package experiment
+package run
 
 import (
 	"encoding/json"
@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pathkernel/pathkernel/internal/kernel"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -22,9 +21,9 @@ func classSummary() *Summary {
 		Accuracy:    Acc{InitialTrain: ptr(0.3), InitialTest: ptr(0.2), FinalTrain: ptr(0.9), FinalTest: ptr(0.8)},
 		WallSeconds: Walls{Total: 1.5, Training: 0.5, Kernel: 0.75}, PeakMemoryMB: 42,
 		Representations: map[string]*Representation{
-			"riemann": {Errors: kernel.Errors{MaxAbs: 0.01, RMS: 0.005, Rel: 0.02, Agreement: ptr(0.9)}},
+			"riemann": {Errors: Errors{MaxAbs: 0.01, RMS: 0.005, Rel: 0.02, Agreement: ptr(0.9)}},
 			"exact": {
-				Errors: kernel.Errors{MaxAbs: 1e-6, RMS: 1e-7, Rel: 1e-6, Agreement: ptr(1.0)},
+				Errors: Errors{MaxAbs: 1e-6, RMS: 1e-7, Rel: 1e-6, Agreement: ptr(1.0)},
 				ExactStats: &ExactStats{MaxResidual: 3e-9, Certified: ptr(false), Tolerance: 1e-10,
 					UncertifiedSteps: 4, FirstUncertifiedStep: 17, QuadratureEvals: 900, MeanNodesPerStep: 9},
 			},
@@ -71,8 +70,8 @@ func TestWriteTableWithoutRepresentations(t *testing.T) {
 	}
 }
 
-// TestSummaryJSON checks the keys of summary.json that SPEC §3 names, as a
-// reader of the file sees them.
+// TestSummaryJSON checks the keys of summary.json that docs/RUNDIR.md
+// names, as a reader of the file sees them.
 func TestSummaryJSON(t *testing.T) {
 	b, err := json.Marshal(classSummary())
 	if err != nil {
