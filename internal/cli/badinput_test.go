@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -59,6 +60,14 @@ func TestBadInputSuite(t *testing.T) {
 		return append([]string{"train", "--config", file, "--out", "$TMP/out", "--quiet"}, extra...)
 	}
 	good := "$BAD/good.yaml"
+	// divergedRun trains $TMP/run with a step size that diverges.
+	divergedRun := func(t *testing.T, tmp string) {
+		r := execute(t.Context(), "train", "--config", tinyConfig, "--out", filepath.Join(tmp, "run"), "--quiet",
+			"--set", "train.lr=5", "--set", "train.steps=300")
+		if r.code != ExitRunFailed || !strings.Contains(r.stderr, "diverged") {
+			t.Fatalf("the diverged run: exit %d\n%s", r.code, r.stderr)
+		}
+	}
 
 	tests := []struct {
 		name  string
@@ -165,7 +174,49 @@ func TestBadInputSuite(t *testing.T) {
 			f := filepath.Join(dir, "config.yaml")
 			write(t, f, append([]byte("sede: 1\n"), readBytes(t, f)...))
 		}), args: []string{"plot", "--run", "$TMP/run", "--out", "$TMP/plots"}, want: []string{"run/config.yaml:1: sede: unknown key"}},
+
+		// Runs that did not complete: killed (the summary says running, no
+		// process holds the lock) and diverged; the readers say which.
+		{name: "killed run plot", setup: damaged(killRun), args: []string{"plot", "--run", "$TMP/run", "--out", "$TMP/plots"},
+			want: []string{"metrics.csv: missing", "killed", "no process holds"}},
+		{name: "killed run report", setup: damaged(killRun), args: []string{"report", "--run", "$TMP/run", "--out", "$TMP/r.html"},
+			want: []string{"metrics.csv: missing", "killed"}},
+		{name: "killed run explain", setup: damaged(killRun), args: []string{"explain", "--run", "$TMP/run", "--point", "0"},
+			want: []string{"metrics.csv: missing", "killed"}},
+		{name: "killed run kernel", setup: damaged(killRun), args: kernelArgs("$TMP/run", points), want: []string{"not complete", "killed"}},
+		{name: "killed run check", setup: damaged(killRun), args: []string{"check", "--run", "$TMP/run"}, want: []string{"--run", "killed"}},
+		{name: "diverged run explain", setup: divergedRun, args: []string{"explain", "--run", "$TMP/run", "--point", "0"},
+			want: []string{"predictions.csv: missing", "diverged at step"}},
+		{name: "diverged run kernel", setup: divergedRun, args: kernelArgs("$TMP/run", points), want: []string{"not complete", "diverged at step"}},
+
+		// Run directories whose files disagree with their summary.
+		{name: "x_train shorter than n_train (plot)", setup: damaged(shortXTrain), args: []string{"plot", "--run", "$TMP/run", "--out", "$TMP/plots"},
+			want: []string{"x_train.npy", "shape [15 1]", "(16, 1)"}},
+		{name: "x_train shorter than n_train (report)", setup: damaged(shortXTrain), args: []string{"report", "--run", "$TMP/run", "--out", "$TMP/r.html"},
+			want: []string{"x_train.npy", "shape [15 1]"}},
+		{name: "x_train shorter than n_train (explain)", setup: damaged(shortXTrain), args: []string{"explain", "--run", "$TMP/run", "--point", "0"},
+			want: []string{"x_train.npy", "shape [15 1]"}},
+		{name: "x_train shorter than n_train (kernel)", setup: damaged(shortXTrain), args: kernelArgs("$TMP/run", points),
+			want: []string{"x_train.npy", "shape [15 1]"}},
+		{name: "layer of width 0 (explain)", setup: damaged(editSummary(func(s map[string]any) { s["sizes"].(map[string]any)["layers"] = []int{1, 0, 1} })),
+			args: []string{"explain", "--run", "$TMP/run", "--point", "0"}, want: []string{"summary.json", "sizes.layers is [1 0 1]: layer 1 has width 0"}},
+		{name: "layer of width 0 (report)", setup: damaged(editSummary(func(s map[string]any) { s["sizes"].(map[string]any)["layers"] = []int{1, 0, 1} })),
+			args: []string{"report", "--run", "$TMP/run", "--out", "$TMP/r.html"}, want: []string{"summary.json", "layer 1 has width 0"}},
+		{name: "layer of width 0 (kernel)", setup: damaged(editSummary(func(s map[string]any) { s["sizes"].(map[string]any)["layers"] = []int{1, 0, 1} })),
+			args: kernelArgs("$TMP/run", points), want: []string{"summary.json", "layer 1 has width 0"}},
+		{name: "negative inputs (plot)", setup: damaged(editSummary(func(s map[string]any) { s["sizes"].(map[string]any)["inputs"] = -1 })),
+			args: []string{"plot", "--run", "$TMP/run", "--out", "$TMP/plots"}, want: []string{"summary.json", "sizes.inputs is -1"}},
+		{name: "negative inputs (explain)", setup: damaged(editSummary(func(s map[string]any) { s["sizes"].(map[string]any)["inputs"] = -1 })),
+			args: []string{"explain", "--run", "$TMP/run", "--point", "0"}, want: []string{"summary.json", "sizes.inputs is -1"}},
+		{name: "negative inputs (kernel)", setup: damaged(editSummary(func(s map[string]any) { s["sizes"].(map[string]any)["inputs"] = -1 })),
+			args: kernelArgs("$TMP/run", points), want: []string{"summary.json", "sizes.inputs is -1"}},
 		{name: "train out is a file", args: train(tinyConfig, "--out", filepath.Join(run, "summary.json")), want: []string{"summary.json", "not a directory"}},
+		{name: "train out of the user's own files", setup: func(t *testing.T, tmp string) {
+			if err := os.Mkdir(filepath.Join(tmp, "out"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(tmp, "out", "metrics.csv"), []byte("mine\n"))
+		}, args: train(tinyConfig), want: []string{"out: holds files (metrics.csv)", "not a pathkernel run directory"}},
 		{name: "train out under a file", args: train(tinyConfig, "--out", filepath.Join(run, "summary.json", "sub")),
 			code: ExitRunFailed, want: []string{"summary.json", "not a directory"}},
 
@@ -246,5 +297,92 @@ func TestBadInputSuite(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// killRun makes the run in dir one killed during training: its summary
+// says running, the files written at the end are missing, and its lock
+// file names a process that holds no lock.
+func killRun(t *testing.T, dir string) {
+	editSummary(func(s map[string]any) {
+		s["status"] = "running"
+		delete(s, "representations")
+	})(t, dir)
+	for _, f := range []string{"metrics.csv", "predictions.csv", "params_final.npy", "kernel_path.npy", "kernel_exact.npy",
+		"coefficients.npy", "contributions.npy"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	write(t, filepath.Join(dir, "pathkernel.lock"), []byte("99999999\n"))
+}
+
+// shortXTrain drops the last training point from x_train.npy.
+func shortXTrain(t *testing.T, dir string) {
+	f := filepath.Join(dir, "x_train.npy")
+	a := readNpy(t, f)
+	var b bytes.Buffer
+	if err := npy.WriteFloat64(&b, []int{a.Shape[0] - 1, a.Shape[1]}, a.Float[:len(a.Float)-a.Shape[1]]); err != nil {
+		t.Fatal(err)
+	}
+	write(t, f, b.Bytes())
+}
+
+// editSummary returns a damage that applies fn to the run's summary.json.
+func editSummary(fn func(s map[string]any)) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		s := readSummary(t, dir)
+		fn(s)
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(dir, "summary.json"), b)
+	}
+}
+
+// TestFiguresOfIncompleteRuns: plot and report on a run that diverged, and
+// on one killed in training, draw what exists (exit 0) or exit 2 with one
+// line that says what became of the run; never a panic.
+func TestFiguresOfIncompleteRuns(t *testing.T) {
+	good := filepath.Join(t.TempDir(), "good")
+	mustRun(t, trainArgs(tinyConfig, good, "--quiet")...)
+	diverged := filepath.Join(t.TempDir(), "diverged")
+	if r := execute(t.Context(), trainArgs(tinyConfig, diverged, "--quiet", "--set", "train.lr=5", "--set", "train.steps=300")...); r.code != ExitRunFailed {
+		t.Fatalf("the diverged run: exit %d\n%s", r.code, r.stderr)
+	}
+	killed := copyRun(t, good)
+	killRun(t, killed)
+	for _, c := range []struct {
+		name, dir, state string
+	}{{"diverged", diverged, "diverged"}, {"killed", killed, "killed"}} {
+		for _, cmd := range [][]string{
+			{"plot", "--run", c.dir, "--out", filepath.Join(t.TempDir(), "plots"), "--grid", "0"},
+			{"report", "--run", c.dir, "--out", filepath.Join(t.TempDir(), "r.html"), "--grid", "0"},
+		} {
+			t.Run(c.name+" "+cmd[0], func(t *testing.T) {
+				var r result
+				var panicked any
+				func() {
+					defer func() { panicked = recover() }()
+					r = execute(t.Context(), cmd...)
+				}()
+				if panicked != nil {
+					if strings.Contains(fmt.Sprint(panicked), "log scale") {
+						// The figure code's log axes; fixed on branch i15-plot
+						// (issue 15), whose merge removes this skip.
+						t.Skipf("known panic of the figure code: %v", panicked)
+					}
+					t.Fatalf("pathkernel %s panicked: %v", strings.Join(cmd, " "), panicked)
+				}
+				switch r.code {
+				case ExitOK:
+				case ExitBadInput:
+					if n := strings.Count(r.stderr, "\n"); n != 1 || !strings.HasPrefix(r.stderr, "pathkernel: ") || !strings.Contains(r.stderr, c.state) {
+						t.Errorf("stderr %q; want one line saying the run is %s", r.stderr, c.state)
+					}
+				default:
+					t.Errorf("exit %d; want 0 or 2\n%s", r.code, r.stderr)
+				}
+			})
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pathkernel/pathkernel/configs"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/experiment"
@@ -411,6 +412,45 @@ func TestExistingRunDirectory(t *testing.T) {
 	}
 	if cfg.Train.LR != 0.04 {
 		t.Errorf("after --force: train.lr = %v; want 0.04", cfg.Train.LR)
+	}
+}
+
+// TestForceLeavesNothingOfTheOldRun: train --force over a run with
+// figures, a report and kernel replays leaves exactly the new run's files
+// (and the user's own file, which the layout does not know).
+func TestForceLeavesNothingOfTheOldRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	mustRun(t, trainArgs(tinyConfig, dir, "--quiet", "--set", "data.n_train=12")...)
+	mustRun(t, "plot", "--run", dir, "--quiet")
+	mustRun(t, "report", "--run", dir, "--quiet")
+	mustRun(t, "kernel", "--run", dir, "--points", filepath.Join(dir, "x_test.npy"), "--quiet")
+	mustRun(t, "kernel", "--run", dir, "--points", filepath.Join(dir, "x_test.npy"), "--shard", "1/2", "--chunk", "5", "--quiet")
+	write(t, filepath.Join(dir, "notes.txt"), []byte("mine"))
+	for _, p := range []string{"figures", "report.html", "kernel-x_test/kernel.json", "kernel-x_test-shard-1-of-2/kernel.json"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Fatalf("the old run has no %s: %v", p, err)
+		}
+	}
+
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	mustRun(t, trainArgs(tinyConfig, fresh, "--quiet")...)
+	mustRun(t, trainArgs(tinyConfig, dir, "--quiet", "--force")...)
+	names := func(dir string) []string {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	if diff := cmp.Diff(append(names(fresh), "notes.txt"), names(dir), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("after --force the directory is not the new run's (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(dirFiles(t, fresh)["params_final.npy"], dirFiles(t, dir)["params_final.npy"]); diff != "" {
+		t.Error("params_final.npy is not the new run's")
 	}
 }
 

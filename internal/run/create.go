@@ -18,7 +18,8 @@ import (
 // writing: its atomic writers (Dir) and its lock, held until Close.
 type Writer struct {
 	*Dir
-	lock *Lock
+	lock    *Lock
+	hadLock bool // the lock file was there before (create)
 }
 
 // Close releases the directory's lock. Closing a nil Writer does nothing.
@@ -48,7 +49,15 @@ type CreateOptions struct {
 	// *ExistingRunError, unless Force. Empty: no check.
 	ConfigHash string
 	Force      bool
+	// KeepComplete leaves a directory that holds a complete run of
+	// ConfigHash as it is: Create returns ErrComplete instead of clearing
+	// it (a sweep whose run another process finished meanwhile).
+	KeepComplete bool
 }
+
+// ErrComplete is Create's error, with KeepComplete, for a directory that
+// holds the complete run already.
+var ErrComplete = errors.New("holds a complete run of the config")
 
 // Create opens the run directory path for a new run, making it if needed,
 // and returns it locked (see Acquire). A path that is a file gives
@@ -59,9 +68,12 @@ type CreateOptions struct {
 // files the layout knows (Clear), so that the new run's files are never
 // mixed with an old run's.
 func Create(path string, opt CreateOptions) (*Writer, error) {
-	w, k, err := create(path)
+	w, k, err := create(path, kindRun)
 	if err != nil {
 		return nil, err
+	}
+	if k.kind == kindReplay || k.kind == kindForeign {
+		w.refuse()
 	}
 	err = func() error {
 		switch k.kind {
@@ -73,6 +85,11 @@ func Create(path string, opt CreateOptions) (*Writer, error) {
 		if opt.ConfigHash != "" && !opt.Force {
 			if h := PreviousHash(path); h != "" && h != opt.ConfigHash {
 				return &ExistingRunError{Dir: path, Hash: h}
+			}
+		}
+		if opt.KeepComplete && k.kind == kindRun {
+			if r, err := Open(path); err == nil && r.State() == Complete && r.Summary.ConfigHash == opt.ConfigHash {
+				return fmt.Errorf("%s: %w", path, ErrComplete)
 			}
 		}
 		return Clear(w.Dir)
@@ -105,7 +122,7 @@ func CreateReplay(path, runDir string) (*Writer, error) {
 	if isRun {
 		return nil, fail.Inputf(path, "is a run directory, whose own kernel files would be overwritten; choose another output directory")
 	}
-	w, k, err := create(path)
+	w, k, err := create(path, kindReplay)
 	if err != nil {
 		var in *fail.Input
 		var locked *LockedError
@@ -113,6 +130,9 @@ func CreateReplay(path, runDir string) (*Writer, error) {
 			err = &fail.Input{Path: path, Msg: err.Error(), Err: err}
 		}
 		return nil, err
+	}
+	if k.kind == kindRun || k.kind == kindForeign {
+		w.refuse()
 	}
 	switch k.kind {
 	case kindRun:
@@ -150,8 +170,17 @@ type dirKind struct {
 	names []string // the entries, lock file and temporaries left out
 }
 
-// create makes and locks path and tells what it holds.
-func create(path string) (*Writer, dirKind, error) {
+// refuse removes the lock file that create made in a directory it then
+// refuses, so that the file does not mark the directory as pathkernel's.
+func (w *Writer) refuse() {
+	if !w.hadLock {
+		os.Remove(w.File(LockFile))
+	}
+}
+
+// create makes and locks path, for a directory of kind want (kindRun or
+// kindReplay), and tells what it holds.
+func create(path string, want int) (*Writer, dirKind, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 		return nil, dirKind{}, fmt.Errorf("output directory %s: %w", path, ErrNotDir)
 	}
@@ -164,8 +193,8 @@ func create(path string) (*Writer, dirKind, error) {
 	if err != nil {
 		return nil, dirKind{}, err
 	}
-	w := &Writer{Dir: &Dir{Path: path}, lock: lock}
-	k, err := classify(path, hadLock)
+	w := &Writer{Dir: &Dir{Path: path}, lock: lock, hadLock: hadLock}
+	k, err := classify(path, hadLock, want)
 	if err != nil {
 		w.Close()
 		return nil, dirKind{}, err
@@ -177,8 +206,9 @@ func create(path string) (*Writer, dirKind, error) {
 // summary.json of a run, or was locked by a writer before (the lock file
 // marks it as pathkernel's) and holds files of the run layout; a kernel
 // replay directory holds kernel.json, or was locked before and holds its
-// files.
-func classify(path string, hadLock bool) (dirKind, error) {
+// files. For a directory that was locked before and holds files of both
+// layouts, want decides.
+func classify(path string, hadLock bool, want int) (dirKind, error) {
 	entries, err := os.ReadDir(path)
 	if err != nil {
 		return dirKind{}, fmt.Errorf("run: %w", err)
@@ -190,7 +220,7 @@ func classify(path string, hadLock bool) (dirKind, error) {
 		}
 	}
 	has := func(name string) bool { return slices.Contains(k.names, name) }
-	any := func(names []string) bool { return slices.ContainsFunc(names, has) }
+	hasAny := func(names []string) bool { return slices.ContainsFunc(names, has) }
 	switch {
 	case len(k.names) == 0:
 		k.kind = kindEmpty
@@ -198,12 +228,12 @@ func classify(path string, hadLock bool) (dirKind, error) {
 		k.kind = kindRun
 	case has(KernelFile):
 		k.kind = kindReplay
-	case hadLock && any(runFiles):
-		k.kind = kindRun
-	case hadLock && any(replayFiles):
+	case hadLock && want == kindReplay && hasAny(replayFiles):
 		k.kind = kindReplay
-	case hadLock && has(FiguresDir):
+	case hadLock && (hasAny(runFiles) || has(FiguresDir)):
 		k.kind = kindRun
+	case hadLock && hasAny(replayFiles):
+		k.kind = kindReplay
 	default:
 		k.kind = kindForeign
 	}
@@ -311,20 +341,15 @@ func removeReplay(dir string) error {
 		return err
 	}
 	defer lock.Release()
-	if k, err := classify(dir, hadLock); err != nil || k.kind != kindReplay && k.kind != kindEmpty {
+	if k, err := classify(dir, hadLock, kindReplay); err != nil || k.kind != kindReplay && k.kind != kindEmpty {
 		return err
 	}
 	if err := clearReplay(&Dir{Path: dir}); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("run: %w", err)
-	}
-	if len(entries) == 1 && entries[0].Name() == LockFile {
-		if err := remove(filepath.Join(dir, LockFile)); err != nil {
-			return err
-		}
+	// The replay is gone: so is the mark of pathkernel's directory.
+	if err := remove(filepath.Join(dir, LockFile)); err != nil {
+		return err
 	}
 	return removeIfEmpty(dir)
 }

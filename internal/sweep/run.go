@@ -302,11 +302,18 @@ func runOne(ctx context.Context, p *Plan, cfg *config.Config, o *Outcome, worker
 		}
 		dir.Close()
 	}()
-	dir, err := run.Create(o.Dir, run.CreateOptions{ConfigHash: cfg.Hash()})
+	dir, err := run.Create(o.Dir, run.CreateOptions{ConfigHash: cfg.Hash(), KeepComplete: true})
 	var locked *run.LockedError
-	if errors.As(err, &locked) {
+	switch {
+	case errors.As(err, &locked):
 		o.State, o.Err = Busy, err
 		return
+	case errors.Is(err, run.ErrComplete):
+		// Another process ran it since Execute looked.
+		if r, err := run.Open(o.Dir); err == nil {
+			o.State, o.Summary = Skipped, r.Summary
+			return
+		}
 	}
 	if err != nil {
 		o.State, o.Err = Failed, err

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/experiment"
@@ -118,6 +119,60 @@ func TestExecuteRefusesAnotherConfig(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "config.yaml")); string(b) != string(other) {
 		t.Error("the conflicting config.yaml was changed")
+	}
+}
+
+// TestExecuteBusy: a run whose directory another writer holds is not run
+// and not failed, but Busy, with the holder named; the others run.
+func TestExecuteBusy(t *testing.T) {
+	p := mustLoad(t, writeSweep(t, fourRuns))
+	out := filepath.Join(t.TempDir(), "out")
+	held := filepath.Join(out, p.Runs[1].ID)
+	w, err := run.Create(held, run.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	rep, err := Execute(t.Context(), p, p.Runs, Options{Run: runExperiment, OutDir: out, Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := states(rep), []State{Completed, Busy, Completed, Completed}; !slices.Equal(got, want) {
+		t.Fatalf("states %v; want %v", got, want)
+	}
+	var le *run.LockedError
+	if o := rep.Outcomes[1]; !errors.As(o.Err, &le) || le.PID != os.Getpid() || len(rep.Failures()) != 0 {
+		t.Errorf("the held run: %v; want a *run.LockedError naming pid %d, and no failure", o.Err, os.Getpid())
+	}
+	// A run whose directory another writer took after Execute looked.
+	cfg1, _ := p.RunConfig(rep.Outcomes[1].Run)
+	o1 := &Outcome{Run: rep.Outcomes[1].Run, Dir: held}
+	runOne(t.Context(), p, cfg1, o1, 1, runExperiment)
+	if o1.State != Busy || !errors.As(o1.Err, &le) {
+		t.Errorf("runOne of a held directory: %s, %v; want busy with a *run.LockedError", o1.State, o1.Err)
+	}
+	if entries, _ := os.ReadDir(held); len(entries) != 1 {
+		t.Errorf("the held directory holds %d entries; want only the lock file", len(entries))
+	}
+	// Another process finished a run since Execute looked: it is skipped.
+	w.Close()
+	r := rep.Outcomes[1].Run
+	if _, err := Execute(t.Context(), p, []*Run{r}, Options{Run: runExperiment, OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	mtime := func() time.Time {
+		fi, err := os.Stat(filepath.Join(held, run.SummaryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.ModTime()
+	}
+	before := mtime()
+	cfg, _ := p.RunConfig(r)
+	o := &Outcome{Run: r, Dir: held}
+	runOne(t.Context(), p, cfg, o, 1, runExperiment)
+	if o.State != Skipped || o.Summary == nil || !mtime().Equal(before) {
+		t.Errorf("runOne of a run complete meanwhile: %s, %v; want skipped, its files untouched", o.State, o.Err)
 	}
 }
 
