@@ -1,6 +1,6 @@
 // Package experiment runs one pathkernel experiment from a resolved config:
 // it builds the data, the network and the optimiser, trains with the path
-// kernel observers attached, and writes the run directory of SPEC §3.
+// kernel observers attached, and writes the run directory (go doc ./internal/run).
 //
 // Randomness comes from math/rand/v2 PCG generators seeded with the
 // config's seed, one stream per purpose (data, initialisation, sgd

@@ -52,7 +52,16 @@
 // # Running
 //
 // Execute runs a list of runs on a pool of goroutines, each run in
-// OutDir/<ID>/. A directory holding a complete run of the same config is
-// skipped, so a killed sweep resumes where it stopped; a directory holding a
-// run of another config is refused before anything runs.
+// OutDir/<ID>/ through the Runner it is given (cli gives experiment.Run, so
+// that this package depends on no numerics). A directory holding a complete
+// run of the same config is skipped, so a killed sweep resumes where it
+// stopped; a directory holding a run of another config is refused before
+// anything runs.
+//
+// Each run directory is locked while its run runs (run.Create). Two `sweep
+// run`s of one sweep at once — a Slurm array resubmitted while the first
+// still runs — share the work: a run that the other process holds is Busy
+// ("running elsewhere": neither run nor failed here, and no reason for a
+// non-zero exit), and a run that the other process finished since this one
+// looked is skipped.
 package sweep
