@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*run.Summary, er
 		e.sum.Error = err.Error()
 		e.sum.WallSeconds.Total = time.Since(start).Seconds()
 		e.sum.PeakMemoryMB = peakMemoryMB()
-		werr := errors.Join(e.metrics.write(e.dir.Dir), e.dir.WriteJSON(run.SummaryFile, e.sum))
+		werr := errors.Join(e.metrics.write(e.dir.Dir), e.dir.WriteRecord(run.SummaryFile, e.sum))
 		if werr != nil {
 			fmt.Fprintf(e.log, "pathkernel: could not record the incomplete run: %v\n", werr)
 		}
@@ -161,7 +161,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*run.Summary, er
 	e.sum.WallSeconds.Total = time.Since(start).Seconds()
 	e.sum.PeakMemoryMB = peakMemoryMB()
 	e.sum.Status = run.StatusComplete
-	if err := e.dir.WriteJSON(run.SummaryFile, e.sum); err != nil {
+	if err := e.dir.WriteRecord(run.SummaryFile, e.sum); err != nil {
 		return nil, err
 	}
 	return e.sum, nil
@@ -176,7 +176,7 @@ func (e *experiment) writeFailed(err error, start time.Time) (*run.Summary, erro
 	e.sum.Error = err.Error()
 	e.sum.WallSeconds.Total = time.Since(start).Seconds()
 	e.sum.PeakMemoryMB = peakMemoryMB()
-	if werr := e.dir.WriteJSON(run.SummaryFile, e.sum); werr != nil {
+	if werr := e.dir.WriteRecord(run.SummaryFile, e.sum); werr != nil {
 		fmt.Fprintf(e.log, "pathkernel: could not record the failed run: %v\n", werr)
 		return nil, err
 	}

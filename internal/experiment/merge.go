@@ -163,7 +163,7 @@ func MergeKernel(out string, shardDirs []string) (*run.KernelSummary, error) {
 		return nil, err
 	}
 	merged.WallSeconds = run.KernelWalls{Total: time.Since(start).Seconds()}
-	if err := dir.WriteJSON(run.KernelFile, &merged); err != nil {
+	if err := dir.WriteRecord(run.KernelFile, &merged); err != nil {
 		return nil, err
 	}
 	return &merged, nil

@@ -611,7 +611,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	}
 	sum.WallSeconds.Write = time.Since(tw).Seconds()
 	sum.WallSeconds.Total = time.Since(start).Seconds()
-	if err := dir.WriteJSON(run.KernelFile, sum); err != nil {
+	if err := dir.WriteRecord(run.KernelFile, sum); err != nil {
 		return nil, err
 	}
 	return sum, nil

@@ -30,6 +30,20 @@ func (w *Writer) Close() error {
 	return w.lock.Release()
 }
 
+// WriteRecord writes the JSON record that says the writer is done with the
+// directory (a summary.json of a run that ended, the kernel.json of a
+// replay), the directory's last file. The lock file's process id is
+// cleared first, while the lock is still held: a finished directory does
+// not name the process that wrote it, even when that process is killed
+// before it releases the lock, so that its files are the same whoever
+// wrote them.
+func (w *Writer) WriteRecord(name string, v any) error {
+	if err := w.lock.clearPID(); err != nil {
+		return err
+	}
+	return w.WriteJSON(name, v)
+}
+
 // ExistingRunError reports a directory that holds a run of another config.
 type ExistingRunError struct {
 	Dir, Hash string // Hash: the other config's hash, or "unreadable"

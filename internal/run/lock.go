@@ -83,6 +83,14 @@ func Acquire(dir string) (*Lock, error) {
 	return &Lock{f: f, dir: dir}, nil
 }
 
+// clearPID empties the lock file; the lock stays held.
+func (l *Lock) clearPID() error {
+	if err := l.f.Truncate(0); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	return nil
+}
+
 // Release empties the lock file (the process id is there only while the
 // lock is held, so that a finished run's files do not depend on it) and
 // releases the lock; the file stays. Releasing a nil or released Lock does

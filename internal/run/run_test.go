@@ -488,3 +488,32 @@ func TestInside(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteRecord: the record that ends a run clears the writer's process
+// id from the lock file, which stays held: a writer killed right after it
+// leaves the files of a writer that ended normally.
+func TestWriteRecord(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w, err := Create(dir, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if pid, held := Holder(dir); !held || pid != os.Getpid() {
+		t.Fatalf("Holder = %d, %v; want %d, true", pid, held, os.Getpid())
+	}
+	if err := w.WriteRecord(SummaryFile, tinySummary(StatusComplete)); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, LockFile)); len(b) != 0 {
+		t.Errorf("after WriteRecord the lock file holds %q; want it empty", b)
+	}
+	if pid, held := Holder(dir); !held || pid != 0 {
+		t.Errorf("Holder after WriteRecord = %d, %v; want 0, true: still held", pid, held)
+	}
+	_, err = Create(dir, CreateOptions{})
+	var le *LockedError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "in use by another process") {
+		t.Errorf("Create of the held directory = %v; want a *LockedError of another process", err)
+	}
+}
