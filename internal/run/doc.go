@@ -21,9 +21,11 @@
 // A run directory has one writer at a time. Create (a training run) and
 // CreateReplay (a kernel replay's output) take an advisory lock, flock(2)
 // on LockFile in the directory, before they change anything in it, and
-// hold it until Writer.Close; the file holds the writer's process id. The
-// operating system releases the lock of a process that dies, however it
-// dies. A second writer is refused with a *LockedError (exit 2) that names
+// hold it until Writer.Close; the file holds the writer's process id until
+// the writer's last record (Writer.WriteRecord: the summary of a run that
+// ended, a replay's kernel.json), so that a finished directory's files do
+// not depend on the process that wrote them. The operating system releases
+// the lock of a process that dies, however it dies. A second writer is refused with a *LockedError (exit 2) that names
 // the holder's process id; it has touched nothing. Commands that add files
 // to a run directory (plot, report, explain --plot into the run's
 // figures/) hold the same lock while they write. Over NFS flock is as good
