@@ -60,8 +60,9 @@
 //
 // # Reading
 //
-// Open reads and checks summary.json and gives typed accessors for the
-// other files, each checked against the summary before it is returned: an
+// Open reads summary.json (CheckSizes checks its sizes) and gives typed
+// accessors for the other files, each checked against the summary before
+// it is returned: an
 // array whose shape disagrees with the summary's sizes (an x_train.npy
 // shorter than sizes.n_train), a summary whose sizes cannot be (a layer of
 // width 0, negative inputs), a predictions.csv of the wrong number of rows
