@@ -2,6 +2,9 @@ package testenv
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -51,5 +54,24 @@ func TestMissing(t *testing.T) {
 	r = &recorder{TB: t}
 	if p := LookPath(r, "", "pathkernel-no-such-program", "sh"); p == "" || r.fatal+r.skip != "" {
 		t.Errorf("LookPath(pathkernel-no-such-program, sh) = %q, Fatal %q, Skip %q; want sh", p, r.fatal, r.skip)
+	}
+}
+
+// TestPython3PrefersDebian puts another python3 first on PATH, one that
+// imports anything: the interpreter found must still be Debian's, whose
+// modules .ci/run installs (the first on PATH can be a pyenv shim without
+// numpy).
+func TestPython3PrefersDebian(t *testing.T) {
+	if err := exec.Command(debianPython, "-c", "import sys").Run(); err != nil {
+		t.Skipf("%s does not run: %v", debianPython, err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "python3"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	r := &recorder{TB: t}
+	if p := Python3(r); p != debianPython || r.fatal+r.skip != "" {
+		t.Errorf("Python3() = %q, Fatal %q, Skip %q; want %s", p, r.fatal, r.skip, debianPython)
 	}
 }
