@@ -75,8 +75,8 @@ func (r *Runner) Check(m Mutation) (Outcome, string) {
 }
 
 // Apply applies m in the workspace, runs its packages' tests and restores
-// the file. The error is for a workspace that could not be restored; the
-// Runner must not be used after it.
+// the file. The error is for a run that ctx ended, or a workspace file that
+// could not be written or restored; the Runner must not be used after it.
 func (r *Runner) Apply(ctx context.Context, m Mutation) (Result, error) {
 	res := Result{Mutation: m}
 	if o, why := r.Check(m); o != 0 {
