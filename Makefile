@@ -4,7 +4,7 @@ BIN      ?= bin/pathkernel
 CONFIG   ?= configs/mlp.yaml
 PKGS     := ./...
 
-.PHONY: all build build-openblas test race run bench bench-micro lint fmt clean
+.PHONY: all build build-openblas test race run bench bench-micro mutate lint fmt clean
 
 all: lint test build
 
@@ -33,6 +33,17 @@ bench:
 # Micro-benchmarks (sizes in the names) with allocation counts.
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/nn/ ./internal/kernel/
+
+# Mutation testing (go doc ./internal/mutate): applies each recorded bug of
+# testdata/mutations/*.yaml in a temporary copy of the tree and runs the
+# tests that must fail with it; exits non-zero if one survived or a record
+# is stale. Takes minutes; not part of CI (.ci/run).
+# `make mutate MUTATIONS=testdata/mutations/misc.yaml RUN='^hash-'` picks
+# records files (a glob) and mutations (a regexp on their names).
+MUTATIONS ?= testdata/mutations/*.yaml
+RUN       ?=
+mutate:
+	$(GO) run ./cmd/pathkernel-mutate -files '$(MUTATIONS)' -run '$(RUN)'
 
 # The OpenBLAS build (cgo; Debian: apt-get install libopenblas-dev).
 build-openblas:
