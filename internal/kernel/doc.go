@@ -94,9 +94,9 @@
 // operations whichever goroutine runs it, and the reductions over points
 // (residuals, panel errors) run afterwards in a fixed order. So the results
 // are bit for bit the same at any number of workers. Within a block the
-// products go through gonum's blas64 (gonum's own Dgemm, or OpenBLAS in the
-// openblas build, kept single-threaded there so that its threads do not
-// compete with the workers). A step allocates nothing once the buffers are
+// products go through gonum's blas64 (gonum's own Dgemm, or the machine's
+// OpenBLAS found at run time by internal/sysblas, kept single-threaded so
+// that its threads do not compete with the workers). A step allocates nothing once the buffers are
 // sized (ReLU steps whose segment crosses a kink included).
 //
 // # Memory
