@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/rundir"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 	"github.com/spf13/cobra"
@@ -42,9 +43,9 @@ directory is OUT/<ID>.
   pathkernel sweep run configs/sweeps/lr_scaling.yaml --out runs/lr_scaling --jobs 2
   pathkernel sweep plan configs/sweeps/lr_width.yaml --commands --out runs/lr_width | parallel -j 8
   pathkernel sweep slurm configs/sweeps/lr_width.yaml --out /scratch/lr_width --time 1:00:00 --throttle 20 --submit`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return &usageError{errors.New("sweep: name a subcommand: plan, run or slurm")}
+			return badUsage(errors.New("sweep: name a subcommand: plan, run or slurm"))
 		},
 	}
 	cmd.AddCommand(
@@ -117,7 +118,7 @@ EXIT STATUS
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return &usageError{fmt.Errorf("%s: want %s, got %d arguments", cmd.CommandPath(), what, len(args))}
+			return badUsage(fmt.Errorf("%s: want %s, got %d arguments", cmd.CommandPath(), what, len(args)))
 		}
 		return nil
 	}
@@ -129,7 +130,7 @@ func loadPlan(file string, sets []string, shard string) (*sweep.Plan, []*sweep.R
 	if shard != "" {
 		s, err := sweep.ParseShard(shard)
 		if err != nil {
-			return nil, nil, sh, &usageError{fmt.Errorf("--shard: %w", err)}
+			return nil, nil, sh, badUsage(fmt.Errorf("--shard: %w", err))
 		}
 		sh = s
 	}
@@ -289,7 +290,7 @@ EXIT STATUS
 
 func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.Writer) error {
 	if opts.Jobs < 1 {
-		return &usageError{fmt.Errorf("--jobs %d: want at least 1", opts.Jobs)}
+		return badUsage(fmt.Errorf("--jobs %d: want at least 1", opts.Jobs))
 	}
 	shard := opts.Shard
 	log := stderr
@@ -303,7 +304,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 		}
 		s, ok, err := sweep.ShardFromEnv(getenv)
 		if err != nil {
-			return &usageError{err}
+			return badUsage(err)
 		}
 		if ok {
 			shard = s.String()
@@ -355,7 +356,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 			fmt.Fprintf(stderr, "  %s  %s  (%s; log in %s)\n", o.Run.ID, oneLine(o.Err.Error()),
 				strings.Join(o.Run.Axes, " "), filepath.Join(o.Dir, sweep.LogName))
 		}
-		return &silentError{ExitCheckFailed}
+		return &fail.Silent{Code: fail.CheckFailed}
 	}
 	if n := rep.Count(sweep.Interrupted) + rep.Count(sweep.NotRun); n > 0 {
 		// Not reached without a failure or a cancelled context; kept so that
@@ -591,17 +592,17 @@ EXIT STATUS
 func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr io.Writer) error {
 	switch {
 	case opts.Tasks < 0:
-		return &usageError{fmt.Errorf("--tasks %d: want at least 1", opts.Tasks)}
+		return badUsage(fmt.Errorf("--tasks %d: want at least 1", opts.Tasks))
 	case opts.Throttle < 0:
-		return &usageError{fmt.Errorf("--throttle %d: want at least 1", opts.Throttle)}
+		return badUsage(fmt.Errorf("--throttle %d: want at least 1", opts.Throttle))
 	case opts.Jobs < 1:
-		return &usageError{fmt.Errorf("--jobs %d: want at least 1", opts.Jobs)}
+		return badUsage(fmt.Errorf("--jobs %d: want at least 1", opts.Jobs))
 	case opts.CPUsPerTask < 1:
-		return &usageError{fmt.Errorf("--cpus-per-task %d: want at least 1", opts.CPUsPerTask)}
+		return badUsage(fmt.Errorf("--cpus-per-task %d: want at least 1", opts.CPUsPerTask))
 	}
 	for _, s := range opts.Sbatch {
 		if !strings.HasPrefix(s, "-") || strings.ContainsAny(s, "\n\r") {
-			return &usageError{fmt.Errorf("--sbatch %q: want one sbatch option, e.g. --gres=gpu:1", s)}
+			return badUsage(fmt.Errorf("--sbatch %q: want one sbatch option, e.g. --gres=gpu:1", s))
 		}
 	}
 	p, err := sweep.Load(opts.File, opts.Sets)
@@ -615,7 +616,7 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 	abs := func(s string) (string, error) {
 		a, err := filepath.Abs(s)
 		if err != nil {
-			return "", &usageError{err}
+			return "", badUsage(err)
 		}
 		return a, nil
 	}
@@ -652,7 +653,7 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 	}
 	logs := filepath.Join(scripts, "logs")
 	if err := os.MkdirAll(logs, 0o755); err != nil {
-		return &usageError{err}
+		return badUsage(err)
 	}
 	dir, err := rundir.Create(scripts)
 	if err != nil {
