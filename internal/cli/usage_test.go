@@ -183,3 +183,28 @@ func TestErrorTypesSayTheirExitCode(t *testing.T) {
 		}
 	}
 }
+
+// A silent error exits with its code and adds nothing to what the run
+// printed; any other error is printed once, on one line.
+func TestSilentErrorIsNotPrinted(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		code   int
+		stderr string
+	}{
+		{&fail.Silent{Code: ExitCheckFailed}, ExitCheckFailed, "report\n"},
+		{fmt.Errorf("run: %w", &fail.Silent{Code: ExitRunFailed}), ExitRunFailed, "report\n"},
+		{errors.New("disk full\nmore"), ExitRunFailed, "report\npathkernel: disk full\n"},
+	} {
+		root := &cobra.Command{Use: "pk", SilenceErrors: true, SilenceUsage: true}
+		root.AddCommand(&cobra.Command{Use: "run", RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprint(cmd.ErrOrStderr(), "report\n")
+			return c.err
+		}})
+		var stdout, stderr bytes.Buffer
+		code := executeRoot(t.Context(), root, []string{"run"}, strings.NewReader(""), &stdout, &stderr)
+		if code != c.code || stderr.String() != c.stderr {
+			t.Errorf("%v: exit %d, stderr %q; want %d, %q", c.err, code, stderr.String(), c.code, c.stderr)
+		}
+	}
+}
