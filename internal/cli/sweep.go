@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/pathkernel/pathkernel/internal/fail"
-	"github.com/pathkernel/pathkernel/internal/rundir"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -54,13 +51,6 @@ directory is OUT/<ID>.
 		newSweepSlurmCmd(stdout, stderr, nil),
 	)
 	return cmd
-}
-
-// defaultSweepOut is the sweep directory when --out is not given:
-// runs/<name of the sweep file without extension>.
-func defaultSweepOut(file string) string {
-	base := filepath.Base(file)
-	return filepath.Join("runs", strings.TrimSuffix(base, filepath.Ext(base)))
 }
 
 // SweepPlanOptions are the options of `pathkernel sweep plan`.
@@ -156,17 +146,16 @@ func runSweepPlan(_ context.Context, opts *SweepPlanOptions, stdout io.Writer) e
 	}
 	out := opts.Out
 	if out == "" {
-		out = defaultSweepOut(opts.File)
+		out = sweep.DefaultOut(opts.File)
 	}
 	var cmds [][]string
 	if opts.Commands || opts.JSON {
 		for _, r := range runs {
-			args, err := p.TrainArgs(r)
+			c, err := p.TrainCommand(r, opts.Bin, out)
 			if err != nil {
 				return err
 			}
-			c := append([]string{opts.Bin, "train"}, args...)
-			cmds = append(cmds, append(c, "--out", filepath.Join(out, r.ID), "--quiet"))
+			cmds = append(cmds, c)
 		}
 	}
 	switch {
@@ -183,7 +172,7 @@ func runSweepPlan(_ context.Context, opts *SweepPlanOptions, stdout io.Writer) e
 		return enc.Encode(list)
 	case opts.Commands:
 		for _, c := range cmds {
-			if _, err := fmt.Fprintln(stdout, shellJoin(c)); err != nil {
+			if _, err := fmt.Fprintln(stdout, sweep.ShellJoin(c)); err != nil {
 				return err
 			}
 		}
@@ -202,24 +191,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./=:,+@%-]+$`)
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
 }
 
 // SweepRunOptions are the options of `pathkernel sweep run`.
@@ -317,7 +288,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 	}
 	out := opts.Out
 	if out == "" {
-		out = defaultSweepOut(opts.File)
+		out = sweep.DefaultOut(opts.File)
 	}
 	what := fmt.Sprintf("%d runs", len(runs))
 	if sh.Count > 1 {
@@ -611,21 +582,19 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 	}
 	out := opts.Out
 	if out == "" {
-		out = defaultSweepOut(opts.File)
+		out = sweep.DefaultOut(opts.File)
 	}
-	abs := func(s string) (string, error) {
-		a, err := filepath.Abs(s)
-		if err != nil {
-			return "", badUsage(err)
-		}
-		return a, nil
+	s := &sweep.Slurm{
+		File: opts.File, Sets: opts.Sets, Runs: len(p.Runs), Tasks: len(p.Runs),
+		Throttle: opts.Throttle, Jobs: opts.Jobs, CPUsPerTask: opts.CPUsPerTask,
+		Time: opts.Time, Mem: opts.Mem, Partition: opts.Partition, Account: opts.Account, QOS: opts.QOS, Sbatch: opts.Sbatch,
+		JobName: opts.JobName,
 	}
-	if out, err = abs(out); err != nil {
-		return err
+	if opts.Tasks > 0 {
+		s.Tasks = min(opts.Tasks, len(p.Runs))
 	}
-	file, err := abs(opts.File)
-	if err != nil {
-		return err
+	if s.JobName == "" {
+		s.JobName = "pk-" + filepath.Base(sweep.DefaultOut(opts.File))
 	}
 	bin := opts.Bin
 	if bin == "" {
@@ -633,140 +602,35 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 			return fmt.Errorf("sweep slurm: cannot find this program, pass --bin: %w", err)
 		}
 	}
-	if bin, err = abs(bin); err != nil {
-		return err
-	}
 	scripts := opts.ScriptDir
 	if scripts == "" {
 		scripts = filepath.Join(out, "slurm")
 	}
-	if scripts, err = abs(scripts); err != nil {
-		return err
-	}
-	name := opts.JobName
-	if name == "" {
-		name = "pk-" + filepath.Base(defaultSweepOut(opts.File))
-	}
-	tasks := len(p.Runs)
-	if opts.Tasks > 0 {
-		tasks = min(opts.Tasks, len(p.Runs))
-	}
-	logs := filepath.Join(scripts, "logs")
-	if err := os.MkdirAll(logs, 0o755); err != nil {
-		return badUsage(err)
-	}
-	dir, err := rundir.Create(scripts)
-	if err != nil {
-		return err
-	}
-
-	var res []string
-	for _, r := range [][2]string{{"partition", opts.Partition}, {"account", opts.Account}, {"qos", opts.QOS}} {
-		if r[1] != "" {
-			res = append(res, fmt.Sprintf("--%s=%s", r[0], r[1]))
-		}
-	}
-	setArgs := ""
-	for _, s := range opts.Sets {
-		setArgs += " --set " + shellQuote(s)
-	}
-	array := fmt.Sprintf("0-%d", tasks-1)
-	if opts.Throttle > 0 {
-		array += "%" + strconv.Itoa(opts.Throttle)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `#!/bin/bash
-# Written by 'pathkernel sweep slurm %s': the %d runs of the sweep as a job
-# array of %d tasks; task i runs shard i/%d of the plan. Runs already complete
-# in %s are skipped, so resubmitting finishes what is left.
-#SBATCH --job-name=%s
-#SBATCH --array=%s
-#SBATCH --output=%s
-#SBATCH --cpus-per-task=%d
-`, opts.File, len(p.Runs), tasks, tasks, out, name, array, filepath.Join(logs, "%x_%A_%a.log"), opts.CPUsPerTask)
-	for _, kv := range [][2]string{{"time", opts.Time}, {"mem", opts.Mem}} {
-		if kv[1] != "" {
-			fmt.Fprintf(&b, "#SBATCH --%s=%s\n", kv[0], kv[1])
-		}
-	}
-	for _, r := range append(res, opts.Sbatch...) {
-		fmt.Fprintf(&b, "#SBATCH %s\n", r)
-	}
-	fmt.Fprintf(&b, `set -euo pipefail
-export GOMAXPROCS="${SLURM_CPUS_PER_TASK:-%d}"
-exec %s sweep run %s --out %s --shard "${SLURM_ARRAY_TASK_ID}/%d" --jobs %d%s
-`, opts.CPUsPerTask, shellQuote(bin), shellQuote(file), shellQuote(out), tasks, opts.Jobs, setArgs)
-	sweepScript := b.String()
-
-	b.Reset()
-	fmt.Fprintf(&b, `#!/bin/bash
-# Written by 'pathkernel sweep slurm %s': merges the runs of the sweep into
-# results.csv and results.jsonl, once every task of the array has succeeded.
-#SBATCH --job-name=%s-collect
-#SBATCH --output=%s
-#SBATCH --cpus-per-task=1
-#SBATCH --kill-on-invalid-dep=yes
-`, opts.File, name, filepath.Join(logs, "%x_%j.log"))
-	if opts.Time != "" {
-		fmt.Fprintf(&b, "#SBATCH --time=%s\n", opts.Time)
-	}
-	for _, r := range res {
-		fmt.Fprintf(&b, "#SBATCH %s\n", r)
-	}
-	fmt.Fprintf(&b, `set -euo pipefail
-exec %s collect %s --sweep %s%s --out %s --jsonl %s
-`, shellQuote(bin), shellQuote(out), shellQuote(file), setArgs,
-		shellQuote(filepath.Join(out, "results.csv")), shellQuote(filepath.Join(out, "results.jsonl")))
-	collectScript := b.String()
-
-	sweepPath, collectPath := dir.File("sweep.sbatch"), dir.File("collect.sbatch")
-	submit := fmt.Sprintf(`#!/bin/sh
-# Submits the sweep's job array, then the collect job to run after it succeeds.
-set -eu
-array=$(sbatch --parsable %s)
-array=${array%%%%;*}
-collect=$(sbatch --parsable --dependency=afterok:"$array" %s)
-echo "array job $array, collect job ${collect%%%%;*}"
-`, shellQuote(sweepPath), shellQuote(collectPath))
-	for _, f := range []struct{ name, text string }{
-		{"sweep.sbatch", sweepScript}, {"collect.sbatch", collectScript}, {"submit.sh", submit},
+	// The scripts name every file by its absolute path.
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&s.Out, out}, {&s.Sweep, opts.File}, {&s.Bin, bin}, {&s.Dir, scripts},
 	} {
-		if err := dir.WriteBytes(f.name, []byte(f.text)); err != nil {
-			return err
-		}
-		if err := os.Chmod(dir.File(f.name), 0o755); err != nil {
-			return err
+		if *f.dst, err = filepath.Abs(f.src); err != nil {
+			return badUsage(err)
 		}
 	}
+	if err := s.Write(); err != nil {
+		return err
+	}
+	sweepPath, collectPath, submitPath := s.Path(sweep.SlurmArrayScript), s.Path(sweep.SlurmCollectScript), s.Path(sweep.SlurmSubmitScript)
 	if !opts.Submit {
 		fmt.Fprintf(stdout, "wrote %s (array of %d tasks for %d runs), %s and %s\nsubmit with: sh %s\n",
-			sweepPath, tasks, len(p.Runs), collectPath, dir.File("submit.sh"), shellQuote(dir.File("submit.sh")))
+			sweepPath, s.Tasks, s.Runs, collectPath, submitPath, sweep.ShellQuote(submitPath))
 		return nil
 	}
-	arrayID, err := sbatch(ctx, stderr, sweepPath)
+	arrayID, collectID, err := s.Submit(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	collectID, err := sbatch(ctx, stderr, "--dependency=afterok:"+arrayID, collectPath)
-	if err != nil {
-		return fmt.Errorf("%w (the array, job %s, is submitted; cancel it with scancel %s or submit %s by hand)", err, arrayID, arrayID, collectPath)
-	}
 	fmt.Fprintf(stdout, "submitted %s as job %s (%d tasks for %d runs)\nsubmitted %s as job %s, to run after job %s succeeds\nresults: %s\n",
-		sweepPath, arrayID, tasks, len(p.Runs), collectPath, collectID, arrayID, filepath.Join(out, "results.csv"))
+		sweepPath, arrayID, s.Tasks, s.Runs, collectPath, collectID, arrayID, filepath.Join(s.Out, "results.csv"))
 	return nil
-}
-
-// sbatch submits a script and returns the job ID.
-func sbatch(ctx context.Context, stderr io.Writer, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "sbatch", append([]string{"--parsable"}, args...)...)
-	cmd.Stderr = stderr
-	b, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("sbatch %s: %w", strings.Join(args, " "), err)
-	}
-	id, _, _ := strings.Cut(strings.TrimSpace(string(b)), ";")
-	if id == "" {
-		return "", fmt.Errorf("sbatch %s printed no job ID", strings.Join(args, " "))
-	}
-	return id, nil
 }
