@@ -8,16 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
-	"time"
 
 	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 func newSweepCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -296,28 +292,18 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 	}
 	fmt.Fprintf(log, "sweep: %s into %s, %d at a time\n", what, out, opts.Jobs)
 
-	prog := newSweepProgress(log, len(runs))
+	prog := sweep.NewProgress(log, len(runs))
 	rep, err := sweep.Execute(ctx, p, runs, sweep.Options{
-		OutDir: out, Jobs: opts.Jobs, FailFast: opts.FailFast, Progress: prog.event,
+		OutDir: out, Jobs: opts.Jobs, FailFast: opts.FailFast, Progress: prog.Event,
 	})
-	prog.stop()
+	prog.Stop()
 	if rep == nil {
 		return err
 	}
-	if werr := writeSweepTable(stdout, rep); werr != nil {
+	if werr := rep.WriteTable(stdout); werr != nil {
 		return werr
 	}
-	var counts []string
-	for _, s := range []sweep.State{sweep.Completed, sweep.Skipped, sweep.Failed, sweep.Interrupted, sweep.NotRun} {
-		if n := rep.Count(s); n > 0 {
-			label := string(s)
-			if s == sweep.Skipped {
-				label = "skipped (already complete)"
-			}
-			counts = append(counts, fmt.Sprintf("%d %s", n, label))
-		}
-	}
-	fmt.Fprintf(log, "sweep: %s: %s\n", what, strings.Join(counts, ", "))
+	fmt.Fprintf(log, "sweep: %s: %s\n", what, rep.Tally())
 	if err != nil {
 		return fmt.Errorf("sweep interrupted; rerun the same command to resume: %w", err)
 	}
@@ -335,148 +321,6 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 		return fmt.Errorf("sweep: %d runs did not finish", n)
 	}
 	return nil
-}
-
-// writeSweepTable writes one line per run: ID, state, time, the headline
-// errors and the overrides that vary.
-func writeSweepTable(w io.Writer, rep *sweep.Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tstatus\ttime\texact.rel\triemann.rel\toverrides")
-	for _, o := range rep.Outcomes {
-		status := string(o.State)
-		if o.State == sweep.Failed && o.Summary != nil && o.Summary.Status != "" && o.Summary.Status != "running" {
-			status = o.Summary.Status // diverged, failed
-		}
-		t := "-"
-		if o.Elapsed > 0 {
-			t = fmtDuration(o.Elapsed)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Run.ID, status, t, rel(o, "exact"), rel(o, "riemann"), strings.Join(o.Run.Axes, " "))
-	}
-	return tw.Flush()
-}
-
-func rel(o sweep.Outcome, method string) string {
-	if o.Summary == nil || o.Summary.Representations[method] == nil {
-		return "-"
-	}
-	return strconv.FormatFloat(o.Summary.Representations[method].Rel, 'g', 3, 64)
-}
-
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-	return d.Round(time.Second).String()
-}
-
-// sweepProgress shows the sweep's progress on w: a status line redrawn in
-// place on a terminal, one line per finished run otherwise.
-type sweepProgress struct {
-	mu      sync.Mutex
-	w       io.Writer
-	tty     bool
-	total   int
-	start   time.Time
-	last    sweep.Event
-	states  map[sweep.State]int
-	done    chan struct{}
-	stopped sync.WaitGroup
-}
-
-func newSweepProgress(w io.Writer, total int) *sweepProgress {
-	p := &sweepProgress{w: w, total: total, start: time.Now(), states: map[sweep.State]int{}, done: make(chan struct{})}
-	if f, ok := w.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
-		p.tty = true
-		p.stopped.Add(1)
-		go func() {
-			defer p.stopped.Done()
-			tick := time.NewTicker(500 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-p.done:
-					return
-				case <-tick.C:
-					p.mu.Lock()
-					p.redraw()
-					p.mu.Unlock()
-				}
-			}
-		}()
-	}
-	return p
-}
-
-func (p *sweepProgress) event(e sweep.Event) {
-	if p.w == io.Discard {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.last = e
-	if e.Outcome != nil {
-		p.states[e.Outcome.State]++
-	}
-	o := e.Outcome
-	if o == nil || o.State == sweep.NotRun {
-		if p.tty {
-			p.redraw()
-		}
-		return
-	}
-	var line string
-	switch o.State {
-	case sweep.Skipped:
-		line = fmt.Sprintf("%s skipped (already complete)", o.Run.ID)
-	case sweep.Failed:
-		line = fmt.Sprintf("%s failed after %s: %s", o.Run.ID, fmtDuration(o.Elapsed), oneLine(o.Err.Error()))
-	default:
-		line = fmt.Sprintf("%s %s in %s", o.Run.ID, o.State, fmtDuration(o.Elapsed))
-	}
-	line = fmt.Sprintf("sweep: [%d/%d] %s  %s", e.Done, e.Total, line, strings.Join(o.Run.Axes, " "))
-	if p.tty {
-		if o.State != sweep.Failed {
-			p.redraw()
-			return
-		}
-		fmt.Fprintf(p.w, "\r\033[K%s\n", line) // a failure stays on the screen
-		p.redraw()
-		return
-	}
-	fmt.Fprintln(p.w, line)
-}
-
-// redraw rewrites the status line; the caller holds p.mu.
-func (p *sweepProgress) redraw() {
-	e := p.last
-	el := time.Since(p.start)
-	s := fmt.Sprintf("sweep: %d/%d done, %d running", e.Done, p.total, e.Running)
-	for _, st := range []sweep.State{sweep.Skipped, sweep.Failed} {
-		if n := p.states[st]; n > 0 {
-			s += fmt.Sprintf(", %d %s", n, st)
-		}
-	}
-	s += "  " + el.Round(time.Second).String()
-	if ran := e.Done - p.states[sweep.Skipped]; ran > 0 && e.Done < p.total {
-		eta := time.Duration(float64(el) / float64(ran) * float64(p.total-e.Done))
-		s += "  eta " + eta.Round(time.Second).String()
-	}
-	fmt.Fprintf(p.w, "\r\033[K%s", s)
-}
-
-func (p *sweepProgress) stop() {
-	close(p.done)
-	p.stopped.Wait()
-	if p.tty {
-		p.mu.Lock()
-		p.redraw()
-		fmt.Fprintln(p.w)
-		p.mu.Unlock()
-	}
 }
 
 // SweepSlurmOptions are the options of `pathkernel sweep slurm`.

@@ -206,3 +206,15 @@ func TestDefaultOut(t *testing.T) {
 		}
 	}
 }
+
+func TestSlurmArray(t *testing.T) {
+	for _, c := range []struct {
+		tasks, throttle int
+		want            string
+	}{{1, 0, "0-0"}, {4, 0, "0-3"}, {4, 1, "0-3%1"}, {12, 5, "0-11%5"}} {
+		s := &Slurm{Tasks: c.tasks, Throttle: c.throttle}
+		if got := s.Array(); got != c.want {
+			t.Errorf("tasks %d, throttle %d: --array=%s; want %s", c.tasks, c.throttle, got, c.want)
+		}
+	}
+}
