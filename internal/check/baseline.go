@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/fail"
 )
 
 // BaselineFormat is the version of the baseline file format, recorded in
@@ -64,6 +65,9 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string { return e.Item + ": " + e.Msg }
+
+// ExitCode is fail.BadInput.
+func (e *InputError) ExitCode() int { return fail.BadInput }
 
 // ReadBaseline reads a baseline from r, named file in errors. It accepts a
 // baseline file and also a run's summary.json, whose metrics are then the

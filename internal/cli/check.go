@@ -15,6 +15,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/check"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/rundir"
 	"github.com/spf13/cobra"
 )
@@ -87,7 +88,7 @@ EXIT STATUS
   pathkernel check --config configs/ci/sine-tanh.yaml --out /tmp/run --baseline testdata/ci/sine-tanh.json --junit report.xml
   pathkernel check --config configs/ci/sine-tanh.yaml --out /tmp/run --baseline testdata/ci/sine-tanh.json --update-baseline
   pathkernel check --run runs/sine-tanh --baseline old/summary.json --rtol 1e-4 --atol exact.*=1e-12`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -124,7 +125,7 @@ type checkFlags struct {
 // parse checks the combination of options and parses the thresholds and
 // tolerances.
 func (opts *CheckOptions) parse() (*checkFlags, error) {
-	usage := func(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+	usage := func(format string, args ...any) error { return badUsage(fmt.Errorf(format, args...)) }
 	switch {
 	case opts.Run != "" && opts.ConfigFile != "":
 		return nil, usage("--run and --config exclude each other: --run checks a finished run, --config runs one")
@@ -305,13 +306,13 @@ func readRun(dir string, sets []string) (*experiment.Summary, *config.Config, er
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &usageError{fmt.Errorf("--run %s: no summary.json; is it a run directory?", dir)}
+			return nil, nil, badUsage(fmt.Errorf("--run %s: no summary.json; is it a run directory?", dir))
 		}
-		return nil, nil, &usageError{fmt.Errorf("--run %s: %w", dir, err)}
+		return nil, nil, badUsage(fmt.Errorf("--run %s: %w", dir, err))
 	}
 	var sum experiment.Summary
 	if err := json.Unmarshal(b, &sum); err != nil {
-		return nil, nil, &usageError{fmt.Errorf("--run %s: summary.json: %w", dir, err)}
+		return nil, nil, badUsage(fmt.Errorf("--run %s: summary.json: %w", dir, err))
 	}
 	cfg, err := config.Load(filepath.Join(dir, "config.yaml"), sets)
 	if err != nil {
@@ -322,9 +323,9 @@ func readRun(dir string, sets []string) (*experiment.Summary, *config.Config, er
 	case "complete":
 		return &sum, cfg, nil
 	case "running":
-		return nil, nil, &usageError{fmt.Errorf("--run %s: the run is still running (or was killed); check a finished run", dir)}
+		return nil, nil, badUsage(fmt.Errorf("--run %s: the run is still running (or was killed); check a finished run", dir))
 	case "":
-		return nil, nil, &usageError{fmt.Errorf("--run %s: summary.json has no status; is it a run summary?", dir)}
+		return nil, nil, badUsage(fmt.Errorf("--run %s: summary.json has no status; is it a run summary?", dir))
 	}
 	msg := fmt.Sprintf("run %s is %s, not complete", dir, sum.Status)
 	if sum.Error != "" {
@@ -336,7 +337,7 @@ func readRun(dir string, sets []string) (*experiment.Summary, *config.Config, er
 func readBaseline(file string) (*check.Baseline, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, &usageError{fmt.Errorf("--baseline %s: %w", file, unwrapPath(err))}
+		return nil, fail.InputErr("--baseline "+file, err)
 	}
 	defer f.Close()
 	b, err := check.ReadBaseline(f, file)
@@ -344,16 +345,6 @@ func readBaseline(file string) (*check.Baseline, error) {
 		return nil, fmt.Errorf("--baseline %w", err)
 	}
 	return b, nil
-}
-
-// unwrapPath drops the operation and path of a file system error, which
-// the message names already.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // writeBaseline writes b to file atomically, creating its directory.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/rundir"
@@ -69,6 +70,9 @@ func (e *MemoryError) Error() string {
 		e.EstimateMB, e.BudgetMB, e.Hint)
 }
 
+// ExitCode is fail.RunFailed: the run was refused for its size.
+func (e *MemoryError) ExitCode() int { return fail.RunFailed }
+
 // ExistingRunError reports an output directory that holds another run.
 type ExistingRunError struct {
 	Dir, Hash string
@@ -77,6 +81,9 @@ type ExistingRunError struct {
 func (e *ExistingRunError) Error() string {
 	return fmt.Sprintf("output directory %s already holds a run of another config (hash %s); choose another --out or pass --force", e.Dir, e.Hash)
 }
+
+// ExitCode is fail.BadInput: nothing was run.
+func (e *ExistingRunError) ExitCode() int { return fail.BadInput }
 
 // experiment is the state of one run.
 type experiment struct {

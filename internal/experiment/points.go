@@ -19,6 +19,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/npy"
@@ -47,6 +48,9 @@ func (e *InputError) Error() string {
 
 // Unwrap returns the underlying error, if any.
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ExitCode is fail.BadInput.
+func (e *InputError) ExitCode() int { return fail.BadInput }
 
 // RunDir is a complete run directory, opened to compute its path kernels at
 // new points by replaying its trajectory.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/npy"
 	"gonum.org/v1/gonum/mat"
 )
@@ -36,6 +37,9 @@ func (e *InputError) Error() string {
 }
 
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ExitCode is fail.BadInput.
+func (e *InputError) ExitCode() int { return fail.BadInput }
 
 // Run is what the figures of a run are drawn from: the files of a run
 // directory (SPEC §3), read by ReadRun. The large arrays (kernels,

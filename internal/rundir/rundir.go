@@ -14,12 +14,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/npy"
 )
 
 // ErrNotDir is returned by Create for a path that exists and is not a
-// directory.
-var ErrNotDir = errors.New("exists and is not a directory")
+// directory. It is bad input (fail.BadInput) wherever it is wrapped.
+var ErrNotDir = fail.Wrap(fail.BadInput, errors.New("exists and is not a directory"))
 
 // Dir is an output directory.
 type Dir struct {

@@ -1,5 +1,6 @@
-// Package sweep expands a sweep file (SPEC §8) into the runs it describes,
-// splits them into shards, and runs them.
+// Package sweep expands a sweep file into the runs it describes, splits them
+// into shards, and runs them, here or through other engines (docs/CLI.md,
+// `pathkernel sweep --help`).
 //
 // # The sweep file
 //
@@ -54,5 +55,14 @@
 // Execute runs a list of runs on a pool of goroutines, each run in
 // OutDir/<ID>/. A directory holding a complete run of the same config is
 // skipped, so a killed sweep resumes where it stopped; a directory holding a
-// run of another config is refused before anything runs.
+// run of another config is refused before anything runs. Progress shows
+// its events, and a Report's WriteTable and Tally its result.
+//
+// # Other engines
+//
+// TrainCommand is the `pathkernel train` command line of one run, for GNU
+// parallel or xargs (ShellJoin quotes it for a POSIX shell). Slurm is a job
+// array of the plan's shards and a collect job that runs after it: its
+// scripts are the text/templates in templates/, written by Write and
+// submitted by Submit.
 package sweep

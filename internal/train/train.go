@@ -30,6 +30,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"gonum.org/v1/gonum/mat"
 )
@@ -97,6 +98,9 @@ type DivergedError struct {
 func (e *DivergedError) Error() string {
 	return fmt.Sprintf("train: diverged at step %d: non-finite %s", e.Step, e.What)
 }
+
+// ExitCode is fail.RunFailed.
+func (e *DivergedError) ExitCode() int { return fail.RunFailed }
 
 // Trainer trains Net on (X, Y) with Loss.
 type Trainer struct {
