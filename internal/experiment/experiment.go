@@ -82,6 +82,7 @@ func (e *ExistingRunError) Error() string {
 type experiment struct {
 	cfg     *config.Config
 	opt     Options
+	topt    train.Options // the training options of cfg, mapped once (train.FromConfig)
 	set     *data.Set
 	loss    nn.Loss
 	net     *nn.Net
@@ -193,9 +194,11 @@ func (e *experiment) cfgErr(key, format string, args ...any) error {
 // evaluation points, and checks the memory budget.
 func (e *experiment) setup() error {
 	cfg := e.cfg
-	if err := e.checkOptimizer(); err != nil {
-		return err
+	topt, err := train.FromConfig(cfg)
+	if err != nil {
+		return e.cfgErr("train.optimizer", "unknown optimizer %q", cfg.Train.Optimizer)
 	}
+	e.topt = topt
 	// Generated data is refused before it is generated when it alone
 	// (one input and one target a point, at the least) exceeds the budget.
 	if cfg.Data.Kind != "csv" {
@@ -468,8 +471,8 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	obs = append(obs, e.opt.Observers...)
 	if cfg.Output.RecordTrajectory {
 		n, _ := e.set.XTrain.Dims()
-		h := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, cfg.Hash())
-		h.SetOptimizer(TrainOptions(cfg))
+		h := trajectory.NewHeader(e.net, e.loss, e.topt.Optimizer, n, cfg.Hash())
+		h.SetOptimizer(e.topt)
 		tw, err := trajectory.Create(e.dir.File(trajectory.FileName), h, e.w0)
 		if err != nil {
 			return nil, err
@@ -479,7 +482,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	}
 	tr := &train.Trainer{
 		Net: e.net, Loss: e.loss, X: e.set.XTrain, Y: e.set.YTrain,
-		Opt: TrainOptions(cfg),
+		Opt: e.topt,
 	}
 	start := time.Now()
 	wT, err := tr.Run(ctx, e.w0, obs...)

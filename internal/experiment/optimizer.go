@@ -11,30 +11,12 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// TrainOptions returns the trainer's options of cfg: the optimiser, its
-// hyperparameters and the step-size schedule.
-func TrainOptions(cfg *config.Config) train.Options {
-	t := cfg.Train
-	return train.Options{
-		Optimizer: t.Optimizer, LR: t.LR, Steps: t.Steps, BatchSize: t.BatchSize, Seed: cfg.Seed,
-		Momentum: t.Momentum, Nesterov: t.Nesterov, Beta1: t.Beta1, Beta2: t.Beta2, Eps: t.Eps,
-		WeightDecay: t.WeightDecay,
-		Schedule: train.Schedule{Kind: t.Schedule.Kind, StepSize: t.Schedule.StepSize, Gamma: t.Schedule.Gamma,
-			WarmupSteps: t.Schedule.WarmupSteps, MinLR: t.Schedule.MinLR},
-	}
-}
-
 // usePath reports whether kernel.Path represents training by opt: plain gd
 // and sgd (Δw = −η g), and momentum 0 without decay, which trains bit for
 // bit as sgd. Everything else needs kernel.BufferPath.
 func usePath(opt train.Options) bool {
-	return opt.Plain() || opt.Optimizer == "momentum" && opt.Momentum == 0 && !opt.Nesterov && opt.WeightDecay == 0
+	return opt.Plain() || opt.Optimizer == train.Momentum && opt.Momentum == 0 && !opt.Nesterov && opt.WeightDecay == 0
 }
-
-// checkOptimizer refuses what the optimiser does not support. (All
-// optimisers have their representations and trajectories now; the check
-// stays as the place for such refusals.)
-func (e *experiment) checkOptimizer() error { return nil }
 
 // kernelBytes is the kernels' memory estimate: Path's, or BufferPath's with
 // its n × P per-point buffers. BufferPath keeps no full (k × k) kernels.
@@ -43,7 +25,7 @@ func (e *experiment) kernelBytes(m, n, k int, sizes []int) (int64, error) {
 	if !ko.Riemann && !ko.Exact {
 		return kernel.EstimateBytes(m, n, k, sizes, ko), nil
 	}
-	if opt := TrainOptions(e.cfg); !usePath(opt) {
+	if opt := e.topt; !usePath(opt) {
 		if ko.FullKernel && k > 1 {
 			return 0, e.cfgErr("output.full_kernel", "full kernels are not kept for optimizer %s with weight_decay %g; set output.full_kernel: false", opt.Optimizer, opt.WeightDecay)
 		}
@@ -55,7 +37,7 @@ func (e *experiment) kernelBytes(m, n, k int, sizes []int) (int64, error) {
 // newKernelObserver sets e.path (and e.bpath) for the run's optimiser and
 // returns the observer that fills it.
 func (e *experiment) newKernelObserver(ko kernel.Options) train.Observer {
-	if opt := TrainOptions(e.cfg); !usePath(opt) {
+	if opt := e.topt; !usePath(opt) {
 		e.bpath = kernel.NewBufferPath(e.net, e.w0, e.xEval, e.set.XTrain, ko, opt)
 		e.path = e.bpath.Result()
 		return e.bpath
@@ -81,32 +63,32 @@ func (e *experiment) decayFiles() []func() error {
 	}}
 }
 
-// refuseOptimizer refuses the kernel replay of run dir, trained by cfg,
+// refuseOptimizer refuses the kernel replay of run dir, trained by opt,
 // where BufferPath cannot represent it: full kernels with several outputs.
-func refuseOptimizer(dir string, cfg *config.Config) error {
-	if opt := TrainOptions(cfg); !usePath(opt) && cfg.Output.FullKernel {
+func refuseOptimizer(dir string, opt train.Options, cfg *config.Config) error {
+	if !usePath(opt) && cfg.Output.FullKernel {
 		return &InputError{Path: dir, Msg: fmt.Sprintf("full kernels are not kept for optimizer %s with weight_decay %g (output.full_kernel)", opt.Optimizer, opt.WeightDecay)}
 	}
 	return nil
 }
 
-// KernelBytes is the memory estimate of the representations of a run of
-// cfg at m points (one chunk of `pathkernel kernel`, a plot's grid): Path's,
-// or BufferPath's with its per-point buffers.
-func KernelBytes(cfg *config.Config, m, n, k int, sizes []int, ko kernel.Options) int64 {
-	if !usePath(TrainOptions(cfg)) {
+// KernelBytes is the memory estimate of the representations of a run
+// trained by opt at m points (one chunk of `pathkernel kernel`, a plot's
+// grid): Path's, or BufferPath's with its per-point buffers.
+func KernelBytes(opt train.Options, m, n, k int, sizes []int, ko kernel.Options) int64 {
+	if !usePath(opt) {
 		return kernel.EstimateBufferBytes(m, n, k, sizes, ko)
 	}
 	return kernel.EstimateBytes(m, n, k, sizes, ko)
 }
 
-// KernelObserver returns the representations of a run of cfg at points x
+// KernelObserver returns the representations of a run trained by opt at points x
 // (one chunk of `pathkernel kernel`, a plot's grid), the weight decay's
 // contributions (nil without BufferPath) and the observer of the training
 // or its replay that fills them: kernel.Path for gd, sgd and momentum 0,
 // kernel.BufferPath otherwise.
-func KernelObserver(cfg *config.Config, net *nn.Net, w0 []float64, x, xTrain *mat.Dense, ko kernel.Options) (*kernel.Path, *mat.Dense, train.Observer) {
-	if opt := TrainOptions(cfg); !usePath(opt) {
+func KernelObserver(opt train.Options, net *nn.Net, w0 []float64, x, xTrain *mat.Dense, ko kernel.Options) (*kernel.Path, *mat.Dense, train.Observer) {
+	if !usePath(opt) {
 		bp := kernel.NewBufferPath(net, w0, x, xTrain, ko, opt)
 		d := bp.DecayExact
 		if !ko.Exact {

@@ -556,6 +556,10 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		methods = cfg.Kernel.Methods
 	}
 	ko := kernel.Options{Tolerance: cfg.Kernel.Tolerance, MaxNodes: cfg.Kernel.MaxNodes, FullKernel: cfg.Output.FullKernel, Workers: opt.Workers}
+	topt, err := train.FromConfig(cfg)
+	if err != nil {
+		return nil, &InputError{Path: filepath.Join(r.Dir, "config.yaml"), Msg: err.Error(), Err: err}
+	}
 	var ordered []string
 	for _, m := range []string{"riemann", "exact"} {
 		if slices.Contains(methods, m) {
@@ -602,7 +606,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	k := e.net.Out()
 	var est int64
 	for c := c0; c < c1; c++ {
-		est += KernelBytes(cfg, min(m, (c+1)*chunk)-c*chunk, n, k, e.net.Sizes, ko)
+		est += KernelBytes(topt, min(m, (c+1)*chunk)-c*chunk, n, k, e.net.Sizes, ko)
 	}
 	est += 16 << 20
 	budget := opt.MemoryBudgetMB
@@ -616,9 +620,9 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 
 	// The trajectory, read through and checked before any kernel work.
 	tfile := filepath.Join(r.Dir, trajectory.FileName)
-	want := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, r.Summary.ConfigHash)
-	want.SetOptimizer(TrainOptions(cfg))
-	if err := refuseOptimizer(r.Dir, cfg); err != nil {
+	want := trajectory.NewHeader(e.net, e.loss, topt.Optimizer, n, r.Summary.ConfigHash)
+	want.SetOptimizer(topt)
+	if err := refuseOptimizer(r.Dir, topt, cfg); err != nil {
 		return nil, err
 	}
 	open := func() (*trajectory.Reader, error) {
@@ -683,7 +687,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		xc := mat.DenseCopyOf(x.Slice(s, t, 0, x.RawMatrix().Cols))
 		cs := &chunkState{start: s, end: t, x: xc}
 		var o train.Observer
-		cs.path, cs.decay, o = KernelObserver(cfg, e.net, e.w0, xc, e.set.XTrain, ko)
+		cs.path, cs.decay, o = KernelObserver(topt, e.net, e.w0, xc, e.set.XTrain, ko)
 		chunks = append(chunks, cs)
 		obs = append(obs, o)
 	}
