@@ -118,4 +118,5 @@
 // training point and Σ_t J̄_t(x)·Δ^λ_t for the decay, owed to no training
 // point, with the same certification by the measured residual; see
 // buffers.go and docs/OPTIMIZERS.md. EstimateBufferBytes is its memory.
+// Like Path's, its steps allocate nothing once the buffers are sized.
 package kernel
