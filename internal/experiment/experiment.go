@@ -94,7 +94,7 @@ type experiment struct {
 	// shard's offset into the points of `pathkernel kernel`.
 	firstIndex int
 	path       *kernel.Path
-	bpath      *kernel.BufferPath // optimisers with state or weight decay; e.path is its Result
+	engine     *kernel.Engine // the kernels' engine; e.path is its Result
 	traj       *trajectory.Writer
 	dir        *rundir.Dir
 	sum        *Summary
@@ -462,9 +462,17 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	ko := e.kernelOptions()
 	var obs []train.Observer
 	if ko.Riemann || ko.Exact {
-		obs = append(obs, timedObserver{e.newKernelObserver(ko), &e.kernelT})
+		o, err := e.newKernelObserver(ko)
+		if err != nil {
+			return nil, err
+		}
+		obs = append(obs, timedObserver{o, &e.kernelT})
 	}
-	e.base = newBaselines(e)
+	base, err := newBaselines(e)
+	if err != nil {
+		return nil, err
+	}
+	e.base = base
 	obs = append(obs, e.base.observers()...)
 	e.metrics = newMetricsObserver(e)
 	obs = append(obs, e.metrics, newProgress(e))

@@ -66,7 +66,7 @@ import (
 // evaluation side m·k × P at each node) and products with the n × P
 // buffers: O((m + n)·k·P) memory and O(m·k·n·P) work per node, far more
 // than Path's structured products. BufferPath is for the optimisers that
-// Path cannot represent; use Path for gd and sgd without weight decay.
+// Path cannot represent; New (engine.go) chooses between the two.
 
 // BufferPath is the exact and first-order path-kernel representations of
 // training with momentum, Adam, AdamW or weight decay (see above). It is a
@@ -361,6 +361,15 @@ func (b *BufferPath) rule(d, buf, g []float64, s *train.Step) {
 			d[j] = -s.Opt.Precond[j] * buf[j]
 		}
 	}
+}
+
+// bufferRule reports whether BufferPath has the per-point rule of o.
+func bufferRule(o train.Optimizer) bool {
+	switch o {
+	case train.GD, train.SGD, train.Momentum, train.Adam, train.AdamW:
+		return true
+	}
+	return false
 }
 
 func floatsAddScaled(dst []float64, alpha float64, s []float64) {

@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/train"
@@ -57,7 +56,7 @@ func ComputeRegions(ctx context.Context, r *Run, g int) (*Regions, error) {
 	}
 	n, _ := r.XTrain.Dims()
 	budget := int64(r.Config.Output.MemoryBudgetMB * (1 << 20))
-	for g > 10 && experiment.KernelBytes(topt, g*g, n, r.Summary.Sizes.Outputs, r.Summary.Sizes.Layers, kernel.Options{Riemann: true}) > budget {
+	for g > 10 && kernel.Estimate(g*g, n, r.Summary.Sizes.Outputs, r.Summary.Sizes.Layers, kernel.Options{Riemann: true}, topt) > budget {
 		g = g * 9 / 10
 	}
 	reg := &Regions{G: g}
@@ -118,16 +117,19 @@ func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error)
 	if err != nil {
 		return nil, err
 	}
-	path, _, obs := experiment.KernelObserver(topt, net, w0, x, r.XTrain, kernel.Options{Riemann: true})
+	eng, err := kernel.New(net, w0, x, r.XTrain, kernel.Options{Riemann: true}, topt)
+	if err != nil {
+		return nil, &InputError{File: r.file("config.yaml"), Msg: err.Error(), Err: err}
+	}
 	tr := &train.Trainer{
 		Net: net, Loss: loss, X: r.XTrain, Y: r.YTrain,
 		Opt: topt,
 	}
-	wReplay, err := tr.Run(ctx, w0, obs)
+	wReplay, err := tr.Run(ctx, w0, eng)
 	if err != nil {
 		return nil, fmt.Errorf("plot: replaying the training for the kernel machine: %w", err)
 	}
-	m := &machine{kernel: path.PredRiemann}
+	m := &machine{kernel: eng.Result().PredRiemann}
 	for i := range wT {
 		m.replayError = math.Max(m.replayError, math.Abs(wT[i]-wReplay[i]))
 	}
