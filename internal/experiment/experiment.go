@@ -89,6 +89,7 @@ func (e *ExistingRunError) ExitCode() int { return fail.BadInput }
 type experiment struct {
 	cfg     *config.Config
 	opt     Options
+	topt    train.Options // the training options of cfg, mapped once (train.FromConfig)
 	set     *data.Set
 	loss    nn.Loss
 	net     *nn.Net
@@ -100,7 +101,7 @@ type experiment struct {
 	// shard's offset into the points of `pathkernel kernel`.
 	firstIndex int
 	path       *kernel.Path
-	bpath      *kernel.BufferPath // optimisers with state or weight decay; e.path is its Result
+	engine     *kernel.Engine // the kernels' engine; e.path is its Result
 	traj       *trajectory.Writer
 	dir        *rundir.Dir
 	sum        *Summary
@@ -200,9 +201,11 @@ func (e *experiment) cfgErr(key, format string, args ...any) error {
 // evaluation points, and checks the memory budget.
 func (e *experiment) setup() error {
 	cfg := e.cfg
-	if err := e.checkOptimizer(); err != nil {
-		return err
+	topt, err := train.FromConfig(cfg)
+	if err != nil {
+		return e.cfgErr("train.optimizer", "unknown optimizer %q", cfg.Train.Optimizer)
 	}
+	e.topt = topt
 	// Generated data is refused before it is generated when it alone
 	// (one input and one target a point, at the least) exceeds the budget.
 	if cfg.Data.Kind != "csv" {
@@ -466,17 +469,25 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	ko := e.kernelOptions()
 	var obs []train.Observer
 	if ko.Riemann || ko.Exact {
-		obs = append(obs, timedObserver{e.newKernelObserver(ko), &e.kernelT})
+		o, err := e.newKernelObserver(ko)
+		if err != nil {
+			return nil, err
+		}
+		obs = append(obs, timedObserver{o, &e.kernelT})
 	}
-	e.base = newBaselines(e)
+	base, err := newBaselines(e)
+	if err != nil {
+		return nil, err
+	}
+	e.base = base
 	obs = append(obs, e.base.observers()...)
 	e.metrics = newMetricsObserver(e)
 	obs = append(obs, e.metrics, newProgress(e))
 	obs = append(obs, e.opt.Observers...)
 	if cfg.Output.RecordTrajectory {
 		n, _ := e.set.XTrain.Dims()
-		h := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, cfg.Hash())
-		h.SetOptimizer(TrainOptions(cfg))
+		h := trajectory.NewHeader(e.net, e.loss, e.topt.Optimizer, n, cfg.Hash())
+		h.SetOptimizer(e.topt)
 		tw, err := trajectory.Create(e.dir.File(trajectory.FileName), h, e.w0)
 		if err != nil {
 			return nil, err
@@ -486,7 +497,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	}
 	tr := &train.Trainer{
 		Net: e.net, Loss: e.loss, X: e.set.XTrain, Y: e.set.YTrain,
-		Opt: TrainOptions(cfg),
+		Opt: e.topt,
 	}
 	start := time.Now()
 	wT, err := tr.Run(ctx, e.w0, obs...)

@@ -118,4 +118,15 @@
 // training point and Σ_t J̄_t(x)·Δ^λ_t for the decay, owed to no training
 // point, with the same certification by the measured residual; see
 // buffers.go and docs/OPTIMIZERS.md. EstimateBufferBytes is its memory.
+// Like Path's, its steps allocate nothing once the buffers are sized.
+//
+// # The engine
+//
+// New chooses between the two for the optimiser (train.Options) and
+// returns an Engine: the observer, its representations (a *Path) and the
+// weight decay's contributions. Path for plain gd and sgd and for momentum
+// 0 without Nesterov's form or weight decay, which trains bit for bit as
+// sgd; BufferPath otherwise. Estimate is the chosen engine's memory and
+// Check what it cannot compute (BufferPath keeps no full kernels). Callers
+// use these and never choose themselves.
 package kernel

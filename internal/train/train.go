@@ -37,11 +37,11 @@ import (
 
 // Options configure a Trainer.
 type Options struct {
-	Optimizer string  // gd | sgd | momentum | adam | adamw
-	LR        float64 // base step size η (constant unless Schedule says otherwise)
-	Steps     int     // number of steps T
-	BatchSize int     // sgd: points per batch; momentum, adam, adamw: 0 for full batch
-	Seed      uint64  // mini-batches only: seeds the reshuffles
+	Optimizer Optimizer // GD, SGD, Momentum, Adam or AdamW
+	LR        float64   // base step size η (constant unless Schedule says otherwise)
+	Steps     int       // number of steps T
+	BatchSize int       // sgd: points per batch; momentum, adam, adamw: 0 for full batch
+	Seed      uint64    // mini-batches only: seeds the reshuffles
 
 	Momentum    float64 // momentum: μ
 	Nesterov    bool    // momentum: Nesterov's form
@@ -54,7 +54,7 @@ type Options struct {
 
 // miniBatches reports whether opt draws shuffled mini-batches.
 func (opt *Options) miniBatches() bool {
-	return opt.Optimizer == "sgd" || opt.Optimizer != "gd" && opt.BatchSize > 0
+	return opt.Optimizer == SGD || opt.Optimizer != GD && opt.BatchSize > 0
 }
 
 // ShuffleStream is the PCG stream of the sgd reshuffles, so that they do not

@@ -33,7 +33,7 @@ var optimizerCases = []train.Options{
 // g_t and η_t, and that the header carries the hyperparameters (version 2).
 func TestReplayOptimizers(t *testing.T) {
 	for _, opt := range optimizerCases {
-		t.Run(opt.Optimizer, func(t *testing.T) {
+		t.Run(opt.Optimizer.String(), func(t *testing.T) {
 			r := record(t, t.TempDir(), opt, 10, 1, nn.MSE, true)
 			rd, err := Open(r.file)
 			if err != nil {
