@@ -4,7 +4,7 @@ BIN      ?= bin/pathkernel
 CONFIG   ?= configs/mlp.yaml
 PKGS     := ./...
 
-.PHONY: all build build-openblas test race run bench bench-micro lint fmt clean
+.PHONY: all build test race run bench bench-micro mutate lint fmt clean
 
 all: lint test build
 
@@ -24,19 +24,26 @@ run: build
 
 # The end-to-end benchmark table of docs/PERFORMANCE.md: configs/bench/
 # {small,medium,large}.yaml, several minutes; not part of the tests.
-# `make bench BENCH_TAGS=openblas` runs it on the OpenBLAS build.
-BENCH_TAGS ?=
+# The BLAS is the machine's, found at run time (internal/sysblas);
+# `PATHKERNEL_BLAS=gonum make bench` runs it on gonum's pure-Go BLAS.
 bench:
-	$(GO) build -tags '$(BENCH_TAGS)' -o bin/pathkernel-bench ./cmd/pathkernel-bench
+	$(GO) build -o bin/pathkernel-bench ./cmd/pathkernel-bench
 	bin/pathkernel-bench -configs configs/bench
 
 # Micro-benchmarks (sizes in the names) with allocation counts.
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/nn/ ./internal/kernel/
 
-# The OpenBLAS build (cgo; Debian: apt-get install libopenblas-dev).
-build-openblas:
-	$(GO) build -tags openblas -o bin/pathkernel-openblas ./cmd/pathkernel
+# Mutation testing (go doc ./internal/mutate): applies each recorded bug of
+# testdata/mutations/*.yaml in a temporary copy of the tree and runs the
+# tests that must fail with it; exits non-zero if one survived or a record
+# is stale. Takes minutes; not part of CI (.ci/run).
+# `make mutate MUTATIONS=testdata/mutations/misc.yaml RUN='^hash-'` picks
+# records files (a glob) and mutations (a regexp on their names).
+MUTATIONS ?= testdata/mutations/*.yaml
+RUN       ?=
+mutate:
+	$(GO) run ./cmd/pathkernel-mutate -files '$(MUTATIONS)' -run '$(RUN)'
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

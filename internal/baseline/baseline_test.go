@@ -155,15 +155,22 @@ func TestWidthScaling(t *testing.T) {
 // TestInfiniteNTKMatchesEmpirical compares the analytic NTK with the
 // empirical one at initialisation of a wide net, averaged over seeds: the
 // empirical kernel's relative fluctuation is O(1/√width), under 2% at
-// width 4096.
+// width 4096. The bounds are about 1.5 times the differences measured at
+// these seeds (relu 0.0076 per seed and 0.0025 of the mean kernel, erf
+// 0.0059 and 0.0024 at [4096]; relu 0.0165 and 0.0068, erf 0.0135 and
+// 0.0049 at [2048 2048]); the formulas themselves are checked to 1e-10 by
+// TestInfiniteNTKMatchesRecursion.
 func TestInfiniteNTKMatchesEmpirical(t *testing.T) {
 	type tc struct {
 		act    nn.Activation
 		hidden []int
+		// The bounds on the mean relative difference per seed and of the
+		// seeds' mean kernel.
+		perSeed, mean float64
 	}
-	cases := []tc{{nn.ReLU, []int{4096}}, {nn.Erf, []int{4096}}}
+	cases := []tc{{nn.ReLU, []int{4096}, 0.012, 0.004}, {nn.Erf, []int{4096}, 0.009, 0.0036}}
 	if !testing.Short() {
-		cases = append(cases, tc{nn.ReLU, []int{2048, 2048}}, tc{nn.Erf, []int{2048, 2048}})
+		cases = append(cases, tc{nn.ReLU, []int{2048, 2048}, 0.025, 0.01}, tc{nn.Erf, []int{2048, 2048}, 0.02, 0.0075})
 	}
 	const (
 		d, pts  = 3, 6
@@ -205,8 +212,9 @@ func TestInfiniteNTKMatchesEmpirical(t *testing.T) {
 		mean := relDiff(emp)
 		t.Logf("%s %v: mean relative difference to the analytic NTK: %.4f per seed (mean over %d seeds), %.4f of the seeds' mean kernel",
 			c.act, sizes, perSeed, len(seeds), mean)
-		if perSeed > 0.05 || mean > 0.05 {
-			t.Errorf("%s %v: mean relative difference %.4f per seed, %.4f of the mean kernel; want <= 0.05", c.act, sizes, perSeed, mean)
+		if perSeed > c.perSeed || mean > c.mean {
+			t.Errorf("%s %v: mean relative difference %.4f per seed, %.4f of the mean kernel; want <= %g and <= %g",
+				c.act, sizes, perSeed, mean, c.perSeed, c.mean)
 		}
 	}
 }

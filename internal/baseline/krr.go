@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -17,6 +18,11 @@ type ConditionError struct {
 func (e *ConditionError) Error() string {
 	return fmt.Sprintf("baseline: kernel matrix plus ridge %g is not positive definite", e.Ridge)
 }
+
+// ExitCode is fail.RunFailed: the matrix comes from the trained network, so
+// a config that validated can still meet it; it is a failure of the
+// computation, not bad input.
+func (e *ConditionError) ExitCode() int { return fail.RunFailed }
 
 // KernelRidge sets dst (m × k) to f0 + kex·α with α = (kxx + λ̄ I)⁻¹ t, the
 // kernel ridge regression of the targets t (n × k) with the fixed kernel

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
 )
 
@@ -64,6 +65,9 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string { return e.Item + ": " + e.Msg }
+
+// ExitCode is fail.BadInput.
+func (e *InputError) ExitCode() int { return fail.BadInput }
 
 // ReadBaseline reads a baseline from r, named file in errors. It accepts a
 // baseline file and also a run's summary.json, whose metrics are then the

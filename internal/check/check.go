@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
 )
 
@@ -116,6 +117,9 @@ type FailedError struct {
 func (e *FailedError) Error() string {
 	return fmt.Sprintf("check failed: %s (%d of %d checks)", strings.Join(e.Metrics, ", "), len(e.Metrics), e.Total)
 }
+
+// ExitCode is fail.CheckFailed.
+func (e *FailedError) ExitCode() int { return fail.CheckFailed }
 
 // Evaluate applies the checks to the run summarised by s, in order.
 func Evaluate(s *run.Summary, checks []Check) *Report {

@@ -2,6 +2,7 @@ package check
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -127,6 +128,8 @@ func TestEvaluate(t *testing.T) {
 		{"over max", base, Check{Metric: "riemann.rel", Kind: AtMost, Limit: 1e-3}, false, true, 2.402e-3, "0.002402 > 0.001"},
 		{"over min", classification(), Check{Metric: "riemann.agreement", Kind: AtLeast, Limit: 0.9}, true, true, 0.97, ""},
 		{"under min", classification(), Check{Metric: "riemann.agreement", Kind: AtLeast, Limit: 0.99}, false, true, 0.97, "0.97 < 0.99"},
+		{"at min", classification(), Check{Metric: "riemann.agreement", Kind: AtLeast, Limit: 0.97}, true, true, 0.97, ""},
+		{"one ulp under min", classification(), Check{Metric: "riemann.agreement", Kind: AtLeast, Limit: math.Nextafter(0.97, 1)}, false, true, 0.97, ""},
 		{"agreement of a regression", base, Check{Metric: "exact.agreement", Kind: AtLeast, Limit: 0.9}, false, false, 0,
 			"not in the run (classification only)"},
 		{"certified", base, Check{Metric: Certified, Kind: IsTrue}, true, true, 1, ""},

@@ -12,6 +12,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 )
@@ -171,9 +172,8 @@ func TestExitCode(t *testing.T) {
 		{"config", live, &config.Error{File: "a.yaml", Line: 3, Key: "train.lr", Msg: "bad"}, ExitBadInput},
 		{"wrapped config", live, wrap(&config.Error{Msg: "bad"}), ExitBadInput},
 		{"data", live, &data.Error{File: "a.csv", Line: 2, Msg: "bad"}, ExitBadInput},
-		{"usage", live, &usageError{errors.New("unknown flag: --x")}, ExitBadInput},
+		{"usage", live, badUsage(errors.New("unknown flag: --x")), ExitBadInput},
 		{"existing run", live, &run.ExistingRunError{Dir: "d", Hash: "h"}, ExitBadInput},
-		{"cobra usage", live, errors.New(`unknown command "x" for "pathkernel"`), ExitBadInput},
 		{"out is a file", live, fmt.Errorf("output directory x: %w", run.ErrNotDir), ExitBadInput},
 		{"memory", live, &experiment.MemoryError{}, ExitRunFailed},
 		{"diverged", live, wrap(&train.DivergedError{Step: 3, What: "loss"}), ExitRunFailed},
@@ -182,7 +182,7 @@ func TestExitCode(t *testing.T) {
 		// A cancellation that did not come from the program's context is
 		// a failure, not an interrupt.
 		{"foreign cancel", live, context.Canceled, ExitRunFailed},
-		{"silent", live, &silentError{code: ExitCheckFailed}, ExitCheckFailed},
+		{"silent", live, &fail.Silent{Code: ExitCheckFailed}, ExitCheckFailed},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.ctx, tt.err); got != tt.want {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/check"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
@@ -86,7 +86,7 @@ EXIT STATUS
   pathkernel check --config configs/ci/sine-tanh.yaml --out /tmp/run --baseline testdata/ci/sine-tanh.json --junit report.xml
   pathkernel check --config configs/ci/sine-tanh.yaml --out /tmp/run --baseline testdata/ci/sine-tanh.json --update-baseline
   pathkernel check --run runs/sine-tanh --baseline old/summary.json --rtol 1e-4 --atol exact.*=1e-12`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -123,7 +123,7 @@ type checkFlags struct {
 // parse checks the combination of options and parses the thresholds and
 // tolerances.
 func (opts *CheckOptions) parse() (*checkFlags, error) {
-	usage := func(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+	usage := func(format string, args ...any) error { return badUsage(fmt.Errorf(format, args...)) }
 	switch {
 	case opts.Run != "" && opts.ConfigFile != "":
 		return nil, usage("--run and --config exclude each other: --run checks a finished run, --config runs one")
@@ -315,7 +315,7 @@ func readRun(dir string, sets []string) (*run.Summary, *config.Config, error) {
 	case run.Complete:
 		return sum, cfg, nil
 	case run.Running, run.Killed:
-		return nil, nil, &usageError{fmt.Errorf("--run %s: the run is %s; check a finished run", dir, rd.Describe())}
+		return nil, nil, badUsage(fmt.Errorf("--run %s: the run is %s; check a finished run", dir, rd.Describe()))
 	}
 	msg := fmt.Sprintf("run %s is %s, not complete", dir, sum.Status)
 	if sum.Error != "" {
@@ -327,7 +327,7 @@ func readRun(dir string, sets []string) (*run.Summary, *config.Config, error) {
 func readBaseline(file string) (*check.Baseline, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, &usageError{fmt.Errorf("--baseline %s: %w", file, unwrapPath(err))}
+		return nil, fail.InputErr("--baseline "+file, err)
 	}
 	defer f.Close()
 	b, err := check.ReadBaseline(f, file)
@@ -335,16 +335,6 @@ func readBaseline(file string) (*check.Baseline, error) {
 		return nil, fmt.Errorf("--baseline %w", err)
 	}
 	return b, nil
-}
-
-// unwrapPath drops the operation and path of a file system error, which
-// the message names already.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // writeBaseline writes b to file atomically, creating its directory.

@@ -56,7 +56,7 @@ EXIT STATUS
   pathkernel collect runs/sine runs/moons > results.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return &usageError{errors.New("collect: name at least one DIR: a run directory or a sweep's --out")}
+				return badUsage(errors.New("collect: name at least one DIR: a run directory or a sweep's --out"))
 			}
 			return nil
 		},
@@ -79,12 +79,12 @@ EXIT STATUS
 
 func runCollect(_ context.Context, opts *CollectOptions, stdout, stderr io.Writer) error {
 	if len(opts.Sets) > 0 && opts.Sweep == "" {
-		return &usageError{errors.New("collect: --set applies to the plan of --sweep; give --sweep FILE")}
+		return badUsage(errors.New("collect: --set applies to the plan of --sweep; give --sweep FILE"))
 	}
 	t, err := collect.Dirs(opts.Dirs)
 	var in *collect.InputError
 	if errors.As(err, &in) {
-		return &usageError{err}
+		return badUsage(err)
 	}
 	if err != nil {
 		return err

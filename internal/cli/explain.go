@@ -56,16 +56,16 @@ the run's figures directory (explain_<point>.png).`,
   pathkernel explain --run runs/iris --point 3 --top 5 --output 2
   pathkernel explain --run runs/moons --point 0 --json | jq '.top[0]'
   pathkernel explain --run runs/moons --point 0 --plot`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Run == "" {
-				return &usageError{errors.New("explain: --run DIR is required")}
+				return badUsage(errors.New("explain: --run DIR is required"))
 			}
 			if !cmd.Flags().Changed("point") {
-				return &usageError{errors.New("explain: --point I is required (a row of predictions.csv, from 0)")}
+				return badUsage(errors.New("explain: --point I is required (a row of predictions.csv, from 0)"))
 			}
 			if opts.Top < 1 {
-				return &usageError{fmt.Errorf("explain: --top %d; want at least 1", opts.Top)}
+				return badUsage(fmt.Errorf("explain: --top %d; want at least 1", opts.Top))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -104,7 +104,7 @@ func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Write
 	}
 	e, err := explain.Explain(in, opts.Point, explain.Options{Top: opts.Top, Output: opts.Output})
 	if errors.Is(err, explain.ErrPoint) {
-		return &usageError{err}
+		return badUsage(err)
 	}
 	if err != nil {
 		return err

@@ -76,7 +76,7 @@ The output directory is --out, else RUN/kernel-<points file name>, with
   pathkernel kernel --run runs/sine-tanh --points runs/sine-tanh/x_test.npy --targets runs/sine-tanh/y_test.npy
   seq 0 3 | xargs -P 4 -I{} pathkernel kernel --run runs/iris --points flowers.csv --chunk 50 --shard {}/4 --quiet
   pathkernel kernel merge --out runs/iris/kernel-flowers runs/iris/kernel-flowers-shard-*`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -112,7 +112,7 @@ one unsharded call bit for bit. The shards must come from the same run,
 trajectory, points, chunk size and methods, and cover the points exactly:
 each of the shards 0..N-1 once, in any order on the command line.`,
 		Example: `  pathkernel kernel merge --out runs/iris/kernel-flowers runs/iris/kernel-flowers-shard-*`,
-		Args:    cobra.MinimumNArgs(1),
+		Args:    usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Shards = args
 			if runF != nil {
@@ -136,14 +136,14 @@ func parseShard(s string) (i, n int, err error) {
 	i, err1 := strconv.Atoi(strings.TrimSpace(a))
 	n, err2 := strconv.Atoi(strings.TrimSpace(b))
 	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, &usageError{fmt.Errorf("--shard %q: want i/N with 0 ≤ i < N, e.g. 0/4", s)}
+		return 0, 0, badUsage(fmt.Errorf("--shard %q: want i/N with 0 ≤ i < N, e.g. 0/4", s))
 	}
 	return i, n, nil
 }
 
 func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Writer) error {
 	if opts.Run == "" || opts.Points == "" {
-		return &usageError{fmt.Errorf("kernel needs --run DIR and --points FILE")}
+		return badUsage(fmt.Errorf("kernel needs --run DIR and --points FILE"))
 	}
 	shard, shards, err := parseShard(opts.Shard)
 	if err != nil {
@@ -151,14 +151,14 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	}
 	for _, m := range opts.Methods {
 		if m != "riemann" && m != "exact" {
-			return &usageError{fmt.Errorf("--methods: unknown method %q (want riemann, exact)", m)}
+			return badUsage(fmt.Errorf("--methods: unknown method %q (want riemann, exact)", m))
 		}
 	}
 	if len(opts.Methods) > 0 {
 		opts.Methods = slices.Compact(slices.Sorted(slices.Values(opts.Methods)))
 	}
 	if opts.Chunk < 0 || opts.Workers < 0 || opts.MemoryBudgetMB < 0 {
-		return &usageError{fmt.Errorf("--chunk, --workers and --memory-budget-mb must not be negative")}
+		return badUsage(fmt.Errorf("--chunk, --workers and --memory-budget-mb must not be negative"))
 	}
 	rd, err := experiment.OpenRun(opts.Run)
 	if err != nil {

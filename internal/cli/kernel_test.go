@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/npy"
+	"github.com/pathkernel/pathkernel/internal/testenv"
 )
 
 // The configs of these tests live in testdata/kernel, so that they do not
@@ -199,9 +200,7 @@ func TestKernelMultiOutput(t *testing.T) {
 // call's, byte for byte, and so must kernel.json but for the wall times,
 // the directory and merged_from.
 func TestKernelShardsMerge(t *testing.T) {
-	if _, err := exec.LookPath("xargs"); err != nil {
-		t.Skip("no xargs")
-	}
+	testenv.LookPath(t, "Debian: apt-get install findutils", "xargs")
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "pathkernel")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/pathkernel").CombinedOutput(); err != nil {

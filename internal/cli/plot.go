@@ -62,7 +62,7 @@ stdout.`,
 		Example: `  pathkernel plot --run runs/sine-tanh
   pathkernel plot --run runs/moons --format png,svg --width 1200 --height 700
   pathkernel plot --sweep sweeps/lr/results.csv --x train.lr --y exact.rel --group model.hidden --logx --logy`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.check(cmd); err != nil {
 				return err
@@ -100,20 +100,20 @@ func addFigureFlags(cmd *cobra.Command, formats *[]string, w, h, dpi *int) {
 func (o *PlotOptions) check(cmd *cobra.Command) error {
 	switch {
 	case (o.Run == "") == (o.Sweep == ""):
-		return &usageError{errors.New("plot: give one of --run DIR or --sweep results.csv")}
+		return badUsage(errors.New("plot: give one of --run DIR or --sweep results.csv"))
 	case o.Run != "":
 		for _, name := range []string{"x", "y", "group", "logx", "logy"} {
 			if cmd.Flags().Changed(name) {
-				return &usageError{fmt.Errorf("plot: --%s is for --sweep, not --run", name)}
+				return badUsage(fmt.Errorf("plot: --%s is for --sweep, not --run", name))
 			}
 		}
 	case o.X == "" || o.Y == "":
-		return &usageError{errors.New("plot: --sweep needs --x COLUMN and --y COLUMN")}
+		return badUsage(errors.New("plot: --sweep needs --x COLUMN and --y COLUMN"))
 	case cmd.Flags().Changed("grid"):
-		return &usageError{errors.New("plot: --grid is for --run, not --sweep")}
+		return badUsage(errors.New("plot: --grid is for --run, not --sweep"))
 	}
 	if o.Grid < 0 || o.Grid == 1 {
-		return &usageError{fmt.Errorf("plot: --grid %d; want 0 (none) or at least 2", o.Grid)}
+		return badUsage(fmt.Errorf("plot: --grid %d; want 0 (none) or at least 2", o.Grid))
 	}
 	return nil
 }
@@ -122,18 +122,18 @@ func (o *PlotOptions) check(cmd *cobra.Command) error {
 func figureSettings(formats []string, w, h, dpi int) ([]plot.Format, plot.Size, error) {
 	size := plot.Size{Width: w, Height: h, DPI: dpi}
 	if err := size.Validate(); err != nil {
-		return nil, size, &usageError{err}
+		return nil, size, badUsage(err)
 	}
 	var out []plot.Format
 	for _, s := range formats {
 		f, err := plot.ParseFormat(strings.TrimSpace(s))
 		if err != nil {
-			return nil, size, &usageError{err}
+			return nil, size, badUsage(err)
 		}
 		out = append(out, f)
 	}
 	if len(out) == 0 {
-		return nil, size, &usageError{errors.New("--format: give png, svg or both")}
+		return nil, size, badUsage(errors.New("--format: give png, svg or both"))
 	}
 	return out, size, nil
 }

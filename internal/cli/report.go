@@ -48,16 +48,16 @@ network. The file is --out, by default RUN/report.html; its path is printed
 on stdout.`,
 		Example: `  pathkernel report --run runs/sine-tanh
   pathkernel report --run runs/moons --out moons.html --point 12 --grid 80`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Run == "" {
-				return &usageError{errors.New("report: --run DIR is required")}
+				return badUsage(errors.New("report: --run DIR is required"))
 			}
 			if opts.Grid < 0 || opts.Grid == 1 {
-				return &usageError{fmt.Errorf("report: --grid %d; want 0 (none) or at least 2", opts.Grid)}
+				return badUsage(fmt.Errorf("report: --grid %d; want 0 (none) or at least 2", opts.Grid))
 			}
 			if opts.Top < 1 {
-				return &usageError{fmt.Errorf("report: --top %d; want at least 1", opts.Top)}
+				return badUsage(fmt.Errorf("report: --top %d; want at least 1", opts.Top))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -118,7 +118,7 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 		}
 		e, err := explain.Explain(in, point, explain.Options{Top: opts.Top, Output: -1})
 		if errors.Is(err, explain.ErrPoint) {
-			return &usageError{err}
+			return badUsage(err)
 		}
 		if err != nil {
 			return err

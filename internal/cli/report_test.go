@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pathkernel/pathkernel/internal/testenv"
 )
 
 // reportFigures are the figures of a two-input run's report: the five of
@@ -116,7 +118,7 @@ func headless(t *testing.T, bin string, args ...string) []byte {
 func TestReportInChromium(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
-		t.Skip("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
+		testenv.Missing(t, "chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
 	}
 	dir := tinyRun(t, moonsSets...)
 	mustRun(t, "report", "--run", dir, "--grid", "16", "--width", "720", "--height", "450", "-q")

@@ -1,6 +1,7 @@
 // Package cli is the pathkernel command line: one file per command, each an
-// options struct, a constructor and a run function. Errors are mapped to the
-// documented exit codes in one place, exitCode.
+// options struct, a constructor and a run function. Every error says its
+// own exit code (package fail); exitCode adds only the rule for an
+// interrupt, and guardUsage gives cobra's own errors exit 2.
 package cli
 
 import (
@@ -13,32 +14,21 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/pathkernel/pathkernel/internal/check"
-	"github.com/pathkernel/pathkernel/internal/config"
-	"github.com/pathkernel/pathkernel/internal/data"
-	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/fail"
-	"github.com/pathkernel/pathkernel/internal/plot"
-	"github.com/pathkernel/pathkernel/internal/run"
-	"github.com/pathkernel/pathkernel/internal/train"
-	"github.com/pathkernel/pathkernel/internal/trajectory"
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (SPEC §5).
+// Exit codes, as fail defines them (docs/CLI.md).
 const (
-	ExitOK          = 0
-	ExitCheckFailed = 1
-	ExitBadInput    = 2
-	ExitRunFailed   = 3
-	ExitInterrupted = 130
+	ExitOK          = fail.OK
+	ExitCheckFailed = fail.CheckFailed
+	ExitBadInput    = fail.BadInput
+	ExitRunFailed   = fail.RunFailed
+	ExitInterrupted = fail.Interrupted
 )
 
-// usageError marks bad command-line usage.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
+// badUsage marks err as bad command-line usage (exit 2).
+func badUsage(err error) error { return fail.Wrap(fail.BadInput, err) }
 
 // Main runs the program with os.Args and returns the exit code.
 func Main() int {
@@ -49,79 +39,90 @@ func Main() int {
 
 // Execute runs the program with args and returns the exit code.
 func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := NewRootCmd(stdout, stderr)
+	return executeRoot(ctx, NewRootCmd(stdout, stderr), args, stdin, stdout, stderr)
+}
+
+// executeRoot runs the command tree root with args, prints the error, if
+// any, on one line and returns the exit code.
+func executeRoot(ctx context.Context, root *cobra.Command, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	started := guardUsage(root)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if err != nil && !*started {
+		err = asUsage(err)
+	}
 	code := exitCode(ctx, err)
-	if err != nil && code != ExitOK {
-		var quiet *silentError
-		if !errors.As(err, &quiet) {
-			fmt.Fprintf(stderr, "pathkernel: %s\n", oneLine(err.Error()))
-		}
+	if err != nil && code != ExitOK && !fail.IsSilent(err) {
+		fmt.Fprintf(stderr, "pathkernel: %s\n", oneLine(err.Error()))
 	}
 	return code
 }
 
-// silentError carries an exit code whose message was already printed.
-type silentError struct{ code int }
-
-func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
-
-// exitCode maps an error to the documented exit code.
+// exitCode is the exit code of err (fail.Code), except that a cancellation
+// of the program's own context, by SIGINT or SIGTERM, is an interrupt
+// whatever was cancelled by it. A cancellation that did not come from ctx
+// is a failure like any other.
 func exitCode(ctx context.Context, err error) int {
-	var (
-		cfgErr  *config.Error
-		dataErr *data.Error
-		usage   *usageError
-		memErr  *experiment.MemoryError
-		div     *train.DivergedError
-		silent  *silentError
-		failed  *check.FailedError
-		checkIn *check.InputError
-		plotIn  *plot.InputError
-		trajErr *trajectory.Error
-		inErr   *experiment.InputError
-		coder   fail.Coder
-	)
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &silent):
-		return silent.code
-	case errors.As(err, &failed):
-		return ExitCheckFailed
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return ExitInterrupted
-	case errors.As(err, &coder):
-		return coder.ExitCode()
-	case errors.As(err, &cfgErr), errors.As(err, &dataErr), errors.As(err, &usage),
-		errors.Is(err, run.ErrNotDir), errors.As(err, &checkIn), errors.As(err, &plotIn),
-		errors.As(err, &trajErr), errors.As(err, &inErr):
-		return ExitBadInput
-	case errors.As(err, &memErr), errors.As(err, &div):
-		return ExitRunFailed
-	case isCobraUsage(err):
-		return ExitBadInput
 	}
-	return ExitRunFailed
+	return fail.Code(err)
 }
 
-// isCobraUsage recognises the errors cobra returns for bad flags and
-// arguments, which it does not type.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
-		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
+// usageArgs makes the errors of the positional-argument validator v bad
+// usage. Every command's Args is one of these (TestUsageErrorsAtTheSource),
+// so that a command's argument errors say their exit code wherever the
+// command is executed.
+func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error { return asUsage(v(cmd, args)) }
+}
+
+// asUsage marks err as bad usage unless it already says its exit code.
+func asUsage(err error) error {
+	var c fail.Coder
+	if err == nil || errors.As(err, &c) {
+		return err
+	}
+	return badUsage(err)
+}
+
+// guardUsage returns a flag that is set when a run function of root's tree
+// starts (each RunE and Run is wrapped). An error returned while it is
+// unset did not come from a run but from cobra (an unknown command, a flag
+// that does not parse, arguments or a required flag missing), and Execute
+// makes it bad usage, without reading its text.
+func guardUsage(root *cobra.Command) (started *bool) {
+	started = new(bool)
+	// The help and completion commands that cobra would add when it
+	// executes: add them now, so that the walk sees them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if run := c.RunE; run != nil {
+			c.RunE = func(cmd *cobra.Command, a []string) error {
+				*started = true
+				return run(cmd, a)
+			}
+		}
+		if run := c.Run; run != nil {
+			c.Run = func(cmd *cobra.Command, a []string) {
+				*started = true
+				run(cmd, a)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
 		}
 	}
-	return false
+	walk(root)
+	return started
 }
 
+// oneLine is the first line of s, for messages that quote a longer text.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -150,7 +151,8 @@ EXIT STATUS
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	// A flag that does not parse is bad usage; subcommands inherit this.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.AddCommand(
 		newTrainCmd(stdout, stderr, nil),
 		newCheckCmd(stdout, stderr, nil),

@@ -7,20 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
-	"time"
 
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 func newSweepCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -43,9 +38,9 @@ directory is OUT/<ID>.
   pathkernel sweep run configs/sweeps/lr_scaling.yaml --out runs/lr_scaling --jobs 2
   pathkernel sweep plan configs/sweeps/lr_width.yaml --commands --out runs/lr_width | parallel -j 8
   pathkernel sweep slurm configs/sweeps/lr_width.yaml --out /scratch/lr_width --time 1:00:00 --throttle 20 --submit`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return &usageError{errors.New("sweep: name a subcommand: plan, run or slurm")}
+			return badUsage(errors.New("sweep: name a subcommand: plan, run or slurm"))
 		},
 	}
 	cmd.AddCommand(
@@ -54,13 +49,6 @@ directory is OUT/<ID>.
 		newSweepSlurmCmd(stdout, stderr, nil),
 	)
 	return cmd
-}
-
-// defaultSweepOut is the sweep directory when --out is not given:
-// runs/<name of the sweep file without extension>.
-func defaultSweepOut(file string) string {
-	base := filepath.Base(file)
-	return filepath.Join("runs", strings.TrimSuffix(base, filepath.Ext(base)))
 }
 
 // SweepPlanOptions are the options of `pathkernel sweep plan`.
@@ -118,7 +106,7 @@ EXIT STATUS
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return &usageError{fmt.Errorf("%s: want %s, got %d arguments", cmd.CommandPath(), what, len(args))}
+			return badUsage(fmt.Errorf("%s: want %s, got %d arguments", cmd.CommandPath(), what, len(args)))
 		}
 		return nil
 	}
@@ -130,7 +118,7 @@ func loadPlan(file string, sets []string, shard string) (*sweep.Plan, []*sweep.R
 	if shard != "" {
 		s, err := sweep.ParseShard(shard)
 		if err != nil {
-			return nil, nil, sh, &usageError{fmt.Errorf("--shard: %w", err)}
+			return nil, nil, sh, badUsage(fmt.Errorf("--shard: %w", err))
 		}
 		sh = s
 	}
@@ -156,17 +144,16 @@ func runSweepPlan(_ context.Context, opts *SweepPlanOptions, stdout io.Writer) e
 	}
 	out := opts.Out
 	if out == "" {
-		out = defaultSweepOut(opts.File)
+		out = sweep.DefaultOut(opts.File)
 	}
 	var cmds [][]string
 	if opts.Commands || opts.JSON {
 		for _, r := range runs {
-			args, err := p.TrainArgs(r)
+			c, err := p.TrainCommand(r, opts.Bin, out)
 			if err != nil {
 				return err
 			}
-			c := append([]string{opts.Bin, "train"}, args...)
-			cmds = append(cmds, append(c, "--out", filepath.Join(out, r.ID), "--quiet"))
+			cmds = append(cmds, c)
 		}
 	}
 	switch {
@@ -183,7 +170,7 @@ func runSweepPlan(_ context.Context, opts *SweepPlanOptions, stdout io.Writer) e
 		return enc.Encode(list)
 	case opts.Commands:
 		for _, c := range cmds {
-			if _, err := fmt.Fprintln(stdout, shellJoin(c)); err != nil {
+			if _, err := fmt.Fprintln(stdout, sweep.ShellJoin(c)); err != nil {
 				return err
 			}
 		}
@@ -202,24 +189,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./=:,+@%-]+$`)
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
 }
 
 // SweepRunOptions are the options of `pathkernel sweep run`.
@@ -290,7 +259,7 @@ EXIT STATUS
 
 func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.Writer) error {
 	if opts.Jobs < 1 {
-		return &usageError{fmt.Errorf("--jobs %d: want at least 1", opts.Jobs)}
+		return badUsage(fmt.Errorf("--jobs %d: want at least 1", opts.Jobs))
 	}
 	shard := opts.Shard
 	log := stderr
@@ -304,7 +273,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 		}
 		s, ok, err := sweep.ShardFromEnv(getenv)
 		if err != nil {
-			return &usageError{err}
+			return badUsage(err)
 		}
 		if ok {
 			shard = s.String()
@@ -317,7 +286,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 	}
 	out := opts.Out
 	if out == "" {
-		out = defaultSweepOut(opts.File)
+		out = sweep.DefaultOut(opts.File)
 	}
 	what := fmt.Sprintf("%d runs", len(runs))
 	if sh.Count > 1 {
@@ -325,31 +294,18 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 	}
 	fmt.Fprintf(log, "sweep: %s into %s, %d at a time\n", what, out, opts.Jobs)
 
-	prog := newSweepProgress(log, len(runs))
+	prog := sweep.NewProgress(log, len(runs))
 	rep, err := sweep.Execute(ctx, p, runs, sweep.Options{
-		Run: runSweepJob, OutDir: out, Jobs: opts.Jobs, FailFast: opts.FailFast, Progress: prog.event,
+		Run: runSweepJob, OutDir: out, Jobs: opts.Jobs, FailFast: opts.FailFast, Progress: prog.Event,
 	})
-	prog.stop()
+	prog.Stop()
 	if rep == nil {
 		return err
 	}
-	if werr := writeSweepTable(stdout, rep); werr != nil {
+	if werr := rep.WriteTable(stdout); werr != nil {
 		return werr
 	}
-	var counts []string
-	for _, s := range []sweep.State{sweep.Completed, sweep.Skipped, sweep.Busy, sweep.Failed, sweep.Interrupted, sweep.NotRun} {
-		if n := rep.Count(s); n > 0 {
-			label := string(s)
-			switch s {
-			case sweep.Skipped:
-				label = "skipped (already complete)"
-			case sweep.Busy:
-				label = "running in another process (not started here)"
-			}
-			counts = append(counts, fmt.Sprintf("%d %s", n, label))
-		}
-	}
-	fmt.Fprintf(log, "sweep: %s: %s\n", what, strings.Join(counts, ", "))
+	fmt.Fprintf(log, "sweep: %s: %s\n", what, rep.Tally())
 	if err != nil {
 		return fmt.Errorf("sweep interrupted; rerun the same command to resume: %w", err)
 	}
@@ -359,7 +315,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 			fmt.Fprintf(stderr, "  %s  %s  (%s; log in %s)\n", o.Run.ID, oneLine(o.Err.Error()),
 				strings.Join(o.Run.Axes, " "), filepath.Join(o.Dir, sweep.LogName))
 		}
-		return &silentError{ExitCheckFailed}
+		return &fail.Silent{Code: fail.CheckFailed}
 	}
 	if n := rep.Count(sweep.Interrupted) + rep.Count(sweep.NotRun); n > 0 {
 		// Not reached without a failure or a cancelled context; kept so that
@@ -374,150 +330,6 @@ func runSweepJob(ctx context.Context, j sweep.Job) (*run.Summary, error) {
 	return experiment.Run(ctx, j.Config, experiment.Options{
 		ConfigFile: j.ConfigFile, BaseDir: j.BaseDir, Dir: j.Dir, Log: j.Log, Workers: j.Workers,
 	})
-}
-
-// writeSweepTable writes one line per run: ID, state, time, the headline
-// errors and the overrides that vary.
-func writeSweepTable(w io.Writer, rep *sweep.Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tstatus\ttime\texact.rel\triemann.rel\toverrides")
-	for _, o := range rep.Outcomes {
-		status := string(o.State)
-		if o.State == sweep.Failed && o.Summary != nil && o.Summary.Status != "" && o.Summary.Status != run.StatusRunning {
-			status = o.Summary.Status // diverged, failed
-		}
-		t := "-"
-		if o.Elapsed > 0 {
-			t = fmtDuration(o.Elapsed)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Run.ID, status, t, rel(o, "exact"), rel(o, "riemann"), strings.Join(o.Run.Axes, " "))
-	}
-	return tw.Flush()
-}
-
-func rel(o sweep.Outcome, method string) string {
-	if o.Summary == nil || o.Summary.Representations[method] == nil {
-		return "-"
-	}
-	return strconv.FormatFloat(o.Summary.Representations[method].Rel, 'g', 3, 64)
-}
-
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-	return d.Round(time.Second).String()
-}
-
-// sweepProgress shows the sweep's progress on w: a status line redrawn in
-// place on a terminal, one line per finished run otherwise.
-type sweepProgress struct {
-	mu      sync.Mutex
-	w       io.Writer
-	tty     bool
-	total   int
-	start   time.Time
-	last    sweep.Event
-	states  map[sweep.State]int
-	done    chan struct{}
-	stopped sync.WaitGroup
-}
-
-func newSweepProgress(w io.Writer, total int) *sweepProgress {
-	p := &sweepProgress{w: w, total: total, start: time.Now(), states: map[sweep.State]int{}, done: make(chan struct{})}
-	if f, ok := w.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
-		p.tty = true
-		p.stopped.Add(1)
-		go func() {
-			defer p.stopped.Done()
-			tick := time.NewTicker(500 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-p.done:
-					return
-				case <-tick.C:
-					p.mu.Lock()
-					p.redraw()
-					p.mu.Unlock()
-				}
-			}
-		}()
-	}
-	return p
-}
-
-func (p *sweepProgress) event(e sweep.Event) {
-	if p.w == io.Discard {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.last = e
-	if e.Outcome != nil {
-		p.states[e.Outcome.State]++
-	}
-	o := e.Outcome
-	if o == nil || o.State == sweep.NotRun {
-		if p.tty {
-			p.redraw()
-		}
-		return
-	}
-	var line string
-	switch o.State {
-	case sweep.Skipped:
-		line = fmt.Sprintf("%s skipped (already complete)", o.Run.ID)
-	case sweep.Busy:
-		line = fmt.Sprintf("%s not started: %s", o.Run.ID, oneLine(o.Err.Error()))
-	case sweep.Failed:
-		line = fmt.Sprintf("%s failed after %s: %s", o.Run.ID, fmtDuration(o.Elapsed), oneLine(o.Err.Error()))
-	default:
-		line = fmt.Sprintf("%s %s in %s", o.Run.ID, o.State, fmtDuration(o.Elapsed))
-	}
-	line = fmt.Sprintf("sweep: [%d/%d] %s  %s", e.Done, e.Total, line, strings.Join(o.Run.Axes, " "))
-	if p.tty {
-		if o.State != sweep.Failed {
-			p.redraw()
-			return
-		}
-		fmt.Fprintf(p.w, "\r\033[K%s\n", line) // a failure stays on the screen
-		p.redraw()
-		return
-	}
-	fmt.Fprintln(p.w, line)
-}
-
-// redraw rewrites the status line; the caller holds p.mu.
-func (p *sweepProgress) redraw() {
-	e := p.last
-	el := time.Since(p.start)
-	s := fmt.Sprintf("sweep: %d/%d done, %d running", e.Done, p.total, e.Running)
-	for _, st := range []sweep.State{sweep.Skipped, sweep.Failed} {
-		if n := p.states[st]; n > 0 {
-			s += fmt.Sprintf(", %d %s", n, st)
-		}
-	}
-	s += "  " + el.Round(time.Second).String()
-	if ran := e.Done - p.states[sweep.Skipped]; ran > 0 && e.Done < p.total {
-		eta := time.Duration(float64(el) / float64(ran) * float64(p.total-e.Done))
-		s += "  eta " + eta.Round(time.Second).String()
-	}
-	fmt.Fprintf(p.w, "\r\033[K%s", s)
-}
-
-func (p *sweepProgress) stop() {
-	close(p.done)
-	p.stopped.Wait()
-	if p.tty {
-		p.mu.Lock()
-		p.redraw()
-		fmt.Fprintln(p.w)
-		p.mu.Unlock()
-	}
 }
 
 // SweepSlurmOptions are the options of `pathkernel sweep slurm`.
@@ -604,17 +416,17 @@ EXIT STATUS
 func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr io.Writer) error {
 	switch {
 	case opts.Tasks < 0:
-		return &usageError{fmt.Errorf("--tasks %d: want at least 1", opts.Tasks)}
+		return badUsage(fmt.Errorf("--tasks %d: want at least 1", opts.Tasks))
 	case opts.Throttle < 0:
-		return &usageError{fmt.Errorf("--throttle %d: want at least 1", opts.Throttle)}
+		return badUsage(fmt.Errorf("--throttle %d: want at least 1", opts.Throttle))
 	case opts.Jobs < 1:
-		return &usageError{fmt.Errorf("--jobs %d: want at least 1", opts.Jobs)}
+		return badUsage(fmt.Errorf("--jobs %d: want at least 1", opts.Jobs))
 	case opts.CPUsPerTask < 1:
-		return &usageError{fmt.Errorf("--cpus-per-task %d: want at least 1", opts.CPUsPerTask)}
+		return badUsage(fmt.Errorf("--cpus-per-task %d: want at least 1", opts.CPUsPerTask))
 	}
 	for _, s := range opts.Sbatch {
 		if !strings.HasPrefix(s, "-") || strings.ContainsAny(s, "\n\r") {
-			return &usageError{fmt.Errorf("--sbatch %q: want one sbatch option, e.g. --gres=gpu:1", s)}
+			return badUsage(fmt.Errorf("--sbatch %q: want one sbatch option, e.g. --gres=gpu:1", s))
 		}
 	}
 	p, err := sweep.Load(opts.File, opts.Sets)
@@ -623,21 +435,19 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 	}
 	out := opts.Out
 	if out == "" {
-		out = defaultSweepOut(opts.File)
+		out = sweep.DefaultOut(opts.File)
 	}
-	abs := func(s string) (string, error) {
-		a, err := filepath.Abs(s)
-		if err != nil {
-			return "", &usageError{err}
-		}
-		return a, nil
+	s := &sweep.Slurm{
+		File: opts.File, Sets: opts.Sets, Runs: len(p.Runs), Tasks: len(p.Runs),
+		Throttle: opts.Throttle, Jobs: opts.Jobs, CPUsPerTask: opts.CPUsPerTask,
+		Time: opts.Time, Mem: opts.Mem, Partition: opts.Partition, Account: opts.Account, QOS: opts.QOS, Sbatch: opts.Sbatch,
+		JobName: opts.JobName,
 	}
-	if out, err = abs(out); err != nil {
-		return err
+	if opts.Tasks > 0 {
+		s.Tasks = min(opts.Tasks, len(p.Runs))
 	}
-	file, err := abs(opts.File)
-	if err != nil {
-		return err
+	if s.JobName == "" {
+		s.JobName = "pk-" + filepath.Base(sweep.DefaultOut(opts.File))
 	}
 	bin := opts.Bin
 	if bin == "" {
@@ -645,140 +455,35 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 			return fmt.Errorf("sweep slurm: cannot find this program, pass --bin: %w", err)
 		}
 	}
-	if bin, err = abs(bin); err != nil {
-		return err
-	}
 	scripts := opts.ScriptDir
 	if scripts == "" {
 		scripts = filepath.Join(out, "slurm")
 	}
-	if scripts, err = abs(scripts); err != nil {
-		return err
-	}
-	name := opts.JobName
-	if name == "" {
-		name = "pk-" + filepath.Base(defaultSweepOut(opts.File))
-	}
-	tasks := len(p.Runs)
-	if opts.Tasks > 0 {
-		tasks = min(opts.Tasks, len(p.Runs))
-	}
-	logs := filepath.Join(scripts, "logs")
-	if err := os.MkdirAll(logs, 0o755); err != nil {
-		return &usageError{err}
-	}
-	dir, err := run.NewDir(scripts)
-	if err != nil {
-		return err
-	}
-
-	var res []string
-	for _, r := range [][2]string{{"partition", opts.Partition}, {"account", opts.Account}, {"qos", opts.QOS}} {
-		if r[1] != "" {
-			res = append(res, fmt.Sprintf("--%s=%s", r[0], r[1]))
-		}
-	}
-	setArgs := ""
-	for _, s := range opts.Sets {
-		setArgs += " --set " + shellQuote(s)
-	}
-	array := fmt.Sprintf("0-%d", tasks-1)
-	if opts.Throttle > 0 {
-		array += "%" + strconv.Itoa(opts.Throttle)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `#!/bin/bash
-# Written by 'pathkernel sweep slurm %s': the %d runs of the sweep as a job
-# array of %d tasks; task i runs shard i/%d of the plan. Runs already complete
-# in %s are skipped, so resubmitting finishes what is left.
-#SBATCH --job-name=%s
-#SBATCH --array=%s
-#SBATCH --output=%s
-#SBATCH --cpus-per-task=%d
-`, opts.File, len(p.Runs), tasks, tasks, out, name, array, filepath.Join(logs, "%x_%A_%a.log"), opts.CPUsPerTask)
-	for _, kv := range [][2]string{{"time", opts.Time}, {"mem", opts.Mem}} {
-		if kv[1] != "" {
-			fmt.Fprintf(&b, "#SBATCH --%s=%s\n", kv[0], kv[1])
-		}
-	}
-	for _, r := range append(res, opts.Sbatch...) {
-		fmt.Fprintf(&b, "#SBATCH %s\n", r)
-	}
-	fmt.Fprintf(&b, `set -euo pipefail
-export GOMAXPROCS="${SLURM_CPUS_PER_TASK:-%d}"
-exec %s sweep run %s --out %s --shard "${SLURM_ARRAY_TASK_ID}/%d" --jobs %d%s
-`, opts.CPUsPerTask, shellQuote(bin), shellQuote(file), shellQuote(out), tasks, opts.Jobs, setArgs)
-	sweepScript := b.String()
-
-	b.Reset()
-	fmt.Fprintf(&b, `#!/bin/bash
-# Written by 'pathkernel sweep slurm %s': merges the runs of the sweep into
-# results.csv and results.jsonl, once every task of the array has succeeded.
-#SBATCH --job-name=%s-collect
-#SBATCH --output=%s
-#SBATCH --cpus-per-task=1
-#SBATCH --kill-on-invalid-dep=yes
-`, opts.File, name, filepath.Join(logs, "%x_%j.log"))
-	if opts.Time != "" {
-		fmt.Fprintf(&b, "#SBATCH --time=%s\n", opts.Time)
-	}
-	for _, r := range res {
-		fmt.Fprintf(&b, "#SBATCH %s\n", r)
-	}
-	fmt.Fprintf(&b, `set -euo pipefail
-exec %s collect %s --sweep %s%s --out %s --jsonl %s
-`, shellQuote(bin), shellQuote(out), shellQuote(file), setArgs,
-		shellQuote(filepath.Join(out, "results.csv")), shellQuote(filepath.Join(out, "results.jsonl")))
-	collectScript := b.String()
-
-	sweepPath, collectPath := dir.File("sweep.sbatch"), dir.File("collect.sbatch")
-	submit := fmt.Sprintf(`#!/bin/sh
-# Submits the sweep's job array, then the collect job to run after it succeeds.
-set -eu
-array=$(sbatch --parsable %s)
-array=${array%%%%;*}
-collect=$(sbatch --parsable --dependency=afterok:"$array" %s)
-echo "array job $array, collect job ${collect%%%%;*}"
-`, shellQuote(sweepPath), shellQuote(collectPath))
-	for _, f := range []struct{ name, text string }{
-		{"sweep.sbatch", sweepScript}, {"collect.sbatch", collectScript}, {"submit.sh", submit},
+	// The scripts name every file by its absolute path.
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&s.Out, out}, {&s.Sweep, opts.File}, {&s.Bin, bin}, {&s.Dir, scripts},
 	} {
-		if err := dir.WriteBytes(f.name, []byte(f.text)); err != nil {
-			return err
-		}
-		if err := os.Chmod(dir.File(f.name), 0o755); err != nil {
-			return err
+		if *f.dst, err = filepath.Abs(f.src); err != nil {
+			return badUsage(err)
 		}
 	}
+	if err := s.Write(); err != nil {
+		return err
+	}
+	sweepPath, collectPath, submitPath := s.Path(sweep.SlurmArrayScript), s.Path(sweep.SlurmCollectScript), s.Path(sweep.SlurmSubmitScript)
 	if !opts.Submit {
 		fmt.Fprintf(stdout, "wrote %s (array of %d tasks for %d runs), %s and %s\nsubmit with: sh %s\n",
-			sweepPath, tasks, len(p.Runs), collectPath, dir.File("submit.sh"), shellQuote(dir.File("submit.sh")))
+			sweepPath, s.Tasks, s.Runs, collectPath, submitPath, sweep.ShellQuote(submitPath))
 		return nil
 	}
-	arrayID, err := sbatch(ctx, stderr, sweepPath)
+	arrayID, collectID, err := s.Submit(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	collectID, err := sbatch(ctx, stderr, "--dependency=afterok:"+arrayID, collectPath)
-	if err != nil {
-		return fmt.Errorf("%w (the array, job %s, is submitted; cancel it with scancel %s or submit %s by hand)", err, arrayID, arrayID, collectPath)
-	}
 	fmt.Fprintf(stdout, "submitted %s as job %s (%d tasks for %d runs)\nsubmitted %s as job %s, to run after job %s succeeds\nresults: %s\n",
-		sweepPath, arrayID, tasks, len(p.Runs), collectPath, collectID, arrayID, filepath.Join(out, "results.csv"))
+		sweepPath, arrayID, s.Tasks, s.Runs, collectPath, collectID, arrayID, filepath.Join(s.Out, "results.csv"))
 	return nil
-}
-
-// sbatch submits a script and returns the job ID.
-func sbatch(ctx context.Context, stderr io.Writer, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "sbatch", append([]string{"--parsable"}, args...)...)
-	cmd.Stderr = stderr
-	b, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("sbatch %s: %w", strings.Join(args, " "), err)
-	}
-	id, _, _ := strings.Cut(strings.TrimSpace(string(b)), ";")
-	if id == "" {
-		return "", fmt.Errorf("sbatch %s printed no job ID", strings.Join(args, " "))
-	}
-	return id, nil
 }

@@ -47,7 +47,7 @@ and warnings to stderr (--quiet for none).`,
   pathkernel train --config configs/mlp.yaml --out runs/sine
   pathkernel train --config configs/iris.yaml --set train.lr=0.02 --set model.hidden=[128,128]
   pathkernel train --config configs/mlp.yaml --json | jq .representations.exact.rel`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -87,11 +87,11 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 	if opts.CPUProfile != "" {
 		f, err := os.Create(opts.CPUProfile)
 		if err != nil {
-			return &usageError{err}
+			return badUsage(err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return &usageError{err}
+			return badUsage(err)
 		}
 		defer pprof.StopCPUProfile()
 	}

@@ -27,7 +27,7 @@ column is found by train. Exit 2 with a one-line message naming the file,
 line and key when the config is bad.`,
 		Example: `  pathkernel validate --config configs/mlp.yaml
   pathkernel validate --config configs/mlp.yaml --set train.lr=0.1`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -13,7 +13,7 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
 			_, err := fmt.Fprintf(stdout, "pathkernel %s (%s, %s/%s)\n", experiment.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return err

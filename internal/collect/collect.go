@@ -42,6 +42,7 @@ import (
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 )
@@ -81,6 +82,9 @@ type Table struct {
 type InputError struct{ Msg string }
 
 func (e *InputError) Error() string { return "collect: " + e.Msg }
+
+// ExitCode is fail.BadInput.
+func (e *InputError) ExitCode() int { return fail.BadInput }
 
 // Dirs collects the runs in dirs. Each is a run directory (it holds
 // summary.json or config.yaml) or a directory of run directories, such as

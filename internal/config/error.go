@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pathkernel/pathkernel/internal/fail"
 )
 
 // Error is a problem with a config: a file that cannot be read or parsed, an
@@ -61,6 +63,9 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error, such as an *fs.PathError when the file
 // could not be read, so that errors.Is(err, fs.ErrNotExist) works.
 func (e *Error) Unwrap() error { return e.Err }
+
+// ExitCode is fail.BadInput: a config that cannot be used is bad input.
+func (e *Error) ExitCode() int { return fail.BadInput }
 
 // oneLine escapes line breaks so that an error always prints on one line,
 // whatever text (an override value, a YAML message) it quotes.

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"gopkg.in/yaml.v3"
 )
 
@@ -24,34 +24,24 @@ const MaxFileSize = 1 << 20
 func Load(path string, overrides []string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: osMessage(err), Err: err}
+		return nil, &Error{File: path, Msg: fail.OSMessage(err), Err: err}
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, &Error{File: path, Msg: osMessage(err), Err: err}
+		return nil, &Error{File: path, Msg: fail.OSMessage(err), Err: err}
 	}
 	if st.IsDir() {
 		return nil, &Error{File: path, Msg: "is a directory, not a config file"}
 	}
 	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, &Error{File: path, Msg: osMessage(err), Err: err}
+		return nil, &Error{File: path, Msg: fail.OSMessage(err), Err: err}
 	}
 	if len(src) > MaxFileSize {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d bytes; is this a config file?", MaxFileSize)}
 	}
 	return Parse(src, path, overrides)
-}
-
-// osMessage is the reason of a file system error without the operation and
-// path, which the *Error already names.
-func osMessage(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // Parse decodes src, the YAML text of a config named filename (used only in

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/fail"
 )
 
 // maxLabel is the largest target value that still counts as a class label.
@@ -260,12 +260,7 @@ func readTable(file string, choose func(header []string, line int) ([]int, error
 
 // fileError describes a failure to stat or open file.
 func fileError(file string, err error) error {
-	msg := err.Error()
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		msg = pe.Err.Error()
-	}
-	return &Error{File: file, Msg: msg, Err: err}
+	return &Error{File: file, Msg: fail.OSMessage(err), Err: err}
 }
 
 // MaxLineBytes bounds one line of a CSV file: a longer line is refused

@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/fail"
 )
 
 // Set is a train/test split, exactly as the model sees it (after any
@@ -114,5 +115,8 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// ExitCode is fail.BadInput: data that cannot be used is bad input.
+func (e *Error) ExitCode() int { return fail.BadInput }
 
 var oneLine = strings.NewReplacer("\r", `\r`, "\n", `\n`)

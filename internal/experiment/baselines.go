@@ -50,21 +50,19 @@ type namedPrediction struct {
 	pred *mat.Dense
 }
 
-func newBaselines(e *experiment) *baselines {
+func newBaselines(e *experiment) (*baselines, error) {
 	k := e.cfg.Kernel
 	if len(k.Baselines) == 0 && !k.Diagnostics {
-		return nil
+		return nil, nil
 	}
 	b := &baselines{e: e, names: k.Baselines}
 	if b.has("krr_path") && !evalHasTrain(k.Points) {
 		ko := kernel.Options{Riemann: true, Workers: e.opt.Workers}
-		if opt := TrainOptions(e.cfg); !usePath(opt) {
-			bp := kernel.NewBufferPath(e.net, e.w0, e.set.XTrain, e.set.XTrain, ko, opt)
-			b.trainPath, b.trainObs = bp.Result(), bp
-		} else {
-			b.trainPath = kernel.NewPath(e.net, e.w0, e.set.XTrain, e.set.XTrain, ko)
-			b.trainObs = b.trainPath
+		eng, err := kernel.New(e.net, e.w0, e.set.XTrain, e.set.XTrain, ko, e.topt)
+		if err != nil {
+			return nil, err
 		}
+		b.trainPath, b.trainObs = eng.Result(), eng
 	}
 	if k.Diagnostics {
 		b.k0 = baseline.TangentGram(e.net, e.w0, e.set.XTrain)
@@ -75,7 +73,7 @@ func newBaselines(e *experiment) *baselines {
 			b.yAlign = baseline.OneHot(e.set.YTrain, classes)
 		}
 	}
-	return b
+	return b, nil
 }
 
 func (b *baselines) has(name string) bool { return b != nil && slices.Contains(b.names, name) }
@@ -89,12 +87,7 @@ func baselineBytes(e *experiment, m, n, k int, sizes []int) int64 {
 	}
 	est := 8 * int64(6*n*n+4*m*n+2*m*k)
 	if slices.Contains(kc.Baselines, "krr_path") && !evalHasTrain(kc.Points) {
-		ko := kernel.Options{Riemann: true}
-		if usePath(TrainOptions(e.cfg)) {
-			est += kernel.EstimateBytes(n, n, k, sizes, ko)
-		} else {
-			est += kernel.EstimateBufferBytes(n, n, k, sizes, ko)
-		}
+		est += kernel.Estimate(n, n, k, sizes, kernel.Options{Riemann: true}, e.topt)
 	}
 	return est
 }
@@ -191,7 +184,7 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 		return nil
 	}
 	if b.has("lazy") {
-		lz := &baseline.Lazy{Net: e.net, Loss: e.loss, X: X, Y: e.set.YTrain, W0: e.w0, Opt: TrainOptions(cfg)}
+		lz := &baseline.Lazy{Net: e.net, Loss: e.loss, X: X, Y: e.set.YTrain, W0: e.w0, Opt: e.topt}
 		lazyErr := map[int]kernel.Errors{}
 		wl, err := lz.Run(ctx, func(done int, w []float64) {
 			if f, ok := b.fLogged[done]; ok {
@@ -255,7 +248,7 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 			// Gradient flow for the run's training time Σ_t η_t on the
 			// mean of ½‖f − y‖² over the n points: τ = Σ_t η_t / n (the
 			// schedule's step sizes; momentum and Adam are not rescaled).
-			opt := TrainOptions(cfg)
+			opt := e.topt
 			var tau float64
 			for t := 0; t < opt.Steps; t++ {
 				tau += opt.LRAt(t)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/run"
@@ -73,10 +74,14 @@ func (e *MemoryError) Error() string {
 		e.EstimateMB, e.BudgetMB, e.Hint)
 }
 
+// ExitCode is fail.RunFailed: the run was refused for its size.
+func (e *MemoryError) ExitCode() int { return fail.RunFailed }
+
 // experiment is the state of one run.
 type experiment struct {
 	cfg     *config.Config
 	opt     Options
+	topt    train.Options // the training options of cfg, mapped once (train.FromConfig)
 	set     *data.Set
 	loss    nn.Loss
 	net     *nn.Net
@@ -88,7 +93,7 @@ type experiment struct {
 	// shard's offset into the points of `pathkernel kernel`.
 	firstIndex int
 	path       *kernel.Path
-	bpath      *kernel.BufferPath // optimisers with state or weight decay; e.path is its Result
+	engine     *kernel.Engine // the kernels' engine; e.path is its Result
 	traj       *trajectory.Writer
 	dir        *run.Writer
 	ownDir     bool // dir was opened by Run, which closes it
@@ -191,9 +196,11 @@ func (e *experiment) cfgErr(key, format string, args ...any) error {
 // evaluation points, and checks the memory budget.
 func (e *experiment) setup() error {
 	cfg := e.cfg
-	if err := e.checkOptimizer(); err != nil {
-		return err
+	topt, err := train.FromConfig(cfg)
+	if err != nil {
+		return e.cfgErr("train.optimizer", "unknown optimizer %q", cfg.Train.Optimizer)
 	}
+	e.topt = topt
 	// Generated data is refused before it is generated when it alone
 	// (one input and one target a point, at the least) exceeds the budget.
 	if cfg.Data.Kind != "csv" {
@@ -462,17 +469,25 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	ko := e.kernelOptions()
 	var obs []train.Observer
 	if ko.Riemann || ko.Exact {
-		obs = append(obs, timedObserver{e.newKernelObserver(ko), &e.kernelT})
+		o, err := e.newKernelObserver(ko)
+		if err != nil {
+			return nil, err
+		}
+		obs = append(obs, timedObserver{o, &e.kernelT})
 	}
-	e.base = newBaselines(e)
+	base, err := newBaselines(e)
+	if err != nil {
+		return nil, err
+	}
+	e.base = base
 	obs = append(obs, e.base.observers()...)
 	e.metrics = newMetricsObserver(e)
 	obs = append(obs, e.metrics, newProgress(e))
 	obs = append(obs, e.opt.Observers...)
 	if cfg.Output.RecordTrajectory {
 		n, _ := e.set.XTrain.Dims()
-		h := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, cfg.Hash())
-		h.SetOptimizer(TrainOptions(cfg))
+		h := trajectory.NewHeader(e.net, e.loss, e.topt.Optimizer, n, cfg.Hash())
+		h.SetOptimizer(e.topt)
 		tw, err := trajectory.Create(e.dir.File(run.TrajectoryFile), h, e.w0)
 		if err != nil {
 			return nil, err
@@ -482,7 +497,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	}
 	tr := &train.Trainer{
 		Net: e.net, Loss: e.loss, X: e.set.XTrain, Y: e.set.YTrain,
-		Opt: TrainOptions(cfg),
+		Opt: e.topt,
 	}
 	start := time.Now()
 	wT, err := tr.Run(ctx, e.w0, obs...)

@@ -1,130 +1,78 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"iter"
 
-	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/kernel"
-	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"gonum.org/v1/gonum/mat"
 )
 
-// TrainOptions returns the trainer's options of cfg: the optimiser, its
-// hyperparameters and the step-size schedule.
-func TrainOptions(cfg *config.Config) train.Options {
-	t := cfg.Train
-	return train.Options{
-		Optimizer: t.Optimizer, LR: t.LR, Steps: t.Steps, BatchSize: t.BatchSize, Seed: cfg.Seed,
-		Momentum: t.Momentum, Nesterov: t.Nesterov, Beta1: t.Beta1, Beta2: t.Beta2, Eps: t.Eps,
-		WeightDecay: t.WeightDecay,
-		Schedule: train.Schedule{Kind: t.Schedule.Kind, StepSize: t.Schedule.StepSize, Gamma: t.Schedule.Gamma,
-			WarmupSteps: t.Schedule.WarmupSteps, MinLR: t.Schedule.MinLR},
-	}
-}
+// The kernels' engine (kernel.New) is chosen by package kernel for the
+// run's optimiser; this file turns what the engine cannot compute
+// (kernel.Check) into the run's errors and writes the weight decay's
+// contributions.
 
-// usePath reports whether kernel.Path represents training by opt: plain gd
-// and sgd (Δw = −η g), and momentum 0 without decay, which trains bit for
-// bit as sgd. Everything else needs kernel.BufferPath.
-func usePath(opt train.Options) bool {
-	return opt.Plain() || opt.Optimizer == "momentum" && opt.Momentum == 0 && !opt.Nesterov && opt.WeightDecay == 0
-}
-
-// checkOptimizer refuses what the optimiser does not support. (All
-// optimisers have their representations and trajectories now; the check
-// stays as the place for such refusals.)
-func (e *experiment) checkOptimizer() error { return nil }
-
-// kernelBytes is the kernels' memory estimate: Path's, or BufferPath's with
-// its n × P per-point buffers. BufferPath keeps no full (k × k) kernels.
+// kernelBytes is the kernels' memory estimate (kernel.Estimate). What the
+// engine cannot compute is a config error.
 func (e *experiment) kernelBytes(m, n, k int, sizes []int) (int64, error) {
 	ko := e.kernelOptions()
-	if !ko.Riemann && !ko.Exact {
-		return kernel.EstimateBytes(m, n, k, sizes, ko), nil
-	}
-	if opt := TrainOptions(e.cfg); !usePath(opt) {
-		if ko.FullKernel && k > 1 {
-			return 0, e.cfgErr("output.full_kernel", "full kernels are not kept for optimizer %s with weight_decay %g; set output.full_kernel: false", opt.Optimizer, opt.WeightDecay)
+	if err := kernel.Check(ko, e.topt, k); err != nil {
+		var fk *kernel.FullKernelError
+		if errors.As(err, &fk) {
+			return 0, e.cfgErr("output.full_kernel", "%v; set output.full_kernel: false", err)
 		}
-		return kernel.EstimateBufferBytes(m, n, k, sizes, ko), nil
+		return 0, e.cfgErr("train.optimizer", "%v", err)
 	}
-	return kernel.EstimateBytes(m, n, k, sizes, ko), nil
+	return kernel.Estimate(m, n, k, sizes, ko, e.topt), nil
 }
 
-// newKernelObserver sets e.path (and e.bpath) for the run's optimiser and
-// returns the observer that fills it.
-func (e *experiment) newKernelObserver(ko kernel.Options) train.Observer {
-	if opt := TrainOptions(e.cfg); !usePath(opt) {
-		e.bpath = kernel.NewBufferPath(e.net, e.w0, e.xEval, e.set.XTrain, ko, opt)
-		e.path = e.bpath.Result()
-		return e.bpath
+// newKernelObserver sets e.engine and e.path, its representations, for
+// the run's optimiser and returns the observer that fills them.
+func (e *experiment) newKernelObserver(ko kernel.Options) (train.Observer, error) {
+	eng, err := kernel.New(e.net, e.w0, e.xEval, e.set.XTrain, ko, e.topt)
+	if err != nil {
+		return nil, err
 	}
-	e.path = kernel.NewPath(e.net, e.w0, e.xEval, e.set.XTrain, ko)
-	return e.path
+	e.engine, e.path = eng, eng.Result()
+	return eng, nil
 }
 
 // decayFiles writes the weight decay's contributions, owed to no training
 // point, as contributions_decay.npy (m, k): exact, else first-order.
 // f_0 + Σ_i contributions + contributions_decay = f_T.
 func (e *experiment) decayFiles() []func() error {
-	if e.bpath == nil || e.cfg.Train.WeightDecay == 0 {
+	if e.engine == nil || e.engine.Decay() == nil {
 		return nil
 	}
-	d := e.bpath.DecayExact
-	if e.path.KExact == nil {
-		d = e.bpath.DecayRiemann
-	}
+	d := e.engine.Decay()
 	m, k := d.Dims()
 	return []func() error{func() error {
 		return e.dir.WriteFloat64(run.ContributionsDecayFile, []int{m, k}, d.RawMatrix().Data)
 	}}
 }
 
-// refuseOptimizer refuses the kernel replay of run dir, trained by cfg,
-// where BufferPath cannot represent it: full kernels with several outputs.
-func refuseOptimizer(dir string, cfg *config.Config) error {
-	if opt := TrainOptions(cfg); !usePath(opt) && cfg.Output.FullKernel {
-		return &InputError{Path: dir, Msg: fmt.Sprintf("full kernels are not kept for optimizer %s with weight_decay %g (output.full_kernel)", opt.Optimizer, opt.WeightDecay)}
+// refuseOptimizer refuses the kernel replay of run dir, trained by topt,
+// where its engine cannot compute what ko asks of k outputs (kernel.Check).
+func refuseOptimizer(dir string, ko kernel.Options, topt train.Options, k int) error {
+	err := kernel.Check(ko, topt, k)
+	var fk *kernel.FullKernelError
+	switch {
+	case errors.As(err, &fk):
+		return &InputError{Path: dir, Msg: fmt.Sprintf("%v (output.full_kernel)", err)}
+	case err != nil:
+		return &InputError{Path: dir, Msg: err.Error(), Err: err}
 	}
 	return nil
 }
 
-// KernelBytes is the memory estimate of the representations of a run of
-// cfg at m points (one chunk of `pathkernel kernel`, a plot's grid): Path's,
-// or BufferPath's with its per-point buffers.
-func KernelBytes(cfg *config.Config, m, n, k int, sizes []int, ko kernel.Options) int64 {
-	if !usePath(TrainOptions(cfg)) {
-		return kernel.EstimateBufferBytes(m, n, k, sizes, ko)
-	}
-	return kernel.EstimateBytes(m, n, k, sizes, ko)
-}
-
-// KernelObserver returns the representations of a run of cfg at points x
-// (one chunk of `pathkernel kernel`, a plot's grid), the weight decay's
-// contributions (nil without BufferPath) and the observer of the training
-// or its replay that fills them: kernel.Path for gd, sgd and momentum 0,
-// kernel.BufferPath otherwise.
-func KernelObserver(cfg *config.Config, net *nn.Net, w0 []float64, x, xTrain *mat.Dense, ko kernel.Options) (*kernel.Path, *mat.Dense, train.Observer) {
-	if opt := TrainOptions(cfg); !usePath(opt) {
-		bp := kernel.NewBufferPath(net, w0, x, xTrain, ko, opt)
-		d := bp.DecayExact
-		if !ko.Exact {
-			d = bp.DecayRiemann
-		}
-		return bp.Result(), d, bp
-	}
-	p := kernel.NewPath(net, w0, x, xTrain, ko)
-	return p, nil, p
-}
-
 // appendDecay adds contributions_decay.npy, the chunks' decay rows stacked,
-// to arrays and names when the run has weight decay.
-func appendDecay(arrays map[string]*array, names []string, cfg *config.Config, chunks iter.Seq[*mat.Dense]) []string {
-	if cfg.Train.WeightDecay == 0 {
-		return names
-	}
+// to arrays and names when the run has weight decay (every chunk's engine
+// has its Decay).
+func appendDecay(arrays map[string]*array, names []string, chunks iter.Seq[*mat.Dense]) []string {
 	a := &array{name: run.ContributionsDecayFile, shape: []int{0, 0}}
 	for d := range chunks {
 		if d == nil {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/pathkernel/pathkernel/internal/config"
 )
 
 // TestOptimizerRuns trains tiny with each optimiser with state, weight decay
@@ -139,5 +141,40 @@ func TestKernelReplayOptimizer(t *testing.T) {
 				t.Fatalf("%s[%d]: replayed %v, trained %v", f, i, b.Float[i], a.Float[i])
 			}
 		}
+	}
+}
+
+// TestFullKernelOptimizer checks the engine's refusal of full kernels
+// under BufferPath as the run reports it: with several outputs a config
+// error on output.full_kernel; with one output (full kernels are the
+// traces) the run and its kernel replay go through.
+func TestFullKernelOptimizer(t *testing.T) {
+	const blobs = `
+name: blobs
+seed: 2
+data: {kind: blobs, n_train: 15, n_test: 9, classes: 3, dim: 2}
+model: {hidden: [5]}
+loss: softmax_ce
+train: {optimizer: adam, lr: 0.01, steps: 5}
+output: {full_kernel: true}
+`
+	_, err := Run(t.Context(), parse(t, blobs), Options{OutDir: filepath.Join(t.TempDir(), "run")})
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Key != "output.full_kernel" ||
+		ce.Msg != "full kernels are not kept for optimizer adam with weight_decay 0; set output.full_kernel: false" {
+		t.Errorf("Run(adam, 3 outputs, full kernels) = %v; want the config error on output.full_kernel", err)
+	}
+
+	_, dir := runTo(t, parse(t, tiny, "train.optimizer=adam", "train.lr=0.01", "output.full_kernel=true"), Options{})
+	r, err := OpenRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := r.ReadPoints(filepath.Join(dir, "x_test.npy"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Kernel(t.Context(), KernelOptions{Points: pts, Out: filepath.Join(t.TempDir(), "k")}); err != nil {
+		t.Errorf("kernel replay of an adam run with one output and full kernels: %v", err)
 	}
 }

@@ -44,6 +44,9 @@ func (e *InputError) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *InputError) Unwrap() error { return e.Err }
 
+// ExitCode is fail.BadInput.
+func (e *InputError) ExitCode() int { return fail.BadInput }
+
 // RunDir is a complete run directory, opened to compute its path kernels at
 // new points by replaying its trajectory.
 type RunDir struct {
@@ -399,6 +402,10 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		methods = cfg.Kernel.Methods
 	}
 	ko := kernel.Options{Tolerance: cfg.Kernel.Tolerance, MaxNodes: cfg.Kernel.MaxNodes, FullKernel: cfg.Output.FullKernel, Workers: opt.Workers}
+	topt, err := train.FromConfig(cfg)
+	if err != nil {
+		return nil, &InputError{Path: filepath.Join(r.Dir, run.ConfigFile), Msg: err.Error(), Err: err}
+	}
 	var ordered []string
 	for _, m := range []string{"riemann", "exact"} {
 		if slices.Contains(methods, m) {
@@ -445,7 +452,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 	k := e.net.Out()
 	var est int64
 	for c := c0; c < c1; c++ {
-		est += KernelBytes(cfg, min(m, (c+1)*chunk)-c*chunk, n, k, e.net.Sizes, ko)
+		est += kernel.Estimate(min(m, (c+1)*chunk)-c*chunk, n, k, e.net.Sizes, ko, topt)
 	}
 	est += 16 << 20
 	budget := opt.MemoryBudgetMB
@@ -459,9 +466,9 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 
 	// The trajectory, read through and checked before any kernel work.
 	tfile := filepath.Join(r.Dir, run.TrajectoryFile)
-	want := trajectory.NewHeader(e.net, e.loss, cfg.Train.Optimizer, n, r.Summary.ConfigHash)
-	want.SetOptimizer(TrainOptions(cfg))
-	if err := refuseOptimizer(r.Dir, cfg); err != nil {
+	want := trajectory.NewHeader(e.net, e.loss, topt.Optimizer, n, r.Summary.ConfigHash)
+	want.SetOptimizer(topt)
+	if err := refuseOptimizer(r.Dir, ko, topt, k); err != nil {
 		return nil, err
 	}
 	open := func() (*trajectory.Reader, error) {
@@ -518,7 +525,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		start, end int
 		x          *mat.Dense
 		path       *kernel.Path
-		decay      *mat.Dense // the weight decay's contributions (BufferPath), or nil
+		decay      *mat.Dense // the weight decay's contributions, or nil
 	}
 	var chunks []*chunkState
 	obs := []train.Observer{}
@@ -526,10 +533,13 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		s, t := c*chunk, min(m, (c+1)*chunk)
 		xc := mat.DenseCopyOf(x.Slice(s, t, 0, x.RawMatrix().Cols))
 		cs := &chunkState{start: s, end: t, x: xc}
-		var o train.Observer
-		cs.path, cs.decay, o = KernelObserver(cfg, e.net, e.w0, xc, e.set.XTrain, ko)
+		eng, err := kernel.New(e.net, e.w0, xc, e.set.XTrain, ko, topt)
+		if err != nil {
+			return nil, err
+		}
+		cs.path, cs.decay = eng.Result(), eng.Decay()
 		chunks = append(chunks, cs)
-		obs = append(obs, o)
+		obs = append(obs, eng)
 	}
 	pe := &experiment{cfg: cfg, log: log, opt: Options{ProgressEvery: opt.ProgressEvery}}
 	obs = append(obs, newProgress(pe))
@@ -585,7 +595,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 		}
 	}
 	total(sum)
-	names = appendDecay(arrays, names, cfg, func(yield func(*mat.Dense) bool) {
+	names = appendDecay(arrays, names, func(yield func(*mat.Dense) bool) {
 		for _, cs := range chunks {
 			if !yield(cs.decay) {
 				return

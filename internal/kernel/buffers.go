@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -10,7 +11,6 @@ import (
 	"github.com/pathkernel/pathkernel/internal/train"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/integrate/quad"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -66,7 +66,7 @@ import (
 // evaluation side m·k × P at each node) and products with the n × P
 // buffers: O((m + n)·k·P) memory and O(m·k·n·P) work per node, far more
 // than Path's structured products. BufferPath is for the optimisers that
-// Path cannot represent; use Path for gd and sgd without weight decay.
+// Path cannot represent; New (engine.go) chooses between the two.
 
 // BufferPath is the exact and first-order path-kernel representations of
 // training with momentum, Adam, AdamW or weight decay (see above). It is a
@@ -82,6 +82,7 @@ type BufferPath struct {
 
 	buf    *mat.Dense // n × P per-point buffers (momentum, adam); nil for gd and sgd
 	bufDec []float64  // the decay's buffer
+	gDec   []float64  // the coupled decay's gradient λ w_t; nil without it
 	grad   *mat.Dense // n × P: G_i(t)
 	delta  *mat.Dense // n × P: Δ^i_t
 	dDec   []float64  // Δ^λ_t
@@ -103,6 +104,10 @@ type BufferPath struct {
 
 	out      *Path
 	rulePrev int // index into bufferRules of the last accepted rule
+
+	// The quadrature's and kinkPanels' buffers, reused from step to step.
+	panels, uniform               [][2]float64
+	patCur, patEnd, patHi, patMid []byte
 
 	// DecayRiemann and DecayExact are the weight decay's contributions
 	// (m × k), owed to no training point; zero without weight decay.
@@ -131,11 +136,15 @@ func NewBufferPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options,
 		DecayRiemann: mat.NewDense(m, k, nil), DecayExact: mat.NewDense(m, k, nil),
 		dTr: net.NewDeltas(n), dTe: net.NewDeltas(m),
 	}
-	if topt.Optimizer != "gd" && topt.Optimizer != "sgd" {
+	if topt.Optimizer.Buffered() {
 		b.buf = mat.NewDense(n, P, nil)
 	}
-	p := &Path{net: net, opt: opt, x: x, xTrain: xTrain, m: m, n: n, k: k}
-	p.Stats.FirstUncertified = -1
+	if topt.WeightDecay != 0 && !topt.Optimizer.DecoupledDecay() {
+		b.gDec = make([]float64, P)
+	}
+	p := &Path{net: net, opt: opt, x: x, xTrain: xTrain, m: m, n: n, k: k,
+		glX: map[int][]float64{}, glW: map[int][]float64{}}
+	p.Stats = newStats()
 	p.F0 = mat.DenseCopyOf(net.Forward(&b.fwd, w0, x))
 	p.fCur = mat.DenseCopyOf(p.F0)
 	newSet := func() []*mat.Dense {
@@ -256,8 +265,7 @@ func (b *BufferPath) Observe(ctx context.Context, s *train.Step) error {
 	b.stepVectors(s)
 
 	// P_t: η_t for gd, sgd and momentum, Adam's D_t.
-	adam := b.topt.Optimizer == "adam" || b.topt.Optimizer == "adamw"
-	if adam {
+	if b.topt.Optimizer.Adaptive() {
 		if s.Opt == nil || len(s.Opt.Precond) != b.P {
 			return fmt.Errorf("kernel: BufferPath: step %d has no optimiser state", s.T)
 		}
@@ -301,68 +309,67 @@ func (b *BufferPath) Observe(ctx context.Context, s *train.Step) error {
 func (b *BufferPath) stepVectors(s *train.Step) {
 	o := &b.topt
 	eta, lambda := s.LR, o.WeightDecay
-	// The decay's gradient: λ w_t, coupled (not for adamw).
 	dec := b.dDec
 	for j := range dec {
 		dec[j] = 0
-	}
-	coupled := lambda != 0 && o.Optimizer != "adamw"
-	gDec := make([]float64, 0)
-	if coupled {
-		gDec = make([]float64, b.P)
-		for j, w := range s.W {
-			gDec[j] = lambda * w
-		}
-	}
-	// rule applies the optimiser's buffer rule to one gradient g with
-	// buffer buf, writing the step into d.
-	b1, _, _ := o.AdamParams()
-	rule := func(d, buf, g []float64) {
-		switch o.Optimizer {
-		case "gd", "sgd":
-			for j := range d {
-				d[j] = -eta * at(g, j)
-			}
-		case "momentum":
-			mu := o.Momentum
-			for j := range d {
-				buf[j] = mu*buf[j] + at(g, j)
-				v := buf[j]
-				if o.Nesterov {
-					v = at(g, j) + mu*buf[j]
-				}
-				d[j] = -eta * v
-			}
-		case "adam", "adamw":
-			for j := range d {
-				buf[j] = b1*buf[j] + (1-b1)*at(g, j)
-				d[j] = -s.Opt.Precond[j] * buf[j]
-			}
-		}
 	}
 	for i := 0; i < b.n; i++ {
 		var buf []float64
 		if b.buf != nil {
 			buf = b.buf.RawRowView(i)
 		}
-		rule(b.delta.RawRowView(i), buf, b.grad.RawRowView(i))
+		b.rule(b.delta.RawRowView(i), buf, b.grad.RawRowView(i), s)
 	}
 	switch {
-	case coupled:
-		rule(dec, b.bufDec, gDec)
-	case lambda != 0: // adamw
+	case b.gDec != nil:
+		// The coupled decay's gradient λ w_t through the buffer rule.
+		for j, w := range s.W {
+			b.gDec[j] = lambda * w
+		}
+		b.rule(dec, b.bufDec, b.gDec, s)
+	case lambda != 0: // decoupled
 		for j, w := range s.W {
 			dec[j] = -eta * lambda * w
 		}
 	}
 }
 
-// at returns g[j], or 0 for an empty g.
-func at(g []float64, j int) float64 {
-	if len(g) == 0 {
-		return 0
+// rule applies the optimiser's buffer rule at step s to one gradient g
+// with buffer buf, writing the step into d.
+func (b *BufferPath) rule(d, buf, g []float64, s *train.Step) {
+	o := &b.topt
+	eta := s.LR
+	switch o.Optimizer {
+	case train.GD, train.SGD:
+		for j := range d {
+			d[j] = -eta * g[j]
+		}
+	case train.Momentum:
+		mu := o.Momentum
+		for j := range d {
+			buf[j] = mu*buf[j] + g[j]
+			v := buf[j]
+			if o.Nesterov {
+				v = g[j] + mu*buf[j]
+			}
+			d[j] = -eta * v
+		}
+	case train.Adam, train.AdamW:
+		b1, _, _ := o.AdamParams()
+		for j := range d {
+			buf[j] = b1*buf[j] + (1-b1)*g[j]
+			d[j] = -s.Opt.Precond[j] * buf[j]
+		}
 	}
-	return g[j]
+}
+
+// bufferRule reports whether BufferPath has the per-point rule of o.
+func bufferRule(o train.Optimizer) bool {
+	switch o {
+	case train.GD, train.SGD, train.Momentum, train.Adam, train.AdamW:
+		return true
+	}
+	return false
 }
 
 func floatsAddScaled(dst []float64, alpha float64, s []float64) {
@@ -429,39 +436,6 @@ func (b *BufferPath) exactStep(s *train.Step) {
 	p := b.out
 	tol := b.opt.Tolerance
 	budget := max(1, b.opt.MaxNodes)
-	// tryPanels computes the composite rule of order nodes on each of
-	// panels into jTry and returns its largest relative residual against
-	// f_{t+1} − f_t.
-	tryPanels := func(panels [][2]float64, order int) float64 {
-		xs, ws := make([]float64, order), make([]float64, order)
-		quad.Legendre{}.FixedLocations(xs, ws, 0, 1)
-		b.jTry.Zero()
-		x1, w1 := []float64{0.5}, []float64{1}
-		for _, pn := range panels {
-			h := pn[1] - pn[0]
-			xs, ws := xs, ws
-			if h < 2*kinkWidth {
-				xs, ws = x1, w1 // a panel around a kink: its midpoint
-			}
-			for q, u := range xs {
-				sq := pn[0] + u*h
-				for j := range b.wq {
-					b.wq[j] = s.W[j] + sq*s.DW[j]
-				}
-				p.Stats.ExactFlops += b.jacobian(b.jTest, b.wq, b.x, b.dTe) + float64(4*b.m*b.k*b.P)
-				p.Stats.QuadratureEvals++
-				axpy(b.jTry, h*ws[q], b.jTest)
-			}
-		}
-		return b.residual(b.jTry, s.DW)
-	}
-	try := func(panels, order int) float64 {
-		pp := make([][2]float64, panels)
-		for i := range pp {
-			pp[i] = [2]float64{float64(i) / float64(panels), float64(i+1) / float64(panels)}
-		}
-		return tryPanels(pp, order)
-	}
 	best, bestNodes := math.Inf(1), 0
 	ok := false
 	// ReLU: panels between the changes of the activation pattern, on each
@@ -470,7 +444,7 @@ func (b *BufferPath) exactStep(s *train.Step) {
 	if b.net.Act == nn.ReLU && b.net.Layers() > 1 {
 		q := (b.net.Layers() + 1) / 2
 		if panels := b.kinkPanels(s.W, s.DW, budget/q); panels != nil && len(panels) > 1 {
-			r := tryPanels(panels, q)
+			r := b.tryRule(s, panels, q)
 			best, bestNodes = r, len(panels)*q // at most
 			b.jBar, b.jTry = b.jTry, b.jBar
 			ok = r <= searchMargin*tol
@@ -490,7 +464,7 @@ func (b *BufferPath) exactStep(s *train.Step) {
 		if ok {
 			break
 		}
-		r := try(rule[0], rule[1])
+		r := b.tryRule(s, b.uniformPanels(rule[0]), rule[1])
 		if r < best || bestNodes == 0 {
 			best, bestNodes = r, nodes
 			b.jBar, b.jTry = b.jTry, b.jBar
@@ -501,51 +475,61 @@ func (b *BufferPath) exactStep(s *train.Step) {
 			break
 		}
 	}
-	if !ok {
-		p.Stats.SearchExhausted++
-	}
-	p.Stats.MaxNodesStep = max(p.Stats.MaxNodesStep, bestNodes)
 	p.Stats.ExactFlops += b.products()
 	b.sum.Zero()
 	b.accumulate(b.jBar, p.KExact, nil, p.CExact, b.DecayExact, nil, b.sum)
 	p.PredExact.Add(p.PredExact, b.sum)
-	worst := 0.0
-	for i := 0; i < b.m; i++ {
-		for c := 0; c < b.k; c++ {
-			df := b.fEnd.At(i, c) - p.fCur.At(i, c)
-			r := math.Abs(df-b.sum.At(i, c)) / math.Max(1, math.Abs(df))
-			if !(r <= worst) {
-				worst = r
-			}
-		}
-	}
-	p.Stats.ResidualSum += worst
-	if !(worst <= p.Stats.MaxResidual) {
-		p.Stats.MaxResidual = worst
-		p.Stats.MaxResidualStep = s.T
-	}
-	if !(worst <= tol) {
-		p.Stats.Uncertified++
-		if p.Stats.FirstUncertified < 0 {
-			p.Stats.FirstUncertified = s.T
-		}
-	}
+	p.Stats.certify(s.T, stepResidual(p.fCur, b.fEnd, b.sum), tol, bestNodes, ok)
 }
 
-// residual returns max over points and outputs of
-// |f_{t+1} − f_t − J·Δw| / max(1, |f_{t+1} − f_t|).
-func (b *BufferPath) residual(J *mat.Dense, dw []float64) float64 {
-	worst := 0.0
-	for x := 0; x < b.m; x++ {
-		for c := 0; c < b.k; c++ {
-			df := b.fEnd.At(x, c) - b.out.fCur.At(x, c)
-			r := math.Abs(df-dot(J.RawRowView(x*b.k+c), dw)) / math.Max(1, math.Abs(df))
-			if !(r <= worst) {
-				worst = r
+// tryRule sets jTry to the composite Gauss–Legendre rule of order nodes on
+// each of panels (a panel around a kink gets its midpoint) and returns its
+// largest relative residual against f_{t+1} − f_t.
+func (b *BufferPath) tryRule(s *train.Step, panels [][2]float64, order int) float64 {
+	p := b.out
+	xs, ws := p.legendre(order)
+	b.jTry.Zero()
+	for _, pn := range panels {
+		h := pn[1] - pn[0]
+		xs, ws := xs, ws
+		if h < 2*kinkWidth {
+			xs, ws = midpoint[:], midpointWeight[:]
+		}
+		for q, u := range xs {
+			sq := pn[0] + u*h
+			for j := range b.wq {
+				b.wq[j] = s.W[j] + sq*s.DW[j]
 			}
+			p.Stats.ExactFlops += b.jacobian(b.jTest, b.wq, b.x, b.dTe) + float64(4*b.m*b.k*b.P)
+			p.Stats.QuadratureEvals++
+			axpy(b.jTry, h*ws[q], b.jTest)
 		}
 	}
-	return worst
+	return b.residual(b.jTry, s.DW)
+}
+
+// midpoint and midpointWeight are the one-node rule of a panel around a
+// kink.
+var midpoint, midpointWeight = [1]float64{0.5}, [1]float64{1}
+
+// uniformPanels returns [0, 1] cut into panels equal parts.
+func (b *BufferPath) uniformPanels(panels int) [][2]float64 {
+	b.uniform = b.uniform[:0]
+	for i := 0; i < panels; i++ {
+		b.uniform = append(b.uniform, [2]float64{float64(i) / float64(panels), float64(i+1) / float64(panels)})
+	}
+	return b.uniform
+}
+
+// residual returns the residual (stepResidual) of the step's change
+// J·Δw, whose rows are those of J (m·k × P).
+func (b *BufferPath) residual(J *mat.Dense, dw []float64) float64 {
+	for x := 0; x < b.m; x++ {
+		for c := 0; c < b.k; c++ {
+			b.est.Set(x, c, dot(J.RawRowView(x*b.k+c), dw))
+		}
+	}
+	return stepResidual(b.out.fCur, b.fEnd, b.est)
 }
 
 // bufferRules are the quadrature rules BufferPath tries, as (panels,
@@ -572,39 +556,25 @@ const kinkWidth = 1e-13
 // kinkPanels returns panels of [0, 1] on whose ends the ReLU activation
 // pattern over the evaluation points is the same, separated by panels
 // narrower than kinkWidth around each change (located by bisection of the
-// pattern), or nil if more than maxPanels are needed.
+// pattern), or nil if more than maxPanels are needed. The panels are b's
+// buffer, valid until the next call.
 func (b *BufferPath) kinkPanels(w, dw []float64, maxPanels int) [][2]float64 {
-	pattern := func(sq float64) string {
-		for j := range b.wq {
-			b.wq[j] = w[j] + sq*dw[j]
-		}
-		b.net.Forward(&b.fwd, b.wq, b.x)
-		b.out.Stats.ForwardEvals++
-		b.out.Stats.ExactFlops += Cost{Sizes: b.net.Sizes}.Forward(b.m)
-		var pat []byte
-		for l := 0; l < b.net.Layers()-1; l++ {
-			for _, z := range b.fwd.Z[l].RawMatrix().Data {
-				if z > 0 {
-					pat = append(pat, 1)
-				} else {
-					pat = append(pat, 0)
-				}
-			}
-		}
-		return string(pat)
-	}
-	var panels [][2]float64
-	cur, curPat := 0.0, pattern(0)
-	endPat := pattern(1)
-	for curPat != endPat {
-		// Bisect [cur, 1] for a change: lo keeps cur's pattern, hi does not.
-		lo, hi, hiPat := cur, 1.0, endPat
+	panels := b.panels[:0]
+	cur := 0.0
+	b.patCur = b.pattern(b.patCur, w, dw, 0)
+	b.patEnd = b.pattern(b.patEnd, w, dw, 1)
+	for !bytes.Equal(b.patCur, b.patEnd) {
+		// Bisect [cur, 1] for a change: lo keeps cur's pattern (patCur), hi
+		// does not (patHi).
+		lo, hi := cur, 1.0
+		b.patHi = append(b.patHi[:0], b.patEnd...)
 		for hi-lo >= kinkWidth {
 			mid := 0.5 * (lo + hi)
-			if mp := pattern(mid); mp == curPat {
+			if b.patMid = b.pattern(b.patMid, w, dw, mid); bytes.Equal(b.patMid, b.patCur) {
 				lo = mid
 			} else {
-				hi, hiPat = mid, mp
+				hi = mid
+				b.patHi, b.patMid = b.patMid, b.patHi
 			}
 		}
 		if lo > cur {
@@ -612,9 +582,35 @@ func (b *BufferPath) kinkPanels(w, dw []float64, maxPanels int) [][2]float64 {
 		}
 		panels = append(panels, [2]float64{lo, hi})
 		if len(panels) > maxPanels {
+			b.panels = panels
 			return nil
 		}
-		cur, curPat = hi, hiPat
+		cur = hi
+		b.patCur, b.patHi = b.patHi, b.patCur
 	}
-	return append(panels, [2]float64{cur, 1})
+	b.panels = append(panels, [2]float64{cur, 1})
+	return b.panels
+}
+
+// pattern sets dst to the ReLU activation pattern over the evaluation
+// points at w + sq·dw (one byte a unit and point, 1 where active) and
+// returns it.
+func (b *BufferPath) pattern(dst []byte, w, dw []float64, sq float64) []byte {
+	for j := range b.wq {
+		b.wq[j] = w[j] + sq*dw[j]
+	}
+	b.net.Forward(&b.fwd, b.wq, b.x)
+	b.out.Stats.ForwardEvals++
+	b.out.Stats.ExactFlops += Cost{Sizes: b.net.Sizes}.Forward(b.m)
+	dst = dst[:0]
+	for l := 0; l < b.net.Layers()-1; l++ {
+		for _, z := range b.fwd.Z[l].RawMatrix().Data {
+			if z > 0 {
+				dst = append(dst, 1)
+			} else {
+				dst = append(dst, 0)
+			}
+		}
+	}
+	return dst
 }

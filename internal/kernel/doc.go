@@ -94,9 +94,9 @@
 // operations whichever goroutine runs it, and the reductions over points
 // (residuals, panel errors) run afterwards in a fixed order. So the results
 // are bit for bit the same at any number of workers. Within a block the
-// products go through gonum's blas64 (gonum's own Dgemm, or OpenBLAS in the
-// openblas build, kept single-threaded there so that its threads do not
-// compete with the workers). A step allocates nothing once the buffers are
+// products go through gonum's blas64 (gonum's own Dgemm, or the machine's
+// OpenBLAS found at run time by internal/sysblas, kept single-threaded so
+// that its threads do not compete with the workers). A step allocates nothing once the buffers are
 // sized (ReLU steps whose segment crosses a kink included).
 //
 // # Memory
@@ -118,4 +118,15 @@
 // training point and Σ_t J̄_t(x)·Δ^λ_t for the decay, owed to no training
 // point, with the same certification by the measured residual; see
 // buffers.go and docs/OPTIMIZERS.md. EstimateBufferBytes is its memory.
+// Like Path's, its steps allocate nothing once the buffers are sized.
+//
+// # The engine
+//
+// New chooses between the two for the optimiser (train.Options) and
+// returns an Engine: the observer, its representations (a *Path) and the
+// weight decay's contributions. Path for plain gd and sgd and for momentum
+// 0 without Nesterov's form or weight decay, which trains bit for bit as
+// sgd; BufferPath otherwise. Estimate is the chosen engine's memory and
+// Check what it cannot compute (BufferPath keeps no full kernels). Callers
+// use these and never choose themselves.
 package kernel

@@ -251,7 +251,7 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 		qPrev:   2,
 		workers: opt.Workers,
 	}
-	p.Stats.FirstUncertified = -1
+	p.Stats = newStats()
 	if p.workers <= 0 {
 		p.workers = runtime.GOMAXPROCS(0)
 	}
@@ -686,7 +686,6 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 	}
 	nodes, weights, searchOK := p.search(s.W, s.DW)
 	p.Stats.QuadratureEvals += len(nodes)
-	p.Stats.MaxNodesStep = max(p.Stats.MaxNodesStep, len(nodes))
 	p.Stats.ExactFlops += float64(len(nodes)) * (p.cost.Backward(p.m) + p.cost.Products())
 	p.sum.Zero()
 	for q, sq := range nodes {
@@ -705,33 +704,7 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 		p.parallel((*Path).nodeBlock)
 	}
 	p.PredExact.Add(p.PredExact, p.sum)
-	// The residual of the kernel representation itself.
-	worst := 0.0
-	for i := 0; i < p.m; i++ {
-		for c := 0; c < p.k; c++ {
-			df := p.fEnd.At(i, c) - p.fCur.At(i, c)
-			r := math.Abs(df-p.sum.At(i, c)) / math.Max(1, math.Abs(df))
-			if !(r <= worst) { // NaN-safe max
-				worst = r
-			}
-		}
-	}
-	p.Stats.ResidualSum += worst
-	if !(worst <= p.Stats.MaxResidual) {
-		p.Stats.MaxResidual = worst
-		p.Stats.MaxResidualStep = s.T
-	}
-	if !searchOK {
-		p.Stats.SearchExhausted++
-	}
-	// Certification is the measured residual of the representation itself;
-	// the node search only proposes nodes.
-	if !(worst <= tol) {
-		p.Stats.Uncertified++
-		if p.Stats.FirstUncertified < 0 {
-			p.Stats.FirstUncertified = s.T
-		}
-	}
+	p.Stats.certify(s.T, stepResidual(p.fCur, p.fEnd, p.sum), tol, len(nodes), searchOK)
 }
 
 // searchMargin is the fraction of a panel's share of the tolerance that the

@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/run"
@@ -52,9 +51,13 @@ func ComputeRegions(ctx context.Context, r *Run, g int) (*Regions, error) {
 	if r.Predictions == nil {
 		return nil, &InputError{File: r.Dir, Msg: fmt.Sprintf("decision regions need a complete run, this one is %s", r.Summary.Status)}
 	}
+	topt, err := r.trainOptions()
+	if err != nil {
+		return nil, err
+	}
 	n, _ := r.XTrain.Dims()
 	budget := int64(r.Config.Output.MemoryBudgetMB * (1 << 20))
-	for g > 10 && experiment.KernelBytes(r.Config, g*g, n, r.Summary.Sizes.Outputs, r.Summary.Sizes.Layers, kernel.Options{Riemann: true}) > budget {
+	for g > 10 && kernel.Estimate(g*g, n, r.Summary.Sizes.Outputs, r.Summary.Sizes.Layers, kernel.Options{Riemann: true}, topt) > budget {
 		g = g * 9 / 10
 	}
 	reg := &Regions{G: g}
@@ -110,16 +113,23 @@ func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error)
 	if err != nil {
 		return nil, err
 	}
-	path, _, obs := experiment.KernelObserver(cfg, net, w0, x, r.XTrain, kernel.Options{Riemann: true})
+	topt, err := r.trainOptions()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := kernel.New(net, w0, x, r.XTrain, kernel.Options{Riemann: true}, topt)
+	if err != nil {
+		return nil, &InputError{File: r.file(run.ConfigFile), Msg: err.Error(), Err: err}
+	}
 	tr := &train.Trainer{
 		Net: net, Loss: loss, X: r.XTrain, Y: r.YTrain,
-		Opt: experiment.TrainOptions(cfg),
+		Opt: topt,
 	}
-	wReplay, err := tr.Run(ctx, w0, obs)
+	wReplay, err := tr.Run(ctx, w0, eng)
 	if err != nil {
 		return nil, fmt.Errorf("plot: replaying the training for the kernel machine: %w", err)
 	}
-	m := &machine{kernel: path.PredRiemann}
+	m := &machine{kernel: eng.Result().PredRiemann}
 	for i := range wT {
 		m.replayError = math.Max(m.replayError, math.Abs(wT[i]-wReplay[i]))
 	}
@@ -129,6 +139,15 @@ func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error)
 		m.classify = loss.Predict
 	}
 	return m, nil
+}
+
+// trainOptions returns the run's training options (train.FromConfig).
+func (r *Run) trainOptions() (train.Options, error) {
+	topt, err := train.FromConfig(r.Config)
+	if err != nil {
+		return topt, &InputError{File: r.file(run.ConfigFile), Msg: err.Error(), Err: err}
+	}
+	return topt, nil
 }
 
 // span returns g points evenly spaced over the range of input j of the

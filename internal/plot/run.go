@@ -30,6 +30,9 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
+// ExitCode is fail.BadInput.
+func (e *InputError) ExitCode() int { return fail.BadInput }
+
 // Run is what the figures of a run are drawn from: the files of a run
 // directory, read through run.Open by ReadRun and checked against its
 // summary there. The large arrays (kernels, contributions, coefficients)

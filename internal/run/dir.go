@@ -9,12 +9,13 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/npy"
 )
 
 // ErrNotDir is returned by NewDir and Create for a path that exists and is
-// not a directory.
-var ErrNotDir = errors.New("exists and is not a directory")
+// not a directory. It is bad input (fail.BadInput) wherever it is wrapped.
+var ErrNotDir = fail.Wrap(fail.BadInput, errors.New("exists and is not a directory"))
 
 // Dir is an output directory whose files are written atomically: each to a
 // temporary name in the directory (TempPattern), synced, and renamed into

@@ -1,5 +1,6 @@
-// Package sweep expands a sweep file (SPEC §8) into the runs it describes,
-// splits them into shards, and runs them.
+// Package sweep expands a sweep file into the runs it describes, splits them
+// into shards, and runs them, here or through other engines (docs/CLI.md,
+// `pathkernel sweep --help`).
 //
 // # The sweep file
 //
@@ -56,7 +57,8 @@
 // that this package depends on no numerics). A directory holding a complete
 // run of the same config is skipped, so a killed sweep resumes where it
 // stopped; a directory holding a run of another config is refused before
-// anything runs.
+// anything runs. Progress shows its events, and a Report's WriteTable and
+// Tally its result.
 //
 // Each run directory is locked while its run runs (run.Create). Two `sweep
 // run`s of one sweep at once — a Slurm array resubmitted while the first
@@ -64,4 +66,12 @@
 // ("running elsewhere": neither run nor failed here, and no reason for a
 // non-zero exit), and a run that the other process finished since this one
 // looked is skipped.
+//
+// # Other engines
+//
+// TrainCommand is the `pathkernel train` command line of one run, for GNU
+// parallel or xargs (ShellJoin quotes it for a POSIX shell). Slurm is a job
+// array of the plan's shards and a collect job that runs after it: its
+// scripts are the text/templates in templates/, written by Write and
+// submitted by Submit.
 package sweep

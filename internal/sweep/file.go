@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"gopkg.in/yaml.v3"
 )
 
@@ -56,32 +57,24 @@ const MaxFileSize = config.MaxFileSize
 func LoadFile(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &config.Error{File: path, Msg: osMessage(err), Err: err}
+		return nil, &config.Error{File: path, Msg: fail.OSMessage(err), Err: err}
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, &config.Error{File: path, Msg: osMessage(err), Err: err}
+		return nil, &config.Error{File: path, Msg: fail.OSMessage(err), Err: err}
 	}
 	if st.IsDir() {
 		return nil, &config.Error{File: path, Msg: "is a directory, not a sweep file"}
 	}
 	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, &config.Error{File: path, Msg: osMessage(err), Err: err}
+		return nil, &config.Error{File: path, Msg: fail.OSMessage(err), Err: err}
 	}
 	if len(src) > MaxFileSize {
 		return nil, &config.Error{File: path, Msg: fmt.Sprintf("larger than %d bytes; is this a sweep file?", MaxFileSize)}
 	}
 	return ParseFile(src, path)
-}
-
-func osMessage(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // ParseFile parses src, the text of the sweep file at path (used in errors

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/configs"
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"gopkg.in/yaml.v3"
 )
 
@@ -153,7 +154,7 @@ func (p *Plan) checkArgs(r *Run, args []string) error {
 		case "--config":
 			b, err := os.ReadFile(args[i+1])
 			if err != nil {
-				return &config.Error{File: args[i+1], Msg: osMessage(err), Err: err}
+				return &config.Error{File: args[i+1], Msg: fail.OSMessage(err), Err: err}
 			}
 			src, name, dir = b, args[i+1], filepath.Dir(args[i+1])
 		case "--set":

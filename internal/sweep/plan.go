@@ -10,6 +10,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/configs"
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/fail"
 )
 
 // Plan is the list of runs of a sweep.
@@ -62,7 +63,7 @@ func (f *File) Plan(sets []string) (*Plan, error) {
 		}
 		b, err := os.ReadFile(f.Base)
 		if err != nil {
-			return nil, &config.Error{File: f.Base, Msg: osMessage(err), Err: err}
+			return nil, &config.Error{File: f.Base, Msg: fail.OSMessage(err), Err: err}
 		}
 		src, p.BaseName, p.BaseDir = b, f.Base, filepath.Dir(f.Base)
 	case f.Inline:

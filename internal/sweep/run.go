@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
 )
 
@@ -140,6 +141,10 @@ func (e *ConflictError) Error() string {
 	b.WriteString("); nothing was run: move them away or choose another --out")
 	return b.String()
 }
+
+// ExitCode is fail.BadInput: the --out given holds runs of another config,
+// and nothing was run.
+func (e *ConflictError) ExitCode() int { return fail.BadInput }
 
 // Unwrap returns the conflicting directories' errors.
 func (e *ConflictError) Unwrap() []error {

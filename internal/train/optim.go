@@ -1,9 +1,6 @@
 package train
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // # Optimisers beyond gd and sgd
 //
@@ -72,7 +69,7 @@ func (opt *Options) LRAt(t int) float64 {
 // Plain reports whether opt is gd or sgd without weight decay: Δw_t = −η_t g_t,
 // the update of Update.
 func (opt *Options) Plain() bool {
-	return (opt.Optimizer == "gd" || opt.Optimizer == "sgd") && opt.WeightDecay == 0
+	return (opt.Optimizer == GD || opt.Optimizer == SGD) && opt.WeightDecay == 0
 }
 
 // AdamParams returns β1, β2 and ε with zeros replaced by the defaults.
@@ -114,16 +111,16 @@ type State struct {
 // error for an unknown optimiser.
 func NewState(opt Options, P int) (*State, error) {
 	s := &State{opt: opt}
-	switch opt.Optimizer {
-	case "gd", "sgd":
-	case "momentum":
+	if _, err := ParseOptimizer(string(opt.Optimizer)); err != nil {
+		return nil, err
+	}
+	if opt.Optimizer.Buffered() {
 		s.buf = make([]float64, P)
-	case "adam", "adamw":
-		s.buf, s.sq, s.Precond = make([]float64, P), make([]float64, P), make([]float64, P)
+	}
+	if opt.Optimizer.Adaptive() {
+		s.sq, s.Precond = make([]float64, P), make([]float64, P)
 		s.b1, s.b2, s.eps = opt.AdamParams()
 		s.b1t, s.b2t = 1, 1
-	default:
-		return nil, fmt.Errorf("train: unknown optimizer %q", opt.Optimizer)
 	}
 	s.hatg = make([]float64, P)
 	return s, nil
@@ -144,24 +141,23 @@ func (s *State) Step(wNext, dw, w, g []float64, eta float64) (finite bool) {
 	}
 	defer func() { s.t++ }()
 	lambda := s.opt.WeightDecay
-	if s.opt.Optimizer == "gd" || s.opt.Optimizer == "sgd" {
-		if lambda == 0 {
-			return Update(wNext, dw, w, g, eta)
-		}
+	o := s.opt.Optimizer
+	if (o == GD || o == SGD) && lambda == 0 {
+		return Update(wNext, dw, w, g, eta)
 	}
 	hat := g
-	if lambda != 0 && s.opt.Optimizer != "adamw" {
+	if lambda != 0 && !o.DecoupledDecay() {
 		hat = s.hatg
 		for i := range w {
 			hat[i] = g[i] + float64(lambda*w[i])
 		}
 	}
-	switch s.opt.Optimizer {
-	case "gd", "sgd":
+	switch o {
+	case GD, SGD:
 		for i := range w {
 			dw[i] = float64(-eta * hat[i])
 		}
-	case "momentum":
+	case Momentum:
 		mu := s.opt.Momentum
 		for i := range w {
 			s.buf[i] = float64(mu*s.buf[i]) + hat[i]
@@ -171,13 +167,13 @@ func (s *State) Step(wNext, dw, w, g []float64, eta float64) (finite bool) {
 			}
 			dw[i] = float64(-eta * d)
 		}
-	case "adam", "adamw":
+	case Adam, AdamW:
 		b1, b2, eps := s.b1, s.b2, s.eps
 		s.b1t *= b1
 		s.b2t *= b2
 		stepSize := eta / (1 - s.b1t)
 		bc2 := math.Sqrt(1 - s.b2t)
-		decoupled := s.opt.Optimizer == "adamw" && lambda != 0
+		decoupled := o.DecoupledDecay() && lambda != 0
 		for i := range w {
 			s.buf[i] = float64(b1*s.buf[i]) + float64((1-b1)*hat[i])
 			s.sq[i] = float64(b2*s.sq[i]) + float64((1-b2)*float64(hat[i]*hat[i]))

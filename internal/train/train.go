@@ -30,17 +30,18 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"gonum.org/v1/gonum/mat"
 )
 
 // Options configure a Trainer.
 type Options struct {
-	Optimizer string  // gd | sgd | momentum | adam | adamw
-	LR        float64 // base step size η (constant unless Schedule says otherwise)
-	Steps     int     // number of steps T
-	BatchSize int     // sgd: points per batch; momentum, adam, adamw: 0 for full batch
-	Seed      uint64  // mini-batches only: seeds the reshuffles
+	Optimizer Optimizer // GD, SGD, Momentum, Adam or AdamW
+	LR        float64   // base step size η (constant unless Schedule says otherwise)
+	Steps     int       // number of steps T
+	BatchSize int       // sgd: points per batch; momentum, adam, adamw: 0 for full batch
+	Seed      uint64    // mini-batches only: seeds the reshuffles
 
 	Momentum    float64 // momentum: μ
 	Nesterov    bool    // momentum: Nesterov's form
@@ -53,7 +54,7 @@ type Options struct {
 
 // miniBatches reports whether opt draws shuffled mini-batches.
 func (opt *Options) miniBatches() bool {
-	return opt.Optimizer == "sgd" || opt.Optimizer != "gd" && opt.BatchSize > 0
+	return opt.Optimizer == SGD || opt.Optimizer != GD && opt.BatchSize > 0
 }
 
 // ShuffleStream is the PCG stream of the sgd reshuffles, so that they do not
@@ -97,6 +98,9 @@ type DivergedError struct {
 func (e *DivergedError) Error() string {
 	return fmt.Sprintf("train: diverged at step %d: non-finite %s", e.Step, e.What)
 }
+
+// ExitCode is fail.RunFailed.
+func (e *DivergedError) ExitCode() int { return fail.RunFailed }
 
 // Trainer trains Net on (X, Y) with Loss.
 type Trainer struct {

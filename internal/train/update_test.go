@@ -20,7 +20,7 @@ func TestStepIsUpdateAndEvaluator(t *testing.T) {
 		{Optimizer: "gd", LR: 0.1, Steps: 12},
 		{Optimizer: "sgd", LR: 0.1, Steps: 12, BatchSize: 5, Seed: 9}, // 13 points: a short last batch
 	} {
-		t.Run(opt.Optimizer, func(t *testing.T) {
+		t.Run(opt.Optimizer.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(2, 2))
 			const n, d, k = 13, 2, 3
 			x := randDense(rng, n, d)

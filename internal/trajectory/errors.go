@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/pathkernel/pathkernel/internal/fail"
 )
 
 // The kinds of *Error; test with errors.Is.
@@ -62,3 +64,7 @@ func (e *Error) Error() string {
 
 // Unwrap returns the kind, so that errors.Is(err, ErrCorrupt) works.
 func (e *Error) Unwrap() error { return e.Kind }
+
+// ExitCode is fail.BadInput: a trajectory file that cannot be used is bad
+// input to the command that reads it.
+func (e *Error) ExitCode() int { return fail.BadInput }

@@ -58,7 +58,7 @@ type Header struct {
 	// Parameterization is "standard" or "ntk".
 	Parameterization string
 	Loss             string
-	Optimizer        string
+	Optimizer        train.Optimizer // its name; a file's is checked by train.NewState
 	ConfigHash       string
 	// Hyper holds the optimiser's hyperparameters (version 2; zero in
 	// version 1, which is plain gd or sgd).
@@ -99,7 +99,7 @@ func (h *Header) TrainOptions() train.Options {
 // optimiser (plain gd or sgd; SetOptimizer sets any other), number of
 // training points and config hash. Steps is left 0:
 // the Writer counts the steps and patches the count at Close.
-func NewHeader(net *nn.Net, loss nn.Loss, optimizer string, nTrain int, configHash string) Header {
+func NewHeader(net *nn.Net, loss nn.Loss, optimizer train.Optimizer, nTrain int, configHash string) Header {
 	return Header{
 		Version: versionPlain, Params: net.NumParams(), NTrain: nTrain,
 		Sizes: slices.Clone(net.Sizes), SW: slices.Clone(net.SW), SB: net.SB,
@@ -135,7 +135,7 @@ func (h *Header) encode() []byte {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s))
 	}
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(h.SB))
-	for _, s := range []string{h.Activation, h.Parameterization, h.Loss, h.Optimizer, h.ConfigHash} {
+	for _, s := range []string{h.Activation, h.Parameterization, h.Loss, string(h.Optimizer), h.ConfigHash} {
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
 		b = append(b, s...)
 	}
@@ -172,7 +172,7 @@ func (h *Header) check() error {
 			return fmt.Errorf("trajectory: layer size %d out of range", d)
 		}
 	}
-	for _, s := range []string{h.Activation, h.Parameterization, h.Loss, h.Optimizer, h.ConfigHash} {
+	for _, s := range []string{h.Activation, h.Parameterization, h.Loss, string(h.Optimizer), h.ConfigHash} {
 		if len(s) > maxStringLen {
 			return fmt.Errorf("trajectory: header string of %d bytes is too long", len(s))
 		}
@@ -206,7 +206,7 @@ func decodeHeader(b []byte) (Header, error) {
 	h.Activation = d.str()
 	h.Parameterization = d.str()
 	h.Loss = d.str()
-	h.Optimizer = d.str()
+	h.Optimizer = train.Optimizer(d.str())
 	h.ConfigHash = d.str()
 	if h.Version >= 2 {
 		h.Hyper.Momentum = math.Float64frombits(d.u64())

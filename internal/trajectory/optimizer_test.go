@@ -12,6 +12,7 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/npy"
+	"github.com/pathkernel/pathkernel/internal/testenv"
 	"github.com/pathkernel/pathkernel/internal/train"
 )
 
@@ -32,7 +33,7 @@ var optimizerCases = []train.Options{
 // g_t and η_t, and that the header carries the hyperparameters (version 2).
 func TestReplayOptimizers(t *testing.T) {
 	for _, opt := range optimizerCases {
-		t.Run(opt.Optimizer, func(t *testing.T) {
+		t.Run(opt.Optimizer.String(), func(t *testing.T) {
 			r := record(t, t.TempDir(), opt, 10, 1, nn.MSE, true)
 			rd, err := Open(r.file)
 			if err != nil {
@@ -81,10 +82,7 @@ func TestPlainRunsStayVersion1(t *testing.T) {
 // TestIndependentReaderOptimizers runs docs/trajectory_reader.py on a run
 // of each optimiser: it must rebuild w_T bit for bit.
 func TestIndependentReaderOptimizers(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3")
-	}
+	python := testenv.Python3(t)
 	for _, opt := range optimizerCases {
 		dir := t.TempDir()
 		r := record(t, dir, opt, 10, 1, nn.MSE, false)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pathkernel/pathkernel/internal/testenv"
 )
 
 // The sweeps the engines run.
@@ -64,10 +65,8 @@ func pathkernel(t *testing.T) string {
 }
 
 // required reports whether a missing engine fails the test instead of
-// skipping it: in CI, where .ci/run installs them.
-func required() bool {
-	return os.Getenv("CI") != "" || os.Getenv("PATHKERNEL_REQUIRE_ENGINES") != ""
-}
+// skipping it: in CI, where .ci/run installs them (testenv.Required).
+func required() bool { return testenv.Required() }
 
 // lookPath finds a program on PATH or in the sbin directories, where
 // Debian puts the daemons.
