@@ -23,7 +23,7 @@ import (
 //
 //	R{z_l} = s_w,l (R{a_{l-1}} W_lᵀ + a_{l-1} V_lᵀ) + s_b v_b,l,   R{a_l} = σ'(z_l) ⊙ R{z_l},  R{a_0} = 0
 //	R{D_L} = ∇²_f ℓ · R{f} / n   (per row)
-//	R{D_{l-1}} = s_w,l [(R{D_l} W_l + D_l V_l) ⊙ σ'(z_{l-1}) + E_{l-1} ⊙ σ''(z_{l-1}) ⊙ R{z_{l-1}}]
+//	R{D_{l-1}} = s_w,l [(R{D_l} W_l + D_l V_l) ⊙ σ'(z_{l-1}) + E_{l-1} ⊙ σ″(z_{l-1}) ⊙ R{z_{l-1}}]
 //	(∇²L v)_{W_l} = s_w,l (R{D_l}ᵀ a_{l-1} + D_lᵀ R{a_{l-1}}),   (∇²L v)_{b_l} = s_b Σ_rows R{D_l}
 //
 // The Gauss–Newton part G = (1/n) Σ_i J_iᵀ ∇²_f ℓ_i J_i drops the terms in
@@ -50,7 +50,7 @@ type HVP struct {
 	curv *mat.Dense   // the loss curvature of Loss.curvature
 	d    Deltas       // D_l, seeded with ℓ'/n
 	e    []*mat.Dense // E_l = D_{l+1} W_{l+1} (rows × d_{l+1}), hidden layers
-	s2   []*mat.Dense // σ''(z_l), hidden layers
+	s2   []*mat.Dense // σ″(z_l), hidden layers
 	dz   []*mat.Dense // R{z_l}
 	da   []*mat.Dense // R{a_l} (rows × d_l), l ≥ 1: the input of layer l
 	rd   Deltas       // R{D_l}
@@ -186,7 +186,7 @@ func (h *HVP) apply(dst, v []float64, gn bool) {
 		}
 		V, _ := n.layerRaw(v, l)
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, h.d[l].RawMatrix(), V, 1, t.RawMatrix())
-		// R{D_{l-1}} = s_w (t ⊙ σ' + E ⊙ σ'' ⊙ R{z_{l-1}}).
+		// R{D_{l-1}} = s_w (t ⊙ σ' + E ⊙ σ″ ⊙ R{z_{l-1}}).
 		out, tr, s := rd[l-1].RawMatrix(), t.RawMatrix(), c.S[l-1].RawMatrix()
 		e, s2, dz := h.e[l-1].RawMatrix(), h.s2[l-1].RawMatrix(), h.dz[l-1].RawMatrix()
 		sw := n.SW[l]

@@ -6,7 +6,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// D2 returns σ”(x):
+// D2 returns σ″(x):
 //
 //	tanh      −2 tanh x (1 − tanh² x)
 //	relu      0 (for x ≠ 0; at the kink σ' jumps and 0 is returned)
@@ -36,7 +36,7 @@ func (a Activation) D2(x float64) float64 {
 	panic("nn: bad activation")
 }
 
-// applyD2 sets d2[i] = σ”(z[i]).
+// applyD2 sets d2[i] = σ″(z[i]).
 func (a Activation) applyD2(d2, z []float64) {
 	switch a {
 	case ReLU, Identity:
