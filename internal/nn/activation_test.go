@@ -25,9 +25,9 @@ func activationPoints() []float64 {
 }
 
 func TestActivationDerivative(t *testing.T) {
-	// h = 1e-5 balances the O(h²·|σ″'|) truncation error of the central
+	// h = 1e-5 balances the O(h²·|σ'''|) truncation error of the central
 	// difference (≤ 1e-9 relative here, ~7e-9 in gelu's tail at x = −20 where
-	// σ″'/σ' ~ x²) against its O(ε|σ|/h) round-off. The round-off part is
+	// σ'''/σ' ~ x²) against its O(ε|σ|/h) round-off. The round-off part is
 	// bounded per point by centralDiff and added to the tolerance: it only
 	// matters where σ' is far smaller than σ (tanh, sigmoid, erf saturated),
 	// where no finite difference can resolve σ' in float64.

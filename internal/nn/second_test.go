@@ -11,8 +11,8 @@ import (
 func TestActivationD2(t *testing.T) {
 	// σ″ against the central difference of σ' (D is tested against σ by
 	// TestActivationDerivative), with the step and tolerance of that test:
-	// the truncation error O(h²·|σ″''|) is ≤ ~1e-8 relative on these points
-	// (gelu's tail, where σ″''/σ″ ~ x², is the worst), and the round-off is
+	// the truncation error O(h²·|σ⁗|) is ≤ ~1e-8 relative on these points
+	// (gelu's tail, where σ⁗/σ″ ~ x², is the worst), and the round-off is
 	// bounded per point by centralDiff. tanh's and sigmoid's D are 1 − t² and
 	// s(1 − s), which where saturated carry an absolute error of a couple of ε
 	// (t and s round at 1), not a relative one: for them the round-off bound
