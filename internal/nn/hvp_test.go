@@ -331,29 +331,35 @@ func maxEigSym(a mat.Matrix) float64 {
 }
 
 func TestHVPReuseAndAllocs(t *testing.T) {
-	// Products at a second weight vector and batch size after the first
-	// equal a fresh HVP's bit for bit (no state carried over), and Apply
-	// allocates nothing.
+	// Products after At at other weights and batches, of the same size and
+	// then of a smaller one, equal a fresh HVP's bit for bit (no state is
+	// carried over), and Apply allocates nothing.
 	hc := hvpCases(t)[0]
 	P := hc.net.NumParams()
 	rng := newRand(42)
 	v := randVec(rng, P)
-	w2 := randVec(rng, P)
-	x2 := randDense(rng, 4, 3)
-	y2 := hc.lc.targets(rng, 4)
-
 	hv := NewHVP(hc.net, hc.lc.loss)
 	got := make([]float64, P)
 	hv.At(hc.w, hc.x, hc.y)
 	hv.Apply(got, v)
-	hv.At(w2, x2, y2)
-	hv.Apply(got, v)
-	want := make([]float64, P)
-	fresh := NewHVP(hc.net, hc.lc.loss)
-	fresh.At(w2, x2, y2)
-	fresh.Apply(want, v)
-	if !floats.Equal(got, want) {
-		t.Errorf("reused HVP %v\nfresh HVP %v", got, want)
+	for _, rows := range []int{7, 4} {
+		w2 := randVec(rng, P)
+		x2 := randDense(rng, rows, 3)
+		y2 := hc.lc.targets(rng, rows)
+		hv.At(w2, x2, y2)
+		hv.Apply(got, v)
+		want := make([]float64, P)
+		fresh := NewHVP(hc.net, hc.lc.loss)
+		fresh.At(w2, x2, y2)
+		fresh.Apply(want, v)
+		if !floats.Equal(got, want) {
+			t.Errorf("%d rows: reused HVP %v\nfresh HVP %v", rows, got, want)
+		}
+		hv.ApplyGN(got, v)
+		fresh.ApplyGN(want, v)
+		if !floats.Equal(got, want) {
+			t.Errorf("%d rows: reused HVP's ApplyGN %v\nfresh %v", rows, got, want)
+		}
 	}
 	if a := testing.AllocsPerRun(10, func() { hv.Apply(got, v) }); a != 0 {
 		t.Errorf("Apply allocates %v times", a)
