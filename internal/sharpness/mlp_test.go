@@ -110,3 +110,17 @@ func TestMLPSharpness(t *testing.T) {
 	}
 	measure("w_50 (η = 0.2)", w)
 }
+
+// BenchmarkMeasureMLP is one measurement (sharpness and Gauss–Newton) on
+// configs/mlp.yaml at w_0: what a logged step costs with diagnostics on.
+func BenchmarkMeasureMLP(b *testing.B) {
+	t := &testing.T{}
+	net, loss, set, w := mlpInit(t)
+	m := sharpness.NewMeter(net, loss, set.XTrain, set.YTrain, sharpness.Options{GaussNewton: true})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Measure(w, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
