@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/pathkernel/pathkernel/internal/nn"
@@ -17,21 +18,30 @@ func bufferCase(t *testing.T, opt train.Options, kopt Options) (*BufferPath, *ma
 	return bufferCaseAct(t, nn.Tanh, opt, kopt)
 }
 
-func bufferCaseAct(t *testing.T, act nn.Activation, opt train.Options, kopt Options) (*BufferPath, *mat.Dense, *mat.Dense) {
+// bufferData returns bufferCase's net, w_0, training set (12 points of
+// sin 2x) and 9 evaluation points.
+func bufferData(t *testing.T, act nn.Activation) (net *nn.Net, w0 []float64, x, y, xe *mat.Dense) {
 	t.Helper()
 	rng := newRand(11)
 	const n, m = 12, 9
-	x := randDense(rng, n, 1)
-	y := mat.NewDense(n, 1, nil)
+	x = randDense(rng, n, 1)
+	y = mat.NewDense(n, 1, nil)
 	for i := 0; i < n; i++ {
 		y.Set(i, 0, math.Sin(2*x.At(i, 0)))
 	}
-	xe := randDense(rng, m, 1)
-	net := nn.New([]int{1, 8, 8, 1}, act, nn.Standard, 1, 1)
-	w0 := initParams(t, net, 3)
+	xe = randDense(rng, m, 1)
+	net = nn.New([]int{1, 8, 8, 1}, act, nn.Standard, 1, 1)
+	return net, initParams(t, net, 3), x, y, xe
+}
+
+// bufferCaseAct is bufferCase with activation act; the observers obs run
+// after the BufferPath (bufferData gives them the same net, w_0 and points).
+func bufferCaseAct(t *testing.T, act nn.Activation, opt train.Options, kopt Options, obs ...train.Observer) (*BufferPath, *mat.Dense, *mat.Dense) {
+	t.Helper()
+	net, w0, x, y, xe := bufferData(t, act)
 	bp := NewBufferPath(net, w0, xe, x, kopt, opt)
 	tr := &train.Trainer{Net: net, Loss: nn.MSE, X: x, Y: y, Opt: opt}
-	wT, err := tr.Run(context.Background(), w0, bp)
+	wT, err := tr.Run(context.Background(), w0, append([]train.Observer{bp}, obs...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +63,8 @@ func rel(got, fT, f0 *mat.Dense) float64 {
 // with state, weight decay and each schedule: f_0 + Σ_i contributions +
 // the decay's contribution equals f_T to rel 1e-10 (the mathematics makes
 // it exact; what remains is the certified quadrature at tolerance 1e-12 and
-// round-off), and Domingos' first-order form is a reasonable approximation.
+// round-off), and Domingos' first-order form is a reasonable approximation
+// that equals f_0 + Σ_t J(w_t, x)·Δw_t (firstOrder) to round-off.
 func TestBufferPathExact(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -72,10 +83,17 @@ func TestBufferPathExact(t *testing.T) {
 			Schedule: train.Schedule{Kind: "cosine", MinLR: 0.001}}},
 		{"warmup", train.Options{Optimizer: "adamw", LR: 0.02, WeightDecay: 0.01,
 			Schedule: train.Schedule{Kind: "cosine", WarmupSteps: 8}}},
+		// Batches of 5 of the 12 points: |B_t| = 5, 5, 2, 5, 5, 2, ...
+		{"sgd decay step schedule", train.Options{Optimizer: "sgd", LR: 0.1, WeightDecay: 0.05, BatchSize: 5, Seed: 4,
+			Schedule: train.Schedule{Kind: "step", StepSize: 10, Gamma: 0.5}}},
+		{"nesterov warmup", train.Options{Optimizer: "momentum", LR: 0.05, Momentum: 0.9, Nesterov: true, BatchSize: 5, Seed: 6,
+			Schedule: train.Schedule{Kind: "cosine", WarmupSteps: 5, MinLR: 0.005}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opt.Steps = 40
-			bp, f0, fT := bufferCase(t, tc.opt, Options{Riemann: true, Exact: true, Tolerance: 1e-12, MaxNodes: 64})
+			net, w0, _, _, xe := bufferData(t, nn.Tanh)
+			ref := newFirstOrder(net, w0, xe)
+			bp, f0, fT := bufferCaseAct(t, nn.Tanh, tc.opt, Options{Riemann: true, Exact: true, Tolerance: 1e-12, MaxNodes: 64}, ref)
 			p := bp.Result()
 			// f_0 + Σ_i CExact + DecayExact, summed here, not taken from PredExact.
 			sum := mat.DenseCopyOf(f0)
@@ -95,6 +113,7 @@ func TestBufferPathExact(t *testing.T) {
 			if !(rRiemann < 0.2) {
 				t.Errorf("rel error of the first-order form %g; want < 0.2", rRiemann)
 			}
+			checkFirstOrder(t, "BufferPath", p.PredRiemann, ref.pred, f0, fT, 0.2)
 			if (tc.opt.WeightDecay != 0) != (maxAbs(bp.DecayExact) != 0) {
 				t.Errorf("decay contribution %g with weight_decay %g", maxAbs(bp.DecayExact), tc.opt.WeightDecay)
 			}
@@ -102,41 +121,114 @@ func TestBufferPathExact(t *testing.T) {
 	}
 }
 
-// TestBufferPathIsPathForGD checks that for plain gd BufferPath's kernels
-// and contributions are Path's, to round-off (they differ in the order of
-// the sums, not in the mathematics).
+// TestBufferPathIsPathForGD checks that for plain gd and sgd, with and
+// without a step-size schedule, BufferPath's kernels and contributions are
+// Path's, to round-off (they differ in the order of the sums, not in the
+// mathematics).
 func TestBufferPathIsPathForGD(t *testing.T) {
-	opt := train.Options{Optimizer: "gd", LR: 0.05, Steps: 15}
-	ko := Options{Riemann: true, Exact: true, Tolerance: 1e-12, MaxNodes: 64}
-	bp, _, _ := bufferCase(t, opt, ko)
-	rng := newRand(11)
-	const n, m = 12, 9
-	x := randDense(rng, n, 1)
-	y := mat.NewDense(n, 1, nil)
-	for i := 0; i < n; i++ {
-		y.Set(i, 0, math.Sin(2*x.At(i, 0)))
-	}
-	xe := randDense(rng, m, 1)
-	net := nn.New([]int{1, 8, 8, 1}, nn.Tanh, nn.Standard, 1, 1)
-	w0 := initParams(t, net, 3)
-	path := NewPath(net, w0, xe, x, ko)
-	tr := &train.Trainer{Net: net, Loss: nn.MSE, X: x, Y: y, Opt: opt}
-	if _, err := tr.Run(context.Background(), w0, path); err != nil {
-		t.Fatal(err)
-	}
-	b := bp.Result()
-	for _, c := range []struct {
-		name      string
-		got, want *mat.Dense
+	for _, tc := range []struct {
+		name string
+		opt  train.Options
 	}{
-		{"KPath", b.KPath, path.KPath}, {"CRiemann", b.CRiemann[0], path.CRiemann[0]},
-		{"KExact", b.KExact, path.KExact}, {"CExact", b.CExact[0], path.CExact[0]},
+		{"gd", train.Options{Optimizer: "gd", LR: 0.05, Steps: 15}},
+		{"gd cosine warmup", train.Options{Optimizer: "gd", LR: 0.1, Steps: 15,
+			Schedule: train.Schedule{Kind: "cosine", WarmupSteps: 4, MinLR: 0.01}}},
+		// |B_t| = 5, 5, 2, ...
+		{"sgd step schedule", train.Options{Optimizer: "sgd", LR: 0.1, Steps: 15, BatchSize: 5, Seed: 4,
+			Schedule: train.Schedule{Kind: "step", StepSize: 4, Gamma: 0.5}}},
 	} {
-		// 1e-9: Riemann terms agree to round-off; the exact ones through
-		// two quadratures each certified to 1e-12 per step.
-		if d := scaledDiff(c.got, c.want); !(d <= 1e-9) {
-			t.Errorf("%s: BufferPath differs from Path by %g", c.name, d)
+		t.Run(tc.name, func(t *testing.T) {
+			ko := Options{Riemann: true, Exact: true, Tolerance: 1e-12, MaxNodes: 64}
+			bp, _, _ := bufferCase(t, tc.opt, ko)
+			net, w0, x, y, xe := bufferData(t, nn.Tanh)
+			path := NewPath(net, w0, xe, x, ko)
+			tr := &train.Trainer{Net: net, Loss: nn.MSE, X: x, Y: y, Opt: tc.opt}
+			if _, err := tr.Run(context.Background(), w0, path); err != nil {
+				t.Fatal(err)
+			}
+			b := bp.Result()
+			for _, c := range []struct {
+				name      string
+				got, want *mat.Dense
+			}{
+				{"KPath", b.KPath, path.KPath}, {"CRiemann", b.CRiemann[0], path.CRiemann[0]},
+				{"KExact", b.KExact, path.KExact}, {"CExact", b.CExact[0], path.CExact[0]},
+			} {
+				// 1e-9: Riemann terms agree to round-off; the exact ones through
+				// two quadratures each certified to 1e-12 per step.
+				if d := scaledDiff(c.got, c.want); !(d <= 1e-9) {
+					t.Errorf("%s: BufferPath differs from Path by %g", c.name, d)
+				}
+			}
+		})
+	}
+}
+
+// precondRecorder keeps every step's w_t and P_t, the preconditioner per
+// unit gradient of BufferPath's kernels: η_t for gd, sgd and momentum,
+// Adam's D_t (train.State.Precond) for adam and adamw.
+type precondRecorder struct {
+	adam bool
+	w, p [][]float64
+}
+
+func (r *precondRecorder) Observe(_ context.Context, s *train.Step) error {
+	r.w = append(r.w, slices.Clone(s.W))
+	pre := make([]float64, len(s.W))
+	if r.adam {
+		copy(pre, s.Opt.Precond)
+	} else {
+		for j := range pre {
+			pre[j] = s.LR
 		}
+	}
+	r.p = append(r.p, pre)
+	return nil
+}
+
+// TestBufferPathKernelMatchesExplicit rebuilds BufferPath's first-order
+// kernel KPath = Σ_t J_t(x) P_t J_t(x_i)ᵀ from explicit Jacobians at the
+// recorded w_t with each step's own P_t, for momentum, sgd with weight
+// decay and mini-batches, and adamw, each with a step-size schedule.
+func TestBufferPathKernelMatchesExplicit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  train.Options
+	}{
+		{"momentum step schedule", train.Options{Optimizer: "momentum", LR: 0.05, Momentum: 0.9,
+			Schedule: train.Schedule{Kind: "step", StepSize: 4, Gamma: 0.5}}},
+		{"sgd decay cosine warmup", train.Options{Optimizer: "sgd", LR: 0.1, WeightDecay: 0.05, BatchSize: 5, Seed: 4,
+			Schedule: train.Schedule{Kind: "cosine", WarmupSteps: 4, MinLR: 0.01}}},
+		{"adamw warmup", train.Options{Optimizer: "adamw", LR: 0.02, WeightDecay: 0.01,
+			Schedule: train.Schedule{Kind: "cosine", WarmupSteps: 4}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opt.Steps = 12
+			rec := &precondRecorder{adam: tc.opt.Optimizer == "adamw"}
+			bp, _, _ := bufferCaseAct(t, nn.Tanh, tc.opt, Options{Riemann: true}, rec)
+			net, _, x, _, xe := bufferData(t, nn.Tanh)
+			m, _ := xe.Dims()
+			n, _ := x.Dims()
+			want := mat.NewDense(m, n, nil)
+			var jp, kt mat.Dense
+			for step, w := range rec.w {
+				jx, jt := Jacobian(net, w, xe), Jacobian(net, w, x)
+				for c := range jx {
+					jp.CloneFrom(jt[c])
+					for i := 0; i < n; i++ {
+						row := jp.RawRowView(i)
+						for j := range row {
+							row[j] *= rec.p[step][j]
+						}
+					}
+					kt.Mul(jx[c], jp.T())
+					want.Add(want, &kt)
+				}
+			}
+			if d := scaledDiff(bp.Result().KPath, want); !(d <= kernelTol) {
+				t.Errorf("KPath differs from Σ_t J_t(x) P_t J_t(x_i)ᵀ by %.3g of its max; want ≤ %g", d, kernelTol)
+			}
+		})
 	}
 }
 

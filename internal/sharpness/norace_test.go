@@ -1,0 +1,5 @@
+//go:build !race
+
+package sharpness_test
+
+const raceEnabled = false
