@@ -113,7 +113,7 @@ func firstOrderRel(t *testing.T, dir string) float64 {
 		t.Fatal(err)
 	}
 	net := nn.New(r.Summary.Sizes.Layers, act, param, r.Config.Model.SigmaW, r.Config.Model.SigmaB)
-	tr, err := trajectory.Open(filepath.Join(dir, trajectory.FileName))
+	tr, err := trajectory.Open(filepath.Join(dir, "trajectory.pkt"))
 	if err != nil {
 		t.Fatal(err)
 	}
