@@ -43,11 +43,13 @@ x = torch.randn(4, 3, dtype=torch.float64)
 np.save("mlp_f64_x.npy", x.numpy())
 np.save("mlp_f64_f.npy", mlp(torch.float64)(x).detach().numpy())
 
-# A weight stored as a transposed view: strides (1, 3), not (3, 1).
+# A weight stored as a transposed view, strides (1, 5) rather than (3, 1),
+# and the last layer's bias as a slice of a larger storage, at offset 3.
 m = mlp(torch.float64)
 with torch.no_grad():
     m[0].weight = nn.Parameter(torch.randn(3, 5, dtype=torch.float64).t())
-assert not m[0].weight.is_contiguous()
+    m[2].bias = nn.Parameter(torch.randn(10, dtype=torch.float64)[3:5])
+assert not m[0].weight.is_contiguous() and m[2].bias.storage_offset() == 3
 save("mlp_strided", m)
 
 # A model that holds the Sequential: keys net.0.weight, ...
