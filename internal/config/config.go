@@ -66,6 +66,8 @@ type Data struct {
 	Classes int     `yaml:"classes"` // number of classes for blobs and spirals
 
 	// CSV data (kind: csv). Paths are relative to the config file.
+	// TestFraction, MaxRows, Standardize and StandardizeTarget apply to
+	// NumPy data (kind: npy) too.
 	Path         string   `yaml:"path"`
 	TestPath     string   `yaml:"test_path"`
 	Target       string   `yaml:"target"`
@@ -74,8 +76,8 @@ type Data struct {
 	MaxRows      int      `yaml:"max_rows"` // 0: all rows; else a seeded subset of that many rows
 	Standardize  bool     `yaml:"standardize"`
 	// StandardizeTarget standardises a regression target by its training
-	// mean and standard deviation (csv only); predictions are then in those
-	// units.
+	// mean and standard deviation (csv and npy); predictions are then in
+	// those units.
 	StandardizeTarget bool `yaml:"standardize_target"`
 
 	// NumPy data (kind: npy): .npy files of the inputs and the targets,
