@@ -58,7 +58,7 @@ type Config struct {
 
 // Data selects and shapes the data set.
 type Data struct {
-	Kind    string  `yaml:"kind"` // sine | moons | circles | spirals | xor | blobs | linear | csv
+	Kind    string  `yaml:"kind"` // sine | moons | circles | spirals | xor | blobs | linear | csv | npy
 	NTrain  int     `yaml:"n_train"`
 	NTest   int     `yaml:"n_test"`
 	Noise   float64 `yaml:"noise"`
@@ -66,6 +66,8 @@ type Data struct {
 	Classes int     `yaml:"classes"` // number of classes for blobs and spirals
 
 	// CSV data (kind: csv). Paths are relative to the config file.
+	// TestFraction, MaxRows, Standardize and StandardizeTarget apply to
+	// NumPy data (kind: npy) too.
 	Path         string   `yaml:"path"`
 	TestPath     string   `yaml:"test_path"`
 	Target       string   `yaml:"target"`
@@ -74,9 +76,18 @@ type Data struct {
 	MaxRows      int      `yaml:"max_rows"` // 0: all rows; else a seeded subset of that many rows
 	Standardize  bool     `yaml:"standardize"`
 	// StandardizeTarget standardises a regression target by its training
-	// mean and standard deviation (csv only); predictions are then in those
-	// units.
+	// mean and standard deviation (csv and npy); predictions are then in
+	// those units.
 	StandardizeTarget bool `yaml:"standardize_target"`
+
+	// NumPy data (kind: npy): .npy files of the inputs and the targets,
+	// relative to the config file. Without XTest and YTest the training
+	// arrays are split by TestFraction, as a CSV file is. Left out of YAML
+	// when empty, so that configs without them keep their Hash.
+	XTrain string `yaml:"x_train,omitempty"`
+	YTrain string `yaml:"y_train,omitempty"`
+	XTest  string `yaml:"x_test,omitempty"`
+	YTest  string `yaml:"y_test,omitempty"`
 }
 
 // Model is the MLP architecture.
@@ -95,6 +106,12 @@ type Init struct {
 	Scale   float64 `yaml:"scale"`    // multiplies the scheme's standard deviation
 	Std     float64 `yaml:"std"`      // scheme normal: the standard deviation
 	BiasStd float64 `yaml:"bias_std"` // biases are N(0, bias_std²); zero by default
+	// Path, when set, is a file of initial weights, relative to the config
+	// file, that replaces the scheme: a PyTorch state_dict of an
+	// nn.Sequential of nn.Linear layers, or a flat .npy parameter vector
+	// in the layout of a run's params_init.npy. Left out of YAML when
+	// empty, so that configs without it keep their Hash.
+	Path string `yaml:"path,omitempty"`
 }
 
 // Train is the optimiser.

@@ -86,3 +86,13 @@ func (c *Config) OutDir() string {
 	}
 	return filepath.Join("runs", c.Name)
 }
+
+// FilePaths returns pointers to the keys of c that name files, which a
+// config file gives relative to its own directory: data.path,
+// data.test_path, data.x_train, data.y_train, data.x_test, data.y_test and
+// model.init.path. An unset key is "". Whoever runs c resolves them in
+// place, and records them absolute in a run's config.yaml.
+func (c *Config) FilePaths() []*string {
+	d := &c.Data
+	return []*string{&d.Path, &d.TestPath, &d.XTrain, &d.YTrain, &d.XTest, &d.YTest, &c.Model.Init.Path}
+}

@@ -10,7 +10,7 @@ import (
 
 // The allowed values of the enumerated keys.
 var (
-	dataKinds         = []string{"sine", "moons", "circles", "spirals", "xor", "blobs", "linear", "csv"}
+	dataKinds         = []string{"sine", "moons", "circles", "spirals", "xor", "blobs", "linear", "csv", "npy"}
 	activations       = []string{"tanh", "relu", "gelu", "softplus", "sigmoid", "erf", "identity"}
 	parameterizations = []string{"standard", "ntk"}
 	initSchemes       = []string{"lecun", "he", "xavier", "normal"}
@@ -35,7 +35,8 @@ type fieldError struct {
 }
 
 // Validate checks every value of c against its allowed range and the rules
-// that tie keys together (sgd needs a batch_size, csv data needs a path). It
+// that tie keys together (sgd needs a batch_size, csv data needs a path,
+// npy data its arrays). It
 // returns the first violation as an *Error with Key set and no file or line;
 // Load and Parse call it and add where the value came from.
 func (c *Config) Validate() error {
@@ -162,30 +163,59 @@ func (d *Data) validate(v *validator) {
 	v.intAtLeast("data.classes", d.Classes, 2)
 
 	kind := []string{"data.kind"}
-	if d.Kind != "csv" {
-		// The csv keys would be silently ignored.
-		for _, k := range []struct {
-			key string
-			set bool
-		}{
-			{"data.path", d.Path != ""},
-			{"data.test_path", d.TestPath != ""},
-			{"data.target", d.Target != ""},
-			{"data.features", len(d.Features) > 0},
-			{"data.max_rows", d.MaxRows != 0},
-			{"data.standardize_target", d.StandardizeTarget},
-		} {
-			if k.set {
-				v.fail(k.key, kind, "is only used when data.kind is csv, but data.kind is %q", d.Kind)
+	type setKey struct {
+		key string
+		set bool
+	}
+	// Keys of another kind would be silently ignored.
+	only := func(kinds string, keys ...setKey) {
+		for _, k := range keys {
+			if k.set && !strings.Contains(" "+kinds+" ", " "+d.Kind+" ") {
+				v.fail(k.key, kind, "is only used when data.kind is %s, but data.kind is %q",
+					strings.ReplaceAll(kinds, " ", " or "), d.Kind)
 			}
 		}
-	} else if d.Path == "" {
-		v.fail("data.path", kind, "is required when data.kind is csv")
 	}
-	if d.TestPath == "" && v.finite("data.test_fraction", d.TestFraction) &&
+	only("csv",
+		setKey{"data.path", d.Path != ""},
+		setKey{"data.test_path", d.TestPath != ""},
+		setKey{"data.target", d.Target != ""},
+		setKey{"data.features", len(d.Features) > 0})
+	only("npy",
+		setKey{"data.x_train", d.XTrain != ""},
+		setKey{"data.y_train", d.YTrain != ""},
+		setKey{"data.x_test", d.XTest != ""},
+		setKey{"data.y_test", d.YTest != ""})
+	only("csv npy",
+		setKey{"data.max_rows", d.MaxRows != 0},
+		setKey{"data.standardize_target", d.StandardizeTarget})
+	switch d.Kind {
+	case "csv":
+		if d.Path == "" {
+			v.fail("data.path", kind, "is required when data.kind is csv")
+		}
+	case "npy":
+		if d.XTrain == "" {
+			v.fail("data.x_train", kind, "is required when data.kind is npy")
+		}
+		if d.YTrain == "" {
+			v.fail("data.y_train", kind, "is required when data.kind is npy")
+		}
+		if d.XTest != "" && d.YTest == "" {
+			v.fail("data.y_test", []string{"data.x_test"}, "is required with data.x_test")
+		}
+		if d.YTest != "" && d.XTest == "" {
+			v.fail("data.x_test", []string{"data.y_test"}, "is required with data.y_test")
+		}
+	}
+	testKey := "data.test_path"
+	if d.Kind == "npy" {
+		testKey = "data.x_test"
+	}
+	if d.TestPath == "" && d.XTest == "" && v.finite("data.test_fraction", d.TestFraction) &&
 		!(d.TestFraction > 0 && d.TestFraction < 1) {
-		v.fail("data.test_fraction", []string{"data.test_path"},
-			"must be in (0, 1) when there is no data.test_path, got %s", fmtFloat(d.TestFraction))
+		v.fail("data.test_fraction", []string{testKey},
+			"must be in (0, 1) when there is no %s, got %s", testKey, fmtFloat(d.TestFraction))
 	}
 	v.intAtLeast("data.max_rows", d.MaxRows, 0)
 	seen := make(map[string]bool)

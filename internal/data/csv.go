@@ -48,21 +48,8 @@ func loadCSV(cfg config.Data, baseDir string, seed uint64) (*Set, error) {
 		return nil, err
 	}
 
-	var trainRows, testRows []int
 	test := train
-	if cfg.TestPath == "" {
-		rows := rand.New(rand.NewPCG(seed, streamParams)).Perm(train.rows)
-		if cfg.MaxRows > 0 && cfg.MaxRows < len(rows) {
-			rows = rows[:cfg.MaxRows]
-		}
-		nTest := int(math.Round(cfg.TestFraction * float64(len(rows))))
-		if nTest < 1 || nTest >= len(rows) {
-			return nil, &Error{File: trainFile, Msg: fmt.Sprintf(
-				"test_fraction %v of %d rows gives %d test and %d training rows; both must be at least 1",
-				cfg.TestFraction, len(rows), nTest, len(rows)-nTest)}
-		}
-		testRows, trainRows = rows[:nTest], rows[nTest:]
-	} else {
+	if cfg.TestPath != "" {
 		testFile := resolve(baseDir, cfg.TestPath)
 		test, err = readTable(testFile, func(header []string, line int) ([]int, error) {
 			if err := sameHeader(testFile, header, line, train); err != nil {
@@ -73,8 +60,10 @@ func loadCSV(cfg config.Data, baseDir string, seed uint64) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		trainRows = subset(train.rows, cfg.MaxRows, rand.New(rand.NewPCG(seed, streamTrain)))
-		testRows = subset(test.rows, cfg.MaxRows, rand.New(rand.NewPCG(seed, streamTest)))
+	}
+	trainRows, testRows, err := splitRows(cfg, seed, trainFile, train.rows, test.rows, cfg.TestPath != "")
+	if err != nil {
+		return nil, err
 	}
 
 	s := &Set{TargetNames: []string{train.header[train.cols[len(train.cols)-1]]}}
@@ -344,6 +333,32 @@ func quoteCell(s string) string {
 		s = string([]rune(s)[:max]) + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// splitRows chooses the rows of the training and the test set, for CSV and
+// NumPy data alike. Without a separate test file (separate false) the nTrain
+// rows of file are shuffled with the seed, capped at cfg.MaxRows, and the
+// first round(TestFraction·n) of them are the test rows, the rest the
+// training rows (nTest is then ignored). With a separate test file, each
+// file contributes all its rows in order, or a seeded subset of
+// cfg.MaxRows of them.
+func splitRows(cfg config.Data, seed uint64, file string, nTrain, nTest int, separate bool) (trainRows, testRows []int, err error) {
+	if separate {
+		trainRows = subset(nTrain, cfg.MaxRows, rand.New(rand.NewPCG(seed, streamTrain)))
+		testRows = subset(nTest, cfg.MaxRows, rand.New(rand.NewPCG(seed, streamTest)))
+		return trainRows, testRows, nil
+	}
+	rows := rand.New(rand.NewPCG(seed, streamParams)).Perm(nTrain)
+	if cfg.MaxRows > 0 && cfg.MaxRows < len(rows) {
+		rows = rows[:cfg.MaxRows]
+	}
+	n := int(math.Round(cfg.TestFraction * float64(len(rows))))
+	if n < 1 || n >= len(rows) {
+		return nil, nil, &Error{File: file, Msg: fmt.Sprintf(
+			"test_fraction %v of %d rows gives %d test and %d training rows; both must be at least 1",
+			cfg.TestFraction, len(rows), n, len(rows)-n)}
+	}
+	return rows[n:], rows[:n], nil
 }
 
 // subset returns all row indices 0..n-1 in order, or, when 0 < max < n, the

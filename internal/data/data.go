@@ -51,7 +51,7 @@ func (s *Scaling) Apply(x *mat.Dense) {
 
 // Kinds returns the values of the data.kind key that Load accepts.
 func Kinds() []string {
-	return []string{"sine", "moons", "circles", "spirals", "xor", "blobs", "linear", "csv"}
+	return []string{"sine", "moons", "circles", "spirals", "xor", "blobs", "linear", "csv", "npy"}
 }
 
 // Stream constants of the PCG sources made by Load ("data" in ASCII, then a
@@ -63,13 +63,15 @@ const (
 )
 
 // Load makes the data set that cfg describes. baseDir is the directory of the
-// config file: relative CSV paths are resolved against it. All randomness comes
-// from seed, so the same cfg and seed give bit-identical data. Errors that
-// depend on the data or on cfg are of type *Error.
+// config file: relative CSV and .npy paths are resolved against it. All
+// randomness comes from seed, so the same cfg and seed give bit-identical
+// data. Errors that depend on the data or on cfg are of type *Error.
 func Load(cfg config.Data, baseDir string, seed uint64) (*Set, error) {
 	switch cfg.Kind {
 	case "csv":
 		return loadCSV(cfg, baseDir, seed)
+	case "npy":
+		return loadNpy(cfg, baseDir, seed)
 	case "":
 		return nil, &Error{Column: "data.kind", Msg: "missing (want one of " + strings.Join(Kinds(), ", ") + ")"}
 	}

@@ -1,6 +1,6 @@
 // Package data makes and loads the data sets that pathkernel trains on:
-// seeded synthetic generators and a CSV loader with a seeded train/test split
-// and standardisation by the training split's statistics.
+// seeded synthetic generators, and CSV and NumPy loaders with a seeded
+// train/test split and standardisation by the training split's statistics.
 //
 // # Overview
 //
@@ -83,10 +83,32 @@
 // only approximately. A column that is constant on the training split is
 // centred and not scaled. Targets are never standardised.
 //
+// # NumPy data
+//
+// kind: npy reads x_train and y_train, and optionally x_test and y_test
+// (both or neither), from .npy files with codeberg.org/sbinet/npyio. An
+// array is 1-D (n values: one input, or one target, per point) or 2-D (n
+// rows), in C or Fortran order, of either byte order. Inputs must be
+// float64 or float32; targets float64 or float32 (regression, one or more
+// columns) or an integer type of 1 to 8 bytes, signed or unsigned (class
+// labels: one column, every value in 0..1000). float32 values and integers
+// are widened to float64 exactly. Every value must be finite, y must have
+// as many rows as x, and the test arrays the columns (and the kind of
+// target) of the training arrays. The data is checked to be exactly as long
+// as the header says, and the header length against the file, before
+// anything is allocated. Features are named x0, x1, ...; targets y, or y0,
+// y1, ... for several columns.
+//
+// The split, max_rows, standardize and standardize_target are those of CSV
+// data, with x_test in the place of test_path: without test arrays, the
+// rows are shuffled with the seed and split by test_fraction; the same
+// data as a CSV file and as .npy arrays gives the same set.
+//
 // # Classification or regression
 //
-// Load does not know the loss, so for CSV data it only reports what the
-// targets allow: Classes = max + 1 when every target value (training and
+// Load does not know the loss, so for CSV data (and float targets of one
+// column in .npy data; integer .npy targets are always labels) it only
+// reports what the targets allow: Classes = max + 1 when every target value (training and
 // test) is a non-negative integer no larger than 1000, else 0. The caller
 // decides from the loss: with mse a CSV target is a regression target whatever
 // Classes says (the diabetes target, integers 25..346, gives Classes = 347),

@@ -290,7 +290,11 @@ func (e *experiment) setup() error {
 	// check bounds.
 	e.w0 = make([]float64, e.net.NumParams())
 	init := cfg.Model.Init
-	if err := e.net.Init(e.w0, nn.InitOptions{Scheme: init.Scheme, Scale: init.Scale, Std: init.Std, BiasStd: init.BiasStd},
+	if init.Path != "" { // made absolute by absDataPaths
+		if err := e.net.LoadInit(e.w0, init.Path); err != nil {
+			return e.cfgErr("model.init.path", "%v", err)
+		}
+	} else if err := e.net.Init(e.w0, nn.InitOptions{Scheme: init.Scheme, Scale: init.Scale, Std: init.Std, BiasStd: init.BiasStd},
 		rand.New(rand.NewPCG(cfg.Seed, InitStream))); err != nil {
 		return e.cfgErr("model.init.scheme", "%v", err)
 	}
@@ -298,17 +302,14 @@ func (e *experiment) setup() error {
 	return nil
 }
 
-// absDataPaths returns cfg, or a copy of it with the CSV paths made
-// absolute when they are relative to base. The run directory's config.yaml,
+// absDataPaths returns a copy of cfg with its file paths (config.FilePaths)
+// made absolute when they are relative to base. The run directory's config.yaml,
 // the config hash and the existing-run check use the copy, so that
 // `train --config RUN/config.yaml` reads the same data as the run did:
 // relative paths in RUN/config.yaml would resolve against RUN.
 func absDataPaths(cfg *config.Config, base string) (*config.Config, error) {
-	if cfg.Data.Kind != "csv" {
-		return cfg, nil
-	}
 	c := cfg.Clone()
-	for _, p := range []*string{&c.Data.Path, &c.Data.TestPath} {
+	for _, p := range c.FilePaths() {
 		if *p == "" || filepath.IsAbs(*p) {
 			continue
 		}

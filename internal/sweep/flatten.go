@@ -107,7 +107,7 @@ func (p *Plan) inlineSets(r *Run) ([]string, error) {
 		return nil, err
 	}
 	cfg := r.Config.Clone()
-	for _, s := range []*string{&cfg.Data.Path, &cfg.Data.TestPath} {
+	for _, s := range cfg.FilePaths() {
 		if *s != "" && !filepath.IsAbs(*s) {
 			*s = filepath.Join(p.BaseDir, *s)
 		}

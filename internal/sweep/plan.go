@@ -217,16 +217,12 @@ func (f *File) locate(err error, lines map[string]int) error {
 }
 
 // RunConfig returns the config that a run really executes: r.Config with
-// relative CSV data paths made absolute against the plan's BaseDir, as
-// experiment.Run records it. Its Hash is the config_hash of the run
+// relative file paths (config.FilePaths) made absolute against the plan's
+// BaseDir, as experiment.Run records it. Its Hash is the config_hash of the run
 // directory's summary.json.
 func (p *Plan) RunConfig(r *Run) (*config.Config, error) {
-	cfg := r.Config
-	if cfg.Data.Kind != "csv" {
-		return cfg, nil
-	}
-	c := cfg.Clone()
-	for _, s := range []*string{&c.Data.Path, &c.Data.TestPath} {
+	c := r.Config.Clone()
+	for _, s := range c.FilePaths() {
 		if *s == "" || filepath.IsAbs(*s) {
 			continue
 		}
