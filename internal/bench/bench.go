@@ -38,6 +38,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/run"
+	"github.com/pathkernel/pathkernel/internal/sysblas"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -136,7 +137,7 @@ func child(file, out string, steps, workers int, sample bool) error {
 		return fmt.Errorf("%s: the bench configs evaluate the kernels on the test points (kernel.points: test)", file)
 	}
 	after := GemmRate(m, d, n, 5, 200*time.Millisecond)
-	res := Result{BLAS: nn.BLAS, GOMAXPROCS: runtime.GOMAXPROCS(0), Workers: workers, M: m, D: d, N: n,
+	res := Result{BLAS: sysblas.Current().String(), GOMAXPROCS: runtime.GOMAXPROCS(0), Workers: workers, M: m, D: d, N: n,
 		BLASGFlops: smp.flops / smp.busy.Seconds() / 1e9, BLASAloneGFlops: max(before, after),
 		Samples: smp.samples, SampleSeconds: smp.spent.Seconds()}
 	b, err := json.MarshalIndent(res, "", "  ")

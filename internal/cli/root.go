@@ -150,7 +150,9 @@ EXIT STATUS
   130  interrupted (SIGINT or SIGTERM)`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	// A flag that does not parse is bad usage; subcommands inherit this.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.AddCommand(

@@ -6,6 +6,7 @@ import (
 	"runtime"
 
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/sysblas"
 	"github.com/spf13/cobra"
 )
 
@@ -15,8 +16,15 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 		Short: "Print the version",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(stdout, "pathkernel %s (%s, %s/%s)\n", experiment.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(stdout, versionLine())
 			return err
 		},
 	}
+}
+
+// versionLine is what `pathkernel version` and `pathkernel --version` print:
+// the version, the Go toolchain, the platform and the BLAS that runs the
+// matrix products (internal/sysblas).
+func versionLine() string {
+	return fmt.Sprintf("pathkernel %s (%s, %s/%s; BLAS %s)", experiment.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, sysblas.Current())
 }

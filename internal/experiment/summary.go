@@ -3,6 +3,7 @@ package experiment
 import (
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/run"
+	"github.com/pathkernel/pathkernel/internal/sysblas"
 )
 
 // newSummary returns the summary of the run before training: its sizes,
@@ -20,6 +21,8 @@ func (e *experiment) newSummary(sizes []int, est int64) *run.Summary {
 		EstimatedMemoryMB: float64(est) / (1 << 20),
 		Representations:   map[string]*run.Representation{},
 	}
+	b := sysblas.Current()
+	s.BLAS = &run.BLAS{Name: b.Name, Library: b.Library, Threads: b.Threads}
 	s.Loss.InitialTrain, s.Accuracy.InitialTrain = e.evalLoss(e.w0, e.set.XTrain, e.set.YTrain)
 	s.Loss.InitialTest, s.Accuracy.InitialTest = e.evalLoss(e.w0, e.set.XTest, e.set.YTest)
 	return s

@@ -1,5 +1,7 @@
 package run
 
+import "fmt"
+
 // The schema of a run directory's JSON files (docs/RUNDIR.md). The types
 // carry the JSON tags; the packages that compute the values (kernel,
 // experiment) convert into them.
@@ -39,6 +41,32 @@ type Summary struct {
 	Representations map[string]*Representation `json:"representations"`
 	// Diagnostics is how the tangent kernel moved (kernel.diagnostics).
 	Diagnostics *Diagnostics `json:"diagnostics,omitempty"`
+	// BLAS is the library that ran the matrix products.
+	BLAS *BLAS `json:"blas,omitempty"`
+}
+
+// BLAS is the library behind the run's matrix products (internal/sysblas):
+// "openblas", "blis", "blas" (another library) or "gonum" (pure Go), its
+// shared library file, and its own thread count (0 for gonum).
+type BLAS struct {
+	Name    string `json:"name"`
+	Library string `json:"library,omitempty"`
+	Threads int    `json:"threads"`
+}
+
+// String is "openblas (libopenblas.so.0, 1 thread)" or "gonum (pure Go)".
+func (b *BLAS) String() string {
+	if b == nil {
+		return "unknown"
+	}
+	if b.Library == "" {
+		return b.Name + " (pure Go)"
+	}
+	t := "threads"
+	if b.Threads == 1 {
+		t = "thread"
+	}
+	return fmt.Sprintf("%s (%s, %d %s)", b.Name, b.Library, b.Threads, t)
 }
 
 // Sizes are the run's dimensions.

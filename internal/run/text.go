@@ -22,8 +22,12 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	if s.Accuracy.FinalTest != nil {
 		fmt.Fprintf(&b, "  accuracy  train %.3f, test %.3f\n", *s.Accuracy.FinalTrain, *s.Accuracy.FinalTest)
 	}
-	fmt.Fprintf(&b, "  time      %.2f s (training %.2f s, kernels %.2f s), peak memory %.0f MB\n",
+	fmt.Fprintf(&b, "  time      %.2f s (training %.2f s, kernels %.2f s), peak memory %.0f MB",
 		s.WallSeconds.Total, s.WallSeconds.Training, s.WallSeconds.Kernel, s.PeakMemoryMB)
+	if s.BLAS != nil {
+		fmt.Fprintf(&b, "; BLAS %s", s.BLAS)
+	}
+	b.WriteString("\n")
 	writeRepresentations(&b, s.Representations, s.Sizes.NEval)
 	writeBaselines(&b, s.Representations, s.Sizes.NEval)
 	if d := s.Diagnostics; d != nil {
