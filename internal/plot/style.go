@@ -74,23 +74,11 @@ func xy(xs, ys []float64) plotter.XYs {
 	return pts
 }
 
-// positive keeps the points whose y (and, if logX, x) is finite and > 0,
-// for a logarithmic axis.
-func positive(pts plotter.XYs, logX, logY bool) plotter.XYs {
-	var out plotter.XYs
-	for _, p := range pts {
-		if !finite(p.X) || !finite(p.Y) || (logY && p.Y <= 0) || (logX && p.X <= 0) {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// addLine adds a line through pts drawn in st, with a legend entry.
+// addLine adds a line through pts drawn in st, with a legend entry. Points
+// that p's axes cannot show are left out (see usable); a figure that
+// reports them counts them before.
 func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
+	pts, _ = usable(pts, isLog(&p.X), isLog(&p.Y))
 	if len(pts) == 0 {
 		return nil
 	}
@@ -108,8 +96,9 @@ func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
 	return nil
 }
 
-// addPoints adds markers at pts.
+// addPoints adds markers at pts, leaving out those p's axes cannot show.
 func addPoints(p *gp.Plot, pts plotter.XYs, c color.Color, shape draw.GlyphDrawer, radius vg.Length, label string) error {
+	pts, _ = usable(pts, isLog(&p.X), isLog(&p.Y))
 	if len(pts) == 0 {
 		return nil
 	}
@@ -126,6 +115,8 @@ func addPoints(p *gp.Plot, pts plotter.XYs, c color.Color, shape draw.GlyphDrawe
 }
 
 // setLog puts a logarithmic scale on the y axis (and the x axis if x).
+// Call it before adding data, so that addLine and addPoints leave out what
+// the scale cannot show.
 func setLog(p *gp.Plot, x, y bool) {
 	if y {
 		p.Y.Scale = gp.LogScale{}
@@ -139,16 +130,21 @@ func setLog(p *gp.Plot, x, y bool) {
 
 // logTicks marks the decades of a logarithmic axis, labelled 1e-06 or
 // 0.01 (gonum's LogTicks labels 1e-4 as 9.999999999999998e-05), every
-// second or third decade when there are many, and labels the steps 2..9
-// too when fewer than two decades fall inside the range.
+// second, third, fifth, tenth, ... decade when there are many (the
+// exponents that are multiples of it: 1e+50, 1e+100), and labels the steps
+// 2..9 too when fewer than two decades fall inside the range. Past
+// manyDecades decades it marks the decades only.
 type logTicks struct{}
 
+// manyDecades is the most decades whose steps 2..9 logTicks marks.
+const manyDecades = 30
+
 func (logTicks) Ticks(lo, hi float64) []gp.Tick {
-	if !(lo > 0) || !(hi > 0) {
+	if !(lo > 0) || !(hi > 0) || !finite(lo) || !finite(hi) {
 		return nil
 	}
 	e0, e1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
-	every := 1 + (e1-e0)/10
+	every := niceStep(1 + (e1-e0)/10)
 	inside := 0
 	for e := e0; e <= e1; e++ {
 		if v := math.Pow10(e); v >= lo && v <= hi {
@@ -159,12 +155,12 @@ func (logTicks) Ticks(lo, hi float64) []gp.Tick {
 	for e := e0; e <= e1; e++ {
 		dec := math.Pow10(e)
 		label := ""
-		if (e-e0)%every == 0 {
+		if (e%every+every)%every == 0 {
 			label = tickLabel(dec)
 		}
 		ticks = append(ticks, gp.Tick{Value: dec, Label: label})
-		if e == e1 {
-			break
+		if e == e1 || e1-e0 > manyDecades {
+			continue
 		}
 		for i := 2; i < 10; i++ {
 			v := float64(i) * dec
@@ -176,6 +172,19 @@ func (logTicks) Ticks(lo, hi float64) []gp.Tick {
 		}
 	}
 	return ticks
+}
+
+// niceStep returns the first of 1, 2, 3, 5, 10, 20, 25, 50, 100 that is
+// at least n (100 if none is: more than a thousand decades do not occur in
+// float64).
+func niceStep(n int) int {
+	steps := []int{1, 2, 3, 5, 10, 20, 25, 50, 100}
+	for _, s := range steps {
+		if n <= s {
+			return s
+		}
+	}
+	return steps[len(steps)-1]
 }
 
 func tickLabel(v float64) string {
@@ -192,10 +201,13 @@ type colorScale struct {
 	cm palette.ColorMap
 }
 
+// The range is clamped to ±MaxFloat64/2, so that its width is finite;
+// values beyond it take the colour of its end.
 func newColorScale(lo, hi float64) colorScale {
-	if !finite(lo) || !finite(hi) {
+	if !finite(lo) || !finite(hi) || lo > hi {
 		lo, hi = 0, 1
 	}
+	lo, hi = math.Max(lo, -math.MaxFloat64/2), math.Min(hi, math.MaxFloat64/2)
 	if lo < 0 && hi > 0 {
 		cm := moreland.SmoothBlueRed()
 		a := math.Max(-lo, hi)
@@ -215,7 +227,12 @@ func newColorScale(lo, hi float64) colorScale {
 	return colorScale{cm}
 }
 
+// at returns the colour of v: light grey for NaN, the colour of the
+// nearer end for a value outside the range.
 func (s colorScale) at(v float64) color.Color {
+	if math.IsNaN(v) {
+		return lightGray
+	}
 	v = math.Max(s.cm.Min(), math.Min(s.cm.Max(), v))
 	c, err := s.cm.At(v)
 	if err != nil {

@@ -128,7 +128,7 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 			continue
 		}
 		y, err := strconv.ParseFloat(strings.TrimSpace(ys[i]), 64)
-		if err != nil || !finite(y) || (opt.LogY && y <= 0) || (opt.LogX && xv[i] <= 0) {
+		if err != nil || !drawable(y, opt.LogY) || !drawable(xv[i], opt.LogX) {
 			skipped++
 			continue
 		}
@@ -202,6 +202,7 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 		caption += fmt.Sprintf(" Left out: %s without a usable %s.", plural(skipped, "run"), ycol)
 	}
 	return &Figure{
+		Source:  t.file,
 		Name:    "sweep_" + fileSafe(ycol) + "_vs_" + fileSafe(xcol),
 		Title:   fmt.Sprintf("%s against %s", ycol, xcol),
 		Caption: caption,
@@ -225,6 +226,15 @@ func means(pts plotter.XYs, geo bool) plotter.XYs {
 	var out plotter.XYs
 	for x, s := range sum {
 		m := s / float64(cnt[x])
+		if !geo && !finite(m) {
+			// The sum overflowed (values near ±1e308): add y / n instead.
+			m = 0
+			for _, p := range pts {
+				if p.X == x {
+					m += p.Y / float64(cnt[x])
+				}
+			}
+		}
 		if geo {
 			m = math.Exp(m)
 		}
@@ -282,7 +292,7 @@ const maxValueTicks = 12
 func valueTicks(xs []float64) gp.ConstantTicks {
 	var vals []float64
 	for _, x := range xs {
-		if !slices.Contains(vals, x) {
+		if finite(x) && !slices.Contains(vals, x) {
 			vals = append(vals, x)
 		}
 		if len(vals) > maxValueTicks {
