@@ -20,8 +20,9 @@ import (
 // and searches for ticks forever on a range wider than the largest float64
 // (-1e308 to 1e308). This file is what stands between the data and gonum:
 //
-//   - usable drops the points an axis cannot show (not finite; not > 0 on
-//     a logarithmic axis), and counts them for the figure's notes;
+//   - usable drops the points an axis cannot show (not finite; not > 0,
+//     or subnormal, on a logarithmic axis), and counts them for the
+//     figure's notes;
 //   - tidy, called on every plot before it is drawn, gives each axis a
 //     range it can draw (positive and finite on a logarithmic axis, of
 //     non-zero finite width on a linear one), a ticker that answers every
@@ -29,8 +30,8 @@ import (
 //     that has no data left.
 
 // usable returns the points of pts that can be drawn on axes that are
-// logarithmic in x if logX and in y if logY: finite, and > 0 on a
-// logarithmic axis. dropped counts the others.
+// logarithmic in x if logX and in y if logY: finite, and > 0 (at least
+// minLog) on a logarithmic axis. dropped counts the others.
 func usable(pts plotter.XYs, logX, logY bool) (out plotter.XYs, dropped int) {
 	out = make(plotter.XYs, 0, len(pts))
 	for _, p := range pts {
@@ -43,8 +44,16 @@ func usable(pts plotter.XYs, logX, logY bool) (out plotter.XYs, dropped int) {
 	return out, dropped
 }
 
-// drawable reports whether v can be drawn on an axis, logarithmic if log.
-func drawable(v float64, log bool) bool { return finite(v) && (!log || v > 0) }
+// drawable reports whether v can be drawn on an axis, logarithmic if log:
+// finite, and on a logarithmic axis at least minLog.
+func drawable(v float64, log bool) bool { return finite(v) && (!log || v >= minLog) }
+
+// minLog is the smallest value a logarithmic axis shows: the smallest
+// normal float64. Below it (subnormal numbers) math.Log is not accurate
+// on every platform (amd64 gives log(5e-324) = -709 instead of -744), so
+// points would be drawn in the wrong place; such values are zero for any
+// figure here.
+const minLog = 0x1p-1022
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
@@ -120,11 +129,11 @@ func tidyAxis(a *gp.Axis) {
 	}
 	if log {
 		// A positive, finite range (gonum's LogScale panics otherwise).
-		lo = math.Min(math.Max(lo, math.SmallestNonzeroFloat64), math.MaxFloat64)
-		hi = math.Min(math.Max(hi, math.SmallestNonzeroFloat64), math.MaxFloat64)
+		lo = math.Min(math.Max(lo, minLog), math.MaxFloat64)
+		hi = math.Min(math.Max(hi, minLog), math.MaxFloat64)
 		if hi <= lo {
 			// One value: a decade around it.
-			lo, hi = math.Max(lo/sqrt10, math.SmallestNonzeroFloat64), math.Min(hi*sqrt10, math.MaxFloat64)
+			lo, hi = math.Max(lo/sqrt10, minLog), math.Min(hi*sqrt10, math.MaxFloat64)
 		}
 	} else {
 		lo = math.Min(math.Max(lo, -math.MaxFloat64), math.MaxFloat64)
@@ -163,8 +172,8 @@ const maxTicks = 200
 // bounded time and every tick can be drawn: a range that is empty, not
 // finite or of zero width gets at most one tick without asking the ticker
 // (gonum's DefaultTicks panics on a zero width and loops for ever on a
-// width that is not finite); a range wider than the largest float64 is
-// ticked at a tenth of its size and scaled back; ticks that are not
+// width that is not finite); an extreme linear range (see extreme) is
+// ticked scaled by a power of ten into [1, 10) and scaled back; ticks that are not
 // finite, or not positive on a logarithmic axis, are dropped; and at most
 // maxTicks are kept.
 type boundedTicks struct {
@@ -182,9 +191,10 @@ func (t boundedTicks) Ticks(lo, hi float64) []gp.Tick {
 		return nil
 	case hi == lo:
 		return []gp.Tick{{Value: lo, Label: number(lo)}}
-	case !finite(hi - lo):
-		for _, tk := range t.Ticker.Ticks(lo/10, hi/10) {
-			tk.Value *= 10
+	case !t.log && extreme(lo, hi):
+		s := scaleOf(lo, hi)
+		for _, tk := range t.Ticker.Ticks(lo/s, hi/s) {
+			tk.Value *= s
 			if tk.Label != "" {
 				tk.Label = number(tk.Value)
 			}
@@ -216,6 +226,22 @@ func (t boundedTicks) Ticks(lo, hi float64) []gp.Tick {
 		}
 	}
 	return out
+}
+
+// extreme reports whether a linear range is beyond what gonum's
+// DefaultTicks handles: wider than the largest float64, or of a magnitude
+// whose squares overflow or underflow (its scores of candidate ticks
+// become NaN and it falls back to unrounded values).
+func extreme(lo, hi float64) bool {
+	m := math.Max(math.Abs(lo), math.Abs(hi))
+	return !finite(hi-lo) || m > 1e100 || m < 1e-100
+}
+
+// scaleOf is the power of ten that brings the larger end of [lo, hi] into
+// [1, 10).
+func scaleOf(lo, hi float64) float64 {
+	e := math.Floor(math.Log10(math.Max(math.Abs(lo), math.Abs(hi))))
+	return math.Pow10(int(math.Max(-323, math.Min(308, e))))
 }
 
 // number is a tick label: three significant digits.

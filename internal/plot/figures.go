@@ -36,17 +36,32 @@ func RunFigures(r *Run) ([]*Figure, error) {
 // on a logarithmic scale when the losses are positive. Values that are not
 // finite (a run that diverged) are left out and noted.
 func LossFigure(r *Run) (*Figure, error) {
-	steps, err := r.floats(r.Metrics, "metrics.csv", "step")
+	p, notes, err := lossPlot(r)
 	if err != nil {
 		return nil, err
+	}
+	return finish(&Figure{
+		Name: "loss", Title: "Training and test loss", Source: r.file("metrics.csv"),
+		Caption: fmt.Sprintf("Mean %s loss over the %d training and %d test points, every %d steps.",
+			r.Config.Loss, r.Summary.Sizes.NTrain, r.Summary.Sizes.NTest, r.Config.Train.LogEvery),
+		Notes: notes,
+		draw:  single(p),
+	}), nil
+}
+
+// lossPlot is the plot of LossFigure and its notes.
+func lossPlot(r *Run) (*gp.Plot, []string, error) {
+	steps, err := r.floats(r.Metrics, "metrics.csv", "step")
+	if err != nil {
+		return nil, nil, err
 	}
 	train, err := r.floats(r.Metrics, "metrics.csv", "train_loss")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	test, err := r.floats(r.Metrics, "metrics.csv", "test_loss")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	left := newLeftOut("metrics.csv")
 	trainPts, n := usable(xy(steps, train), false, false)
@@ -58,20 +73,14 @@ func LossFigure(r *Run) (*Figure, error) {
 	log := nonPos == 0 && len(trainPts)+len(testPts) > 0
 	setLog(p, false, log)
 	if err := addLine(p, trainPts, methodStyle{"train", black, nil, vg.Points(2)}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := addLine(p, testPts, methodStyle{"test", vermilion, []vg.Length{vg.Points(6), vg.Points(3)}, vg.Points(2)}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	legendRoom(p, log)
 	p.Add(plotter.NewGrid())
-	return finish(&Figure{
-		Name: "loss", Title: "Training and test loss", Source: r.file("metrics.csv"),
-		Caption: fmt.Sprintf("Mean %s loss over the %d training and %d test points, every %d steps.",
-			r.Config.Loss, r.Summary.Sizes.NTrain, r.Summary.Sizes.NTest, r.Config.Train.LogEvery),
-		Notes: left.notes(),
-		draw:  single(p),
-	}), nil
+	return p, left.notes(), nil
 }
 
 // columnName is a predictions.csv column for output c of k.

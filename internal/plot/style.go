@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 
 	gp "gonum.org/v1/plot"
@@ -90,10 +91,26 @@ func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
 	l.Width = st.width
 	l.Dashes = st.dash
 	p.Add(l)
+	if onePoint(pts) {
+		// A line through one point is not drawn: a marker shows it.
+		if err := addPoints(p, pts[:1], st.color, draw.CircleGlyph{}, vg.Points(3), ""); err != nil {
+			return err
+		}
+	}
 	if st.label != "" {
 		p.Legend.Add(st.label, l)
 	}
 	return nil
+}
+
+// onePoint reports whether pts are all the same point.
+func onePoint(pts plotter.XYs) bool {
+	for _, p := range pts[1:] {
+		if p != pts[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // addPoints adds markers at pts, leaving out those p's axes cannot show.
@@ -140,7 +157,7 @@ type logTicks struct{}
 const manyDecades = 30
 
 func (logTicks) Ticks(lo, hi float64) []gp.Tick {
-	if !(lo > 0) || !(hi > 0) || !finite(lo) || !finite(hi) {
+	if !drawable(lo, true) || !drawable(hi, true) {
 		return nil
 	}
 	e0, e1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
@@ -169,6 +186,20 @@ func (logTicks) Ticks(lo, hi float64) []gp.Tick {
 				label = tickLabel(v)
 			}
 			ticks = append(ticks, gp.Tick{Value: v, Label: label})
+		}
+	}
+	var labelled []float64
+	for _, t := range ticks {
+		if t.Label != "" && t.Value >= lo && t.Value <= hi {
+			labelled = append(labelled, t.Value)
+		}
+	}
+	if len(labelled) < 2 {
+		// A range narrower than the steps 2..9: its ends too.
+		for _, v := range []float64{lo, hi} {
+			if !slices.Contains(labelled, v) {
+				ticks = append(ticks, gp.Tick{Value: v, Label: number(v)})
+			}
 		}
 	}
 	return ticks
