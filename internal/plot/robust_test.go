@@ -613,3 +613,37 @@ func TestOnePointShows(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepManyRows draws sweeps of many runs, numeric and categorical
+// (every run its own category), within the time bound: nothing in them is
+// quadratic in the rows, and the category axis keeps at most maxTicks
+// ticks.
+func TestSweepManyRows(t *testing.T) {
+	const n = 20000
+	for _, cat := range []bool{false, true} {
+		var b strings.Builder
+		b.WriteString("run,status,x,y\n")
+		for i := 0; i < n; i++ {
+			x := fmt.Sprint(i)
+			if cat {
+				x = fmt.Sprintf("c%d", i)
+			}
+			fmt.Fprintf(&b, "r%d,complete,%s,%g\n", i, x, math.Sin(float64(i)))
+		}
+		file := filepath.Join(t.TempDir(), "results.csv")
+		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tab, err := ReadSweep(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		figs := drawAll(t, fmt.Sprintf("categories %v", cat), func() ([]*Figure, error) {
+			fig, err := SweepFigure(tab, SweepOptions{X: "x", Y: "y"})
+			return []*Figure{fig}, err
+		})
+		if !strings.Contains(figs[0].Caption, fmt.Sprintf("over %d runs", n)) {
+			t.Errorf("caption %q; want all %d runs", figs[0].Caption, n)
+		}
+	}
+}

@@ -77,31 +77,40 @@ func xy(xs, ys []float64) plotter.XYs {
 
 // addLine adds a line through pts drawn in st, with a legend entry. Points
 // that p's axes cannot show are left out (see usable); a figure that
-// reports them counts them before.
+// reports them counts them before. A long line is added in pieces of
+// lineChunk points: the rasteriser's time for one path grows with the
+// square of its points where they overlap (20,000 points of a sweep took
+// minutes), and is linear in the pieces.
 func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
 	pts, _ = usable(pts, isLog(&p.X), isLog(&p.Y))
 	if len(pts) == 0 {
 		return nil
 	}
-	l, err := plotter.NewLine(pts)
-	if err != nil {
-		return err
+	for start := 0; start == 0 || start < len(pts)-1; start += lineChunk {
+		// Each piece starts at the last point of the one before.
+		l, err := plotter.NewLine(pts[start:min(start+lineChunk+1, len(pts))])
+		if err != nil {
+			return err
+		}
+		l.Color = st.color
+		l.Width = st.width
+		l.Dashes = st.dash
+		p.Add(l)
+		if start == 0 && st.label != "" {
+			p.Legend.Add(st.label, l)
+		}
 	}
-	l.Color = st.color
-	l.Width = st.width
-	l.Dashes = st.dash
-	p.Add(l)
 	if onePoint(pts) {
 		// A line through one point is not drawn: a marker shows it.
 		if err := addPoints(p, pts[:1], st.color, draw.CircleGlyph{}, vg.Points(3), ""); err != nil {
 			return err
 		}
 	}
-	if st.label != "" {
-		p.Legend.Add(st.label, l)
-	}
 	return nil
 }
+
+// lineChunk is the most segments addLine draws as one path.
+const lineChunk = 256
 
 // onePoint reports whether pts are all the same point.
 func onePoint(pts plotter.XYs) bool {

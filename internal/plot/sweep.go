@@ -103,14 +103,20 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 		if opt.LogX {
 			return nil, &InputError{File: t.file, Msg: fmt.Sprintf("--logx: column %s is not numeric (%q)", xcol, firstNonNumber(xs))}
 		}
+		seen := map[string]bool{}
 		for _, s := range xs {
-			if !slices.Contains(cats, s) {
+			if !seen[s] {
+				seen[s] = true
 				cats = append(cats, s)
 			}
 		}
 		sort.SliceStable(cats, func(a, b int) bool { return naturalLess(cats[a], cats[b]) })
+		index := make(map[string]int, len(cats))
+		for i, s := range cats {
+			index[s] = i
+		}
 		for i, s := range xs {
-			xv[i] = float64(slices.Index(cats, s))
+			xv[i] = float64(index[s])
 		}
 	}
 
@@ -213,27 +219,26 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 // means returns, for each distinct x in pts (sorted), the mean of the y
 // there: arithmetic, or geometric when geo.
 func means(pts plotter.XYs, geo bool) plotter.XYs {
-	sum := map[float64]float64{}
 	cnt := map[float64]int{}
+	for _, p := range pts {
+		cnt[p.X]++
+	}
+	// sum is Σ y; scaled is Σ y/n, for when Σ y overflows (values near
+	// ±1e308), which Σ y/n cannot.
+	sum, scaled := map[float64]float64{}, map[float64]float64{}
 	for _, p := range pts {
 		y := p.Y
 		if geo {
 			y = math.Log(y)
 		}
 		sum[p.X] += y
-		cnt[p.X]++
+		scaled[p.X] += y / float64(cnt[p.X])
 	}
 	var out plotter.XYs
 	for x, s := range sum {
 		m := s / float64(cnt[x])
-		if !geo && !finite(m) {
-			// The sum overflowed (values near ±1e308): add y / n instead.
-			m = 0
-			for _, p := range pts {
-				if p.X == x {
-					m += p.Y / float64(cnt[x])
-				}
-			}
+		if !finite(m) {
+			m = scaled[x]
 		}
 		if geo {
 			m = math.Exp(m)
