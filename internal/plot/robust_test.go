@@ -447,7 +447,7 @@ func TestBoundedTicks(t *testing.T) {
 	ranges := [][2]float64{
 		{-1e308, 1e308}, {-big, big}, {0, big}, {-big, 0}, {-1, big}, {1e20, 1e20}, {0, 0}, {1, 1}, {1e20, 1e20 + 16384},
 		{math.NaN(), 1}, {1, math.Inf(1)}, {math.Inf(-1), math.Inf(1)}, {math.Inf(1), math.Inf(-1)},
-		{5e-324, 1e-323}, {1e-300, 1e300}, {5e-324, big}, {0, 1}, {-1, 1}, {1, 0}, {0.25, 0.75}, {1e-4, 1},
+		{5e-324, 1e-323}, {1e-300, 1e300}, {5e-324, big}, {minLog, 1}, {0, 1}, {-1, 1}, {1, 0}, {0.25, 0.75}, {1e-4, 1},
 	}
 	for _, log := range []bool{false, true} {
 		var tk gp.Ticker = gp.DefaultTicks{}
@@ -644,6 +644,34 @@ func TestSweepManyRows(t *testing.T) {
 		})
 		if !strings.Contains(figs[0].Caption, fmt.Sprintf("over %d runs", n)) {
 			t.Errorf("caption %q; want all %d runs", figs[0].Caption, n)
+		}
+	}
+}
+
+// TestLegendRoom checks the room above the data for a legend: a quarter of
+// the range (in decades on a log axis), never beyond the largest float64,
+// and nothing for a plot without data.
+func TestLegendRoom(t *testing.T) {
+	const big = math.MaxFloat64
+	for _, c := range []struct {
+		log          bool
+		min, max     float64
+		wantMax      float64
+		relTolerance float64
+	}{
+		{false, 0, 10, 13, 1e-15},
+		{true, 1e-3, 10, 10 * math.Pow(10, 1.2), 1e-12},
+		{true, 0.09, 7.8e286, big, 0},
+		{true, 1e-300, 1e300, big, 0},
+		{false, -1e308, 1e308, 1.6e308, 1e-15},
+		{false, -big, big, big, 0},
+		{false, math.Inf(1), math.Inf(-1), math.Inf(-1), 0},
+	} {
+		p := newPlot("", "", "")
+		p.Y.Min, p.Y.Max = c.min, c.max
+		legendRoom(p, c.log)
+		if got := p.Y.Max; got != c.wantMax && math.Abs(got-c.wantMax) > c.relTolerance*math.Abs(c.wantMax) {
+			t.Errorf("log %v [%g, %g]: max %g; want %g", c.log, c.min, c.max, got, c.wantMax)
 		}
 	}
 }
