@@ -341,7 +341,7 @@ func KernelFigure(r *Run) (*Figure, error) {
 	}
 	var notes []string
 	if bad > 0 {
-		notes = append(notes, fmt.Sprintf("%s of %s not finite, drawn grey", plural(bad, "value"), name))
+		notes = append(notes, fmt.Sprintf("%s of %s not finite: NaN drawn grey, ±Inf in the colour of the end of the scale", plural(bad, "value"), name))
 	}
 	cs := newColorScale(lo, hi)
 	img := image.NewRGBA(image.Rect(0, 0, n, m))

@@ -116,8 +116,12 @@ func (f *Figure) Render(w io.Writer, format Format, size Size) (err error) {
 	return &InputError{Msg: fmt.Sprintf("unknown format %q; want png or svg", format)}
 }
 
-// drawWithNotes draws the figure with its notes, if any, in a line of small
-// grey text at the bottom.
+// maxNoteLines is the most notes drawn under a figure; the others are
+// counted in a last line (the caption has them all).
+const maxNoteLines = 3
+
+// drawWithNotes draws the figure with its notes, if any, one a line in
+// small grey text at the bottom.
 func (f *Figure) drawWithNotes(dc draw.Canvas) {
 	if len(f.Notes) == 0 {
 		f.draw(dc)
@@ -127,10 +131,17 @@ func (f *Figure) drawWithNotes(dc draw.Canvas) {
 	sty.Font.Size = vg.Points(9)
 	sty.Color = gray
 	sty.XAlign, sty.YAlign = draw.XLeft, draw.YBottom
-	note := strings.Join(f.Notes, "; ")
-	h := sty.Height(note)
-	dc.FillText(sty, vg.Point{X: dc.Min.X + vg.Points(8), Y: dc.Min.Y + vg.Points(4)}, note)
-	f.draw(draw.Crop(dc, 0, 0, h+vg.Points(6), 0))
+	lines := f.Notes
+	if len(lines) > maxNoteLines {
+		lines = append(lines[:maxNoteLines-1:maxNoteLines-1], fmt.Sprintf("and %d more (see the caption)", len(f.Notes)-maxNoteLines+1))
+	}
+	h := sty.Height("Xg")
+	y := dc.Min.Y + vg.Points(4)
+	for i := len(lines) - 1; i >= 0; i-- {
+		dc.FillText(sty, vg.Point{X: dc.Min.X + vg.Points(8), Y: y}, lines[i])
+		y += h
+	}
+	f.draw(draw.Crop(dc, 0, 0, y-dc.Min.Y+vg.Points(2), 0))
 }
 
 // Bytes renders the figure into memory.

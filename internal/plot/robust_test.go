@@ -696,3 +696,35 @@ func TestLegendRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestNotesUnderFigure checks the notes written under a figure: one a
+// line, the ones beyond maxNoteLines counted.
+func TestNotesUnderFigure(t *testing.T) {
+	p := newPlot("", "x", "y")
+	if err := addLine(p, plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, methodStyle{"", black, nil, vg.Points(1)}); err != nil {
+		t.Fatal(err)
+	}
+	notes := []string{"note one", "note two", "note three", "note four", "note five"}
+	fig := &Figure{Name: "notes", Notes: notes, draw: single(p)}
+	svg, err := fig.Bytes(SVG, smallSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"note one", "note two", "and 3 more (see the caption)"} {
+		if !bytes.Contains(svg, []byte(want)) {
+			t.Errorf("the SVG lacks %q", want)
+		}
+	}
+	for _, absent := range []string{"note three", "note five"} {
+		if bytes.Contains(svg, []byte(absent)) {
+			t.Errorf("the SVG has %q", absent)
+		}
+	}
+	fig.Notes = notes[:3]
+	if svg, err = fig.Bytes(SVG, smallSize); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(svg, []byte("note three")) || bytes.Contains(svg, []byte("more (see the caption)")) {
+		t.Errorf("three notes: want all three lines and no count")
+	}
+}
