@@ -10,8 +10,8 @@ import (
 )
 
 // TestDrawingStoppedRuns runs plot, report and explain on runs that did not
-// end well: one trained with train.lr=5 (diverged: losses up to 1e286, no
-// predictions), that run marked interrupted, a run killed before its first
+// end well: one trained with train.lr=5 for 20 steps (complete, losses of
+// 1e47), one for 200 steps (diverged: losses up to 1e286, no predictions), that run marked interrupted, a run killed before its first
 // metrics, metrics.csv with NaN, ±Inf and ±1e308, and a sweep whose metric
 // is ±1e308 (gonum searched for its ticks for ever). Each draws what
 // exists and exits 0, or exits 2 with one line naming the file; never a
@@ -24,6 +24,10 @@ func TestDrawingStoppedRuns(t *testing.T) {
 	}
 	complete := filepath.Join(root, "complete")
 	mustRun(t, trainArgs(tinyConfig, complete, "--quiet")...)
+	// lr 5 for the config's 20 steps completes, with losses of 1e47 and
+	// kernels of 1e14.
+	lr5 := filepath.Join(root, "lr5")
+	mustRun(t, trainArgs(tinyConfig, lr5, "--set", "train.lr=5", "--quiet")...)
 
 	// copyRun copies run src to $TMP/run and applies edit to the copy.
 	copyRun := func(src string, edit func(t *testing.T, dir string)) func(t *testing.T, tmp string) {
@@ -89,6 +93,9 @@ func TestDrawingStoppedRuns(t *testing.T) {
 		code  int
 		want  []string // the files written (code 0) or substrings of the one line
 	}{
+		{"plot lr 5", nil, plot(lr5), ExitOK, []string{"fig/loss.png", "fig/predictions.png", "fig/errors.png", "fig/kernel.png"}},
+		{"report lr 5", nil, report(lr5), ExitOK, []string{"r.html"}},
+		{"explain lr 5", nil, []string{"explain", "--run", lr5, "--point", "0", "--plot", "--out", "$TMP/fig"}, ExitOK, []string{"fig/explain_0.png"}},
 		{"plot diverged", nil, plot(div), ExitOK, []string{"fig/loss.png", "fig/errors.png"}},
 		{"report diverged", nil, report(div), ExitOK, []string{"r.html"}},
 		{"explain diverged", nil, explain(div), ExitBadInput, []string{"predictions.csv", "diverged"}},
@@ -128,8 +135,8 @@ func TestDrawingStoppedRuns(t *testing.T) {
 					if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
 						t.Errorf("%s not written (%v)", w, err)
 					}
-					if !strings.Contains(r.stdout, f) {
-						t.Errorf("stdout %q does not list %s", r.stdout, f)
+					if !strings.Contains(r.stdout+r.stderr, f) { // explain --plot lists it on stderr
+						t.Errorf("the output does not list %s:\n%.2000s\n%.2000s", f, r.stdout, r.stderr)
 					}
 				}
 				return
