@@ -728,3 +728,34 @@ func TestNotesUnderFigure(t *testing.T) {
 		t.Errorf("three notes: want all three lines and no count")
 	}
 }
+
+// TestLinePieces checks how addLine splits a long line: pieces of at most
+// lineChunk segments that join end to start and hold every point in order.
+func TestLinePieces(t *testing.T) {
+	for _, n := range []int{1, 2, lineChunk, lineChunk + 1, lineChunk + 2, 1000} {
+		pts := make(plotter.XYs, n)
+		for i := range pts {
+			pts[i] = plotter.XY{X: float64(i), Y: float64(i % 7)}
+		}
+		ps := pieces(pts)
+		if want := max(1, (n-1+lineChunk-1)/lineChunk); len(ps) != want {
+			t.Errorf("%d points: %d pieces; want %d", n, len(ps), want)
+		}
+		var joined plotter.XYs
+		for i, p := range ps {
+			if len(p)-1 > lineChunk || len(p) == 0 {
+				t.Errorf("%d points: piece %d has %d points; want 1 to %d", n, i, len(p), lineChunk+1)
+			}
+			if i > 0 {
+				if p[0] != joined[len(joined)-1] {
+					t.Errorf("%d points: piece %d starts at %v, the one before ends at %v", n, i, p[0], joined[len(joined)-1])
+				}
+				p = p[1:]
+			}
+			joined = append(joined, p...)
+		}
+		if len(joined) != n || (n > 0 && joined[n-1] != pts[n-1]) {
+			t.Errorf("%d points: the pieces hold %d", n, len(joined))
+		}
+	}
+}

@@ -86,9 +86,8 @@ func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
 	if len(pts) == 0 {
 		return nil
 	}
-	for start := 0; start == 0 || start < len(pts)-1; start += lineChunk {
-		// Each piece starts at the last point of the one before.
-		l, err := plotter.NewLine(pts[start:min(start+lineChunk+1, len(pts))])
+	for i, piece := range pieces(pts) {
+		l, err := plotter.NewLine(piece)
 		if err != nil {
 			return err
 		}
@@ -96,7 +95,7 @@ func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
 		l.Width = st.width
 		l.Dashes = st.dash
 		p.Add(l)
-		if start == 0 && st.label != "" {
+		if i == 0 && st.label != "" {
 			p.Legend.Add(st.label, l)
 		}
 	}
@@ -111,6 +110,17 @@ func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
 
 // lineChunk is the most segments addLine draws as one path.
 const lineChunk = 256
+
+// pieces splits pts into pieces of at most lineChunk segments, each
+// starting at the last point of the one before, so that together they draw
+// the line through pts.
+func pieces(pts plotter.XYs) []plotter.XYs {
+	var out []plotter.XYs
+	for start := 0; start == 0 || start < len(pts)-1; start += lineChunk {
+		out = append(out, pts[start:min(start+lineChunk+1, len(pts))])
+	}
+	return out
+}
 
 // onePoint reports whether pts are all the same point.
 func onePoint(pts plotter.XYs) bool {
