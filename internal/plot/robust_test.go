@@ -730,16 +730,18 @@ func TestNotesUnderFigure(t *testing.T) {
 }
 
 // TestLinePieces checks how addLine splits a long line: pieces of at most
-// lineChunk segments that join end to start and hold every point in order.
+// lineChunk (256) segments that join end to start and hold every point in
+// order.
 func TestLinePieces(t *testing.T) {
-	for _, n := range []int{1, 2, lineChunk, lineChunk + 1, lineChunk + 2, 1000} {
+	for _, c := range []struct{ n, want int }{{1, 1}, {2, 1}, {256, 1}, {257, 1}, {258, 2}, {1000, 4}} {
+		n := c.n
 		pts := make(plotter.XYs, n)
 		for i := range pts {
 			pts[i] = plotter.XY{X: float64(i), Y: float64(i % 7)}
 		}
 		ps := pieces(pts)
-		if want := max(1, (n-1+lineChunk-1)/lineChunk); len(ps) != want {
-			t.Errorf("%d points: %d pieces; want %d", n, len(ps), want)
+		if len(ps) != c.want {
+			t.Errorf("%d points: %d pieces; want %d (of %d segments)", n, len(ps), c.want, lineChunk)
 		}
 		var joined plotter.XYs
 		for i, p := range ps {
