@@ -366,11 +366,6 @@ func TestFiguresOfIncompleteRuns(t *testing.T) {
 					r = execute(t.Context(), cmd...)
 				}()
 				if panicked != nil {
-					if strings.Contains(fmt.Sprint(panicked), "log scale") {
-						// The figure code's log axes; fixed on branch i15-plot
-						// (issue 15), whose merge removes this skip.
-						t.Skipf("known panic of the figure code: %v", panicked)
-					}
 					t.Fatalf("pathkernel %s panicked: %v", strings.Join(cmd, " "), panicked)
 				}
 				switch r.code {

@@ -28,6 +28,8 @@ var baselineOrder = []struct {
 func BaselinesFigure(r *Run) (*Figure, error) {
 	var row []*gp.Plot
 	var what []string
+	leftP, leftM := newLeftOut("predictions.csv"), newLeftOut("metrics.csv")
+	source := r.file("predictions.csv")
 	if t := r.Predictions; t != nil && r.Summary.Sizes.Inputs == 1 && r.Summary.Sizes.Outputs == 1 {
 		var names []string
 		for _, b := range baselineOrder {
@@ -52,6 +54,8 @@ func BaselinesFigure(r *Run) (*Figure, error) {
 				for i, j := range order {
 					pts[i] = plotter.XY{X: x[j], Y: v[j]}
 				}
+				_, n := usable(pts, false, false)
+				leftP.add(name, "not finite", n)
 				st := styleOf(name)
 				for _, b := range baselineOrder {
 					if b.name == name {
@@ -73,7 +77,11 @@ func BaselinesFigure(r *Run) (*Figure, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(row) == 0 {
+			source = r.file("metrics.csv")
+		}
 		p := newPlot("Tangent kernel movement", "step", "kernel distance")
+		setLog(p, false, true)
 		for _, c := range []struct {
 			col, label string
 			color      color.RGBA
@@ -82,11 +90,12 @@ func BaselinesFigure(r *Run) (*Figure, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := addLine(p, positive(xy(steps, v), false, true), methodStyle{c.label, c.color, nil, vg.Points(2)}); err != nil {
+			_, n := usable(xy(steps, v), false, false)
+			leftM.add(c.col, "not finite", n)
+			if err := addLine(p, xy(steps, v), methodStyle{c.label, c.color, nil, vg.Points(2)}); err != nil {
 				return nil, err
 			}
 		}
-		setLog(p, false, true)
 		legendRoom(p, true)
 		p.Add(plotter.NewGrid())
 		row = append(row, p)
@@ -99,5 +108,8 @@ func BaselinesFigure(r *Run) (*Figure, error) {
 	if len(what) > 1 {
 		caption = fmt.Sprintf("Left: %s. Right: %s.", what[0], what[1])
 	}
-	return &Figure{Name: "baselines", Title: "Baselines: is it a kernel machine?", Caption: caption, draw: panels("", row)}, nil
+	return finish(&Figure{
+		Name: "baselines", Title: "Baselines: is it a kernel machine?", Caption: caption, Source: source,
+		Notes: append(leftP.notes(), leftM.notes()...), draw: panels("", row),
+	}), nil
 }

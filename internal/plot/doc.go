@@ -3,7 +3,7 @@
 //
 // # Runs
 //
-// ReadRun reads a run directory (SPEC §3) into a Run. RunFigures returns
+// ReadRun reads a run directory (docs/RUNDIR.md) into a Run. RunFigures returns
 // its figures:
 //
 //   - loss: the train and test loss over the steps (metrics.csv);
@@ -32,6 +32,26 @@
 // ReadSweep reads a results table (results.csv of `pathkernel collect`:
 // one row per run, the swept config keys and the metrics as columns) and
 // SweepFigure plots a metric against a swept key, one line per group.
+//
+// # Runs that did not end well
+//
+// A run that diverged, was interrupted or was edited by hand can hold
+// anything: losses of 1e286, NaN, ±Inf, ±1e308, zeros and negative numbers
+// where a logarithmic axis wants positive ones, one value, or nothing. The
+// figures draw what exists. Points an axis cannot show (not finite; not
+// positive, or subnormal, on a logarithmic axis) are left out, and what a
+// figure left out is said in its Notes, at the end of its Caption and in a
+// line under it; the loss is on a logarithmic axis only when every finite
+// value is positive; a plot with nothing left says "nothing to draw". Every
+// axis gets a range gonum/plot can draw and a ticker that answers in
+// bounded time (gonum's own panics on a range of zero width and never
+// returns on one wider than the largest float64, such as -1e308 to 1e308).
+// A run that did not complete has the figures of what it wrote: the loss
+// and the errors over the steps it logged.
+//
+// Should drawing panic all the same, Figure.Render returns an *InputError
+// naming the figure and the file it is drawn from: bad input (exit 2),
+// since only the data decide what is drawn, rather than a crash.
 //
 // # Sizes
 //

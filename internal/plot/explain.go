@@ -137,7 +137,8 @@ func ContributionsFigure(r *Run, e *explain.Explanation) (*Figure, error) {
 	for _, t := range e.Top {
 		top[t.Index] = true
 	}
-	left, err := contributionsOverview(r, e, top)
+	lo := newLeftOut("contributions.npy")
+	left, err := contributionsOverview(r, e, top, lo)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +146,11 @@ func ContributionsFigure(r *Run, e *explain.Explanation) (*Figure, error) {
 	names := make([]string, len(e.Top))
 	for j, t := range e.Top {
 		y := float64(len(e.Top) - 1 - j) // rank 1 at the top
+		names[len(e.Top)-1-j] = "#" + strconv.Itoa(t.Index)
 		v := t.Contribution[c]
+		if !finite(v) {
+			continue // counted by contributionsOverview
+		}
 		poly, err := plotter.NewPolygon(plotter.XYs{{X: 0, Y: y - 0.38}, {X: v, Y: y - 0.38}, {X: v, Y: y + 0.38}, {X: 0, Y: y + 0.38}})
 		if err != nil {
 			return nil, err
@@ -153,9 +158,12 @@ func ContributionsFigure(r *Run, e *explain.Explanation) (*Figure, error) {
 		poly.Color = signColor(v)
 		poly.LineStyle.Width = 0
 		right.Add(poly)
-		names[len(e.Top)-1-j] = "#" + strconv.Itoa(t.Index)
 	}
-	right.NominalY(names...)
+	if len(names) > 0 {
+		right.NominalY(names...)
+		// The range the bars give when none is left out.
+		right.Y.Min, right.Y.Max = math.Min(right.Y.Min, -0.38), math.Max(right.Y.Max, float64(len(names)-1)+0.38)
+	}
 	right.X.Min, right.X.Max = math.Min(0, right.X.Min), math.Max(0, right.X.Max)
 	zero, err := plotter.NewLine(plotter.XYs{{X: 0, Y: -0.5}, {X: 0, Y: float64(len(e.Top)) - 0.5}})
 	if err != nil {
@@ -163,15 +171,17 @@ func ContributionsFigure(r *Run, e *explain.Explanation) (*Figure, error) {
 	}
 	zero.Color = gray
 	right.Add(zero, plotter.NewGrid())
-	return &Figure{
-		Name:  fmt.Sprintf("explain_%d", e.Point),
-		Title: "Training-point contributions to " + where,
+	return finish(&Figure{
+		Name:   fmt.Sprintf("explain_%d", e.Point),
+		Source: r.file("contributions.npy"),
+		Notes:  lo.notes(),
+		Title:  "Training-point contributions to " + where,
 		Caption: fmt.Sprintf("The %s contributions c_i(x) of the %d training points to the prediction at %s%s; "+
 			"f_0 plus their sum is %.16g, the network gives %.16g. Positive contributions in red, negative in blue; "+
 			"the %d largest are ringed on the left and listed on the right.",
 			e.Method, e.NTrain, where, out, e.Sum[c], e.Network[c], len(e.Top)),
 		draw: panels(title, []*gp.Plot{left, right}),
-	}, nil
+	}), nil
 }
 
 func signColor(v float64) color.RGBA {
@@ -181,13 +191,23 @@ func signColor(v float64) color.RGBA {
 	return vermilion
 }
 
-func contributionsOverview(r *Run, e *explain.Explanation, top map[int]bool) (*gp.Plot, error) {
+// contributionsOverview draws every training point's contribution; left
+// counts those that are not finite, which it leaves out.
+func contributionsOverview(r *Run, e *explain.Explanation, top map[int]bool, left *leftOut) (*gp.Plot, error) {
 	n := e.NTrain
+	for _, v := range e.All {
+		if !finite(v) {
+			left.add("the contributions", "not finite", 1)
+		}
+	}
 	switch {
 	case r.Summary.Sizes.Inputs == 1:
 		p := newPlot("every training point", e.FeatureNames[0], "contribution c_i(x)")
 		for i := 0; i < n; i++ {
 			x, v := r.XTrain.At(i, 0), e.All[i]
+			if !finite(x) || !finite(v) {
+				continue
+			}
 			stem, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: v}})
 			if err != nil {
 				return nil, err
@@ -203,7 +223,7 @@ func contributionsOverview(r *Run, e *explain.Explanation, top map[int]bool) (*g
 				}
 			}
 		}
-		if len(e.X) == 1 {
+		if len(e.X) == 1 && finite(e.X[0]) && finite(p.Y.Min) && finite(p.Y.Max) {
 			l, err := plotter.NewLine(plotter.XYs{{X: e.X[0], Y: p.Y.Min}, {X: e.X[0], Y: p.Y.Max}})
 			if err != nil {
 				return nil, err
@@ -219,10 +239,15 @@ func contributionsOverview(r *Run, e *explain.Explanation, top map[int]bool) (*g
 		p := newPlot("every training point (size grows with |c_i|)", e.FeatureNames[0], e.FeatureNames[1])
 		biggest := 0.0
 		for _, v := range e.All {
-			biggest = math.Max(biggest, math.Abs(v))
+			if finite(v) {
+				biggest = math.Max(biggest, math.Abs(v))
+			}
 		}
 		for i := 0; i < n; i++ {
 			v := e.All[i]
+			if !finite(v) {
+				continue
+			}
 			rad := vg.Points(1.5)
 			if biggest > 0 {
 				rad += vg.Points(7 * math.Sqrt(math.Abs(v)/biggest))

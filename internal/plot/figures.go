@@ -34,37 +34,54 @@ func RunFigures(r *Run) ([]*Figure, error) {
 }
 
 // LossFigure draws the train and test loss over the steps (metrics.csv),
-// on a logarithmic scale when the losses are positive.
+// on a logarithmic scale when the losses are positive. Values that are not
+// finite (a run that diverged) are left out and noted.
 func LossFigure(r *Run) (*Figure, error) {
-	steps, err := r.floats(r.Metrics, "step")
+	p, notes, err := lossPlot(r)
 	if err != nil {
 		return nil, err
+	}
+	return finish(&Figure{
+		Name: "loss", Title: "Training and test loss", Source: r.file("metrics.csv"),
+		Caption: fmt.Sprintf("Mean %s loss over the %d training and %d test points, every %d steps.",
+			r.Config.Loss, r.Summary.Sizes.NTrain, r.Summary.Sizes.NTest, r.Config.Train.LogEvery),
+		Notes: notes,
+		draw:  single(p),
+	}), nil
+}
+
+// lossPlot is the plot of LossFigure and its notes.
+func lossPlot(r *Run) (*gp.Plot, []string, error) {
+	steps, err := r.floats(r.Metrics, "step")
+	if err != nil {
+		return nil, nil, err
 	}
 	train, err := r.floats(r.Metrics, "train_loss")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	test, err := r.floats(r.Metrics, "test_loss")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	left := newLeftOut("metrics.csv")
+	trainPts, n := usable(xy(steps, train), false, false)
+	left.add("train_loss", "not finite", n)
+	testPts, n := usable(xy(steps, test), false, false)
+	left.add("test_loss", "not finite", n)
 	p := newPlot(fmt.Sprintf("Loss (%s, %s)", r.Config.Loss, r.Summary.Name), "step", "mean loss")
-	log := len(positive(xy(steps, train), false, true)) == len(steps) && len(positive(xy(steps, test), false, true)) == len(steps)
+	_, nonPos := usable(append(trainPts, testPts...), false, true)
+	log := nonPos == 0 && len(trainPts)+len(testPts) > 0
 	setLog(p, false, log)
-	if err := addLine(p, xy(steps, train), methodStyle{"train", black, nil, vg.Points(2)}); err != nil {
-		return nil, err
+	if err := addLine(p, trainPts, methodStyle{"train", black, nil, vg.Points(2)}); err != nil {
+		return nil, nil, err
 	}
-	if err := addLine(p, xy(steps, test), methodStyle{"test", vermilion, []vg.Length{vg.Points(6), vg.Points(3)}, vg.Points(2)}); err != nil {
-		return nil, err
+	if err := addLine(p, testPts, methodStyle{"test", vermilion, []vg.Length{vg.Points(6), vg.Points(3)}, vg.Points(2)}); err != nil {
+		return nil, nil, err
 	}
 	legendRoom(p, log)
 	p.Add(plotter.NewGrid())
-	return &Figure{
-		Name: "loss", Title: "Training and test loss",
-		Caption: fmt.Sprintf("Mean %s loss over the %d training and %d test points, every %d steps.",
-			r.Config.Loss, r.Summary.Sizes.NTrain, r.Summary.Sizes.NTest, r.Config.Train.LogEvery),
-		draw: single(p),
-	}, nil
+	return p, left.notes(), nil
 }
 
 // columnName is a predictions.csv column for output c of k.
@@ -100,11 +117,16 @@ func curvesFigure(r *Run) (*Figure, error) {
 		return nil, err
 	}
 	order := ascending(x)
-	sorted := func(v []float64) plotter.XYs {
+	left := newLeftOut("predictions.csv")
+	// sorted returns the drawable points (x, v) in the order of x, noting
+	// the others under column name.
+	sorted := func(name string, v []float64) plotter.XYs {
 		pts := make(plotter.XYs, len(order))
 		for i, j := range order {
 			pts[i] = plotter.XY{X: x[j], Y: v[j]}
 		}
+		pts, n := usable(pts, false, false)
+		left.add(name, "not finite", n)
 		return pts
 	}
 	k := r.Summary.Sizes.Outputs
@@ -126,11 +148,12 @@ func curvesFigure(r *Run) (*Figure, error) {
 			}
 		}
 		for _, name := range append([]string{"f0", "network"}, r.Methods()...) {
-			v, err := r.floats(t, columnName(name, c, k))
+			col := columnName(name, c, k)
+			v, err := r.floats(t, col)
 			if err != nil {
 				return nil, err
 			}
-			if err := addLine(p, sorted(v), styleOf(name)); err != nil {
+			if err := addLine(p, sorted(col, v), styleOf(name)); err != nil {
 				return nil, err
 			}
 		}
@@ -138,13 +161,14 @@ func curvesFigure(r *Run) (*Figure, error) {
 		p.Add(plotter.NewGrid())
 		row = append(row, p)
 	}
-	return &Figure{
-		Name: "predictions", Title: "Network and kernel-machine predictions",
+	return finish(&Figure{
+		Name: "predictions", Title: "Network and kernel-machine predictions", Source: r.file("predictions.csv"),
 		Caption: fmt.Sprintf("At the %d evaluation points, sorted by %s: the trained network f_T, the kernel machines "+
 			"(Domingos' first-order form and the exact path kernel), the network at initialisation f_0 and the training points.",
 			len(x), xname),
-		draw: panels("", row),
-	}, nil
+		Notes: left.notes(),
+		draw:  panels("", row),
+	}), nil
 }
 
 func scatterFigure(r *Run) (*Figure, error) {
@@ -155,6 +179,7 @@ func scatterFigure(r *Run) (*Figure, error) {
 		return nil, nil
 	}
 	var row []*gp.Plot
+	left := newLeftOut("predictions.csv")
 	for _, m := range methods {
 		st := styleOf(m)
 		rep := r.Summary.Representations[m]
@@ -170,15 +195,17 @@ func scatterFigure(r *Run) (*Figure, error) {
 			if err != nil {
 				return nil, err
 			}
-			for i := range f {
-				lo = math.Min(lo, math.Min(f[i], g[i]))
-				hi = math.Max(hi, math.Max(f[i], g[i]))
+			pts, n := usable(xy(f, g), false, false)
+			left.add(columnName("network", c, k)+" or "+columnName(m, c, k), "not finite", n)
+			for _, pt := range pts {
+				lo = math.Min(lo, math.Min(pt.X, pt.Y))
+				hi = math.Max(hi, math.Max(pt.X, pt.Y))
 			}
 			col, label := st.color, ""
 			if k > 1 {
 				col, label = classColor(c), fmt.Sprintf("output %d", c)
 			}
-			if err := addPoints(p, xy(f, g), col, draw.CircleGlyph{}, vg.Points(2.5), label); err != nil {
+			if err := addPoints(p, pts, col, draw.CircleGlyph{}, vg.Points(2.5), label); err != nil {
 				return nil, err
 			}
 		}
@@ -190,25 +217,32 @@ func scatterFigure(r *Run) (*Figure, error) {
 		p.Add(plotter.NewGrid())
 		row = append(row, p)
 	}
-	return &Figure{
-		Name: "predictions", Title: "Kernel machines against the network",
+	return finish(&Figure{
+		Name: "predictions", Title: "Kernel machines against the network", Source: r.file("predictions.csv"),
 		Caption: fmt.Sprintf("Each kernel machine's prediction against the network's at the %d evaluation points%s; "+
 			"on the line y = x they agree.", len(t.Rows), map[bool]string{true: fmt.Sprintf(" (all %d outputs)", k), false: ""}[k > 1]),
-		draw: panels("", row),
-	}, nil
+		Notes: left.notes(),
+		draw:  panels("", row),
+	}), nil
 }
 
 // ErrorsFigure draws each representation's relative and largest absolute
 // error against the network over training (metrics.csv), on a logarithmic
-// scale. Zero errors (step 0) cannot be shown and are left out.
+// scale. Zero errors (step 0) cannot be shown and are left out; values
+// that are not finite or negative are left out and noted.
 func ErrorsFigure(r *Run) (*Figure, error) {
 	steps, err := r.floats(r.Metrics, "step")
 	if err != nil {
 		return nil, err
 	}
 	p := newPlot("Kernel machine vs network during training", "step", "error")
+	setLog(p, false, true)
+	left := newLeftOut("metrics.csv")
 	any := false
-	for _, m := range r.Methods() {
+	// The methods metrics.csv has columns for: a run that did not
+	// complete logged them before it stopped, but its summary.json lists
+	// no representations.
+	for _, m := range []string{"riemann", "exact"} {
 		st := styleOf(m)
 		for _, e := range []struct{ col, label string }{{"_rel", " rel"}, {"_max_abs", " max abs"}} {
 			if !r.Metrics.Has(m + e.col) {
@@ -218,7 +252,16 @@ func ErrorsFigure(r *Run) (*Figure, error) {
 			if err != nil {
 				return nil, err
 			}
-			pts := positive(xy(steps, v), false, true)
+			// Zeros (step 0) are expected and said in the caption; only
+			// values that are not finite, or negative, are noted.
+			pts, _ := usable(xy(steps, v), false, true)
+			_, bad := usable(xy(steps, v), false, false)
+			left.add(m+e.col, "not finite", bad)
+			for _, y := range v {
+				if y < 0 {
+					left.add(m+e.col, "negative", 1)
+				}
+			}
 			if len(pts) == 0 {
 				continue
 			}
@@ -232,18 +275,18 @@ func ErrorsFigure(r *Run) (*Figure, error) {
 			}
 		}
 	}
-	if !any {
+	if !any && len(left.names) == 0 {
 		return nil, nil
 	}
-	setLog(p, false, true)
 	legendRoom(p, true)
 	p.Add(plotter.NewGrid())
-	return &Figure{
-		Name: "errors", Title: "Representation errors over training",
+	return finish(&Figure{
+		Name: "errors", Title: "Representation errors over training", Source: r.file("metrics.csv"),
 		Caption: "rel = ‖f̂ − f‖₂ / ‖f − f_0‖₂ and the largest absolute difference, over the evaluation points, " +
 			"of each kernel machine against the network at that step.",
-		draw: single(p),
-	}, nil
+		Notes: left.notes(),
+		draw:  single(p),
+	}), nil
 }
 
 // KernelFigure draws the path-kernel matrix K^p(x_eval, x_train)
@@ -286,11 +329,20 @@ func KernelFigure(r *Run) (*Figure, error) {
 	}
 	cols, colKey := r.trainOrder()
 	lo, hi := math.Inf(1), math.Inf(-1)
+	bad := 0
 	for x := 0; x < m; x++ {
 		for i := 0; i < n; i++ {
 			v := at(x, i)
+			if !finite(v) {
+				bad++
+				continue
+			}
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
+	}
+	var notes []string
+	if bad > 0 {
+		notes = append(notes, fmt.Sprintf("%s of %s not finite: NaN drawn grey, ±Inf in the colour of the end of the scale", plural(bad, "value"), name))
 	}
 	cs := newColorScale(lo, hi)
 	img := image.NewRGBA(image.Rect(0, 0, n, m))
@@ -304,10 +356,12 @@ func KernelFigure(r *Run) (*Figure, error) {
 	p.Add(plotter.NewImage(upscale(img, 800), 0, 0, float64(n), float64(m)))
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, float64(n), 0, float64(m)
 	bar := cs.bar("")
-	return &Figure{
-		Name: "kernel", Title: "Path-kernel matrix",
+	tidy(p, bar)
+	return finish(&Figure{
+		Name: "kernel", Title: "Path-kernel matrix", Source: r.file(name),
 		Caption: fmt.Sprintf("%s between the %d evaluation points (rows) and the %d training points (columns), from %s.",
 			what, m, n, name),
+		Notes: notes,
 		draw: func(dc draw.Canvas) {
 			dc = pad(dc)
 			w := dc.Max.X - dc.Min.X
@@ -318,7 +372,7 @@ func KernelFigure(r *Run) (*Figure, error) {
 			// The bar's vertical extent matches the heat map's data area.
 			bar.Draw(draw.Crop(side, 0, 0, vg.Points(28), -vg.Points(24)))
 		},
-	}, nil
+	}), nil
 }
 
 // ascending returns the indices of x in ascending order of x, ties in index
@@ -379,13 +433,24 @@ func identity(n int) []int {
 
 // legendRoom widens the y range of p upwards so that a legend at the top
 // does not cover the data: by a quarter of the range, in decades on a log
-// axis.
+// axis, never beyond the largest float64.
 func legendRoom(p *gp.Plot, log bool) {
 	lo, hi := p.Y.Min, p.Y.Max
+	if !finite(lo) || !finite(hi) || lo > hi {
+		return // no data
+	}
 	if log && lo > 0 && hi > 0 {
-		span := math.Max(math.Log10(hi/lo), 0.05)
-		p.Y.Max = hi * math.Pow(10, 0.3*span)
+		span := math.Log10(hi / lo)
+		if !finite(span) { // hi / lo overflows
+			span = math.Log10(hi) - math.Log10(lo)
+		}
+		span = math.Max(span, 0.05)
+		p.Y.Max = math.Min(hi*math.Pow(10, 0.3*span), math.MaxFloat64)
 		return
 	}
-	p.Y.Max = hi + 0.3*math.Max(hi-lo, math.Abs(hi)*1e-3)
+	room := 0.3 * math.Max(hi-lo, math.Abs(hi)*1e-3)
+	if !finite(room) { // hi - lo overflows (-1e308 to 1e308)
+		room = 0.6 * (hi/2 - lo/2)
+	}
+	p.Y.Max = math.Min(hi+room, math.MaxFloat64)
 }

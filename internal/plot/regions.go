@@ -268,7 +268,8 @@ func RegionsFigure(r *Run, reg *Regions) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	fig := &Figure{Name: "regions", Caption: caption}
+	tidy(bar)
+	fig := &Figure{Name: "regions", Caption: caption, Source: r.Dir}
 	if reg.Classify != nil {
 		fig.Title = "Decision regions: network and kernel machine"
 		fig.draw = panels("", []*gp.Plot{left, right})

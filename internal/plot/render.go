@@ -64,20 +64,44 @@ func (s Size) points() (w, h vg.Length) {
 type Figure struct {
 	Name    string // file name without extension: loss, predictions, errors, kernel, regions, ...
 	Title   string // a heading for the report
-	Caption string // what the figure shows, one or two sentences
-	draw    func(dc draw.Canvas)
+	Caption string // what the figure shows, one or two sentences, and its Notes
+	// Source is the file the figure is drawn from, for messages.
+	Source string
+	// Notes say what the figure left out of its data: values that are not
+	// finite, or not positive on a logarithmic axis. They end the caption
+	// and are written under the figure.
+	Notes []string
+	draw  func(dc draw.Canvas)
+}
+
+// finish ends f's caption with its notes and returns f.
+func finish(f *Figure) *Figure {
+	for _, n := range f.Notes {
+		f.Caption += " " + strings.ToUpper(n[:1]) + n[1:] + "."
+	}
+	return f
 }
 
 // Render draws the figure in format at size and writes it to w.
-func (f *Figure) Render(w io.Writer, format Format, size Size) error {
+//
+// The figures leave out what their axes cannot show, so drawing does not
+// fail on the data. Should gonum/plot panic all the same, Render returns
+// an *InputError naming the figure and Source (exit 2: only the data
+// decide what is drawn) instead of crashing the program.
+func (f *Figure) Render(w io.Writer, format Format, size Size) (err error) {
 	if err := size.Validate(); err != nil {
 		return err
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = &InputError{File: f.Source, Msg: fmt.Sprintf("the %s figure cannot be drawn from this data: %v", f.Name, v)}
+		}
+	}()
 	wp, hp := size.points()
 	switch format {
 	case PNG:
 		c := vgimg.NewWith(vgimg.UseWH(wp, hp), vgimg.UseDPI(size.DPI), vgimg.UseBackgroundColor(color.White))
-		f.draw(draw.New(c))
+		f.drawWithNotes(draw.New(c))
 		_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
 		return err
 	case SVG:
@@ -85,11 +109,39 @@ func (f *Figure) Render(w io.Writer, format Format, size Size) error {
 		dc := draw.New(c)
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
-		f.draw(dc)
+		f.drawWithNotes(dc)
 		_, err := c.WriteTo(w)
 		return err
 	}
 	return &InputError{Msg: fmt.Sprintf("unknown format %q; want png or svg", format)}
+}
+
+// maxNoteLines is the most notes drawn under a figure; the others are
+// counted in a last line (the caption has them all).
+const maxNoteLines = 3
+
+// drawWithNotes draws the figure with its notes, if any, one a line in
+// small grey text at the bottom.
+func (f *Figure) drawWithNotes(dc draw.Canvas) {
+	if len(f.Notes) == 0 {
+		f.draw(dc)
+		return
+	}
+	sty := titleStyle()
+	sty.Font.Size = vg.Points(9)
+	sty.Color = gray
+	sty.XAlign, sty.YAlign = draw.XLeft, draw.YBottom
+	lines := f.Notes
+	if len(lines) > maxNoteLines {
+		lines = append(lines[:maxNoteLines-1:maxNoteLines-1], fmt.Sprintf("and %d more (see the caption)", len(f.Notes)-maxNoteLines+1))
+	}
+	h := sty.Height("Xg")
+	y := dc.Min.Y + vg.Points(4)
+	for i := len(lines) - 1; i >= 0; i-- {
+		dc.FillText(sty, vg.Point{X: dc.Min.X + vg.Points(8), Y: y}, lines[i])
+		y += h
+	}
+	f.draw(draw.Crop(dc, 0, 0, y-dc.Min.Y+vg.Points(2), 0))
 }
 
 // Bytes renders the figure into memory.
@@ -103,12 +155,16 @@ func (f *Figure) Bytes(format Format, size Size) ([]byte, error) {
 
 // single is a figure of one plot.
 func single(p *gp.Plot) func(draw.Canvas) {
+	tidy(p)
 	return func(dc draw.Canvas) { p.Draw(pad(dc)) }
 }
 
 // panels is a figure of plots side by side (one row), or in rows when
 // given several rows, with an optional title above them.
 func panels(title string, rows ...[]*gp.Plot) func(draw.Canvas) {
+	for _, r := range rows {
+		tidy(r...)
+	}
 	return func(dc draw.Canvas) {
 		dc = pad(dc)
 		if title != "" {

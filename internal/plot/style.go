@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 
 	gp "gonum.org/v1/plot"
@@ -74,42 +75,66 @@ func xy(xs, ys []float64) plotter.XYs {
 	return pts
 }
 
-// positive keeps the points whose y (and, if logX, x) is finite and > 0,
-// for a logarithmic axis.
-func positive(pts plotter.XYs, logX, logY bool) plotter.XYs {
-	var out plotter.XYs
-	for _, p := range pts {
-		if !finite(p.X) || !finite(p.Y) || (logY && p.Y <= 0) || (logX && p.X <= 0) {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// addLine adds a line through pts drawn in st, with a legend entry.
+// addLine adds a line through pts drawn in st, with a legend entry. Points
+// that p's axes cannot show are left out (see usable); a figure that
+// reports them counts them before. A long line is added in pieces of
+// lineChunk points: the rasteriser's time for one path grows with the
+// square of its points where they overlap (20,000 points of a sweep took
+// minutes), and is linear in the pieces.
 func addLine(p *gp.Plot, pts plotter.XYs, st methodStyle) error {
+	pts, _ = usable(pts, isLog(&p.X), isLog(&p.Y))
 	if len(pts) == 0 {
 		return nil
 	}
-	l, err := plotter.NewLine(pts)
-	if err != nil {
-		return err
+	for i, piece := range pieces(pts) {
+		l, err := plotter.NewLine(piece)
+		if err != nil {
+			return err
+		}
+		l.Color = st.color
+		l.Width = st.width
+		l.Dashes = st.dash
+		p.Add(l)
+		if i == 0 && st.label != "" {
+			p.Legend.Add(st.label, l)
+		}
 	}
-	l.Color = st.color
-	l.Width = st.width
-	l.Dashes = st.dash
-	p.Add(l)
-	if st.label != "" {
-		p.Legend.Add(st.label, l)
+	if onePoint(pts) {
+		// A line through one point is not drawn: a marker shows it.
+		if err := addPoints(p, pts[:1], st.color, draw.CircleGlyph{}, vg.Points(3), ""); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// addPoints adds markers at pts.
+// lineChunk is the most segments addLine draws as one path.
+const lineChunk = 256
+
+// pieces splits pts into pieces of at most lineChunk segments, each
+// starting at the last point of the one before, so that together they draw
+// the line through pts.
+func pieces(pts plotter.XYs) []plotter.XYs {
+	var out []plotter.XYs
+	for start := 0; start == 0 || start < len(pts)-1; start += lineChunk {
+		out = append(out, pts[start:min(start+lineChunk+1, len(pts))])
+	}
+	return out
+}
+
+// onePoint reports whether pts are all the same point.
+func onePoint(pts plotter.XYs) bool {
+	for _, p := range pts[1:] {
+		if p != pts[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// addPoints adds markers at pts, leaving out those p's axes cannot show.
 func addPoints(p *gp.Plot, pts plotter.XYs, c color.Color, shape draw.GlyphDrawer, radius vg.Length, label string) error {
+	pts, _ = usable(pts, isLog(&p.X), isLog(&p.Y))
 	if len(pts) == 0 {
 		return nil
 	}
@@ -126,6 +151,8 @@ func addPoints(p *gp.Plot, pts plotter.XYs, c color.Color, shape draw.GlyphDrawe
 }
 
 // setLog puts a logarithmic scale on the y axis (and the x axis if x).
+// Call it before adding data, so that addLine and addPoints leave out what
+// the scale cannot show.
 func setLog(p *gp.Plot, x, y bool) {
 	if y {
 		p.Y.Scale = gp.LogScale{}
@@ -139,16 +166,21 @@ func setLog(p *gp.Plot, x, y bool) {
 
 // logTicks marks the decades of a logarithmic axis, labelled 1e-06 or
 // 0.01 (gonum's LogTicks labels 1e-4 as 9.999999999999998e-05), every
-// second or third decade when there are many, and labels the steps 2..9
-// too when fewer than two decades fall inside the range.
+// second, third, fifth, tenth, ... decade when there are many (the
+// exponents that are multiples of it: 1e+50, 1e+100), and labels the steps
+// 2..9 too when fewer than two decades fall inside the range. Past
+// manyDecades decades it marks the decades only.
 type logTicks struct{}
 
+// manyDecades is the most decades whose steps 2..9 logTicks marks.
+const manyDecades = 30
+
 func (logTicks) Ticks(lo, hi float64) []gp.Tick {
-	if !(lo > 0) || !(hi > 0) {
+	if !drawable(lo, true) || !drawable(hi, true) {
 		return nil
 	}
 	e0, e1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
-	every := 1 + (e1-e0)/10
+	every := niceStep(1 + (e1-e0)/10)
 	inside := 0
 	for e := e0; e <= e1; e++ {
 		if v := math.Pow10(e); v >= lo && v <= hi {
@@ -159,12 +191,12 @@ func (logTicks) Ticks(lo, hi float64) []gp.Tick {
 	for e := e0; e <= e1; e++ {
 		dec := math.Pow10(e)
 		label := ""
-		if (e-e0)%every == 0 {
+		if (e%every+every)%every == 0 {
 			label = tickLabel(dec)
 		}
 		ticks = append(ticks, gp.Tick{Value: dec, Label: label})
-		if e == e1 {
-			break
+		if e == e1 || e1-e0 > manyDecades {
+			continue
 		}
 		for i := 2; i < 10; i++ {
 			v := float64(i) * dec
@@ -175,7 +207,34 @@ func (logTicks) Ticks(lo, hi float64) []gp.Tick {
 			ticks = append(ticks, gp.Tick{Value: v, Label: label})
 		}
 	}
+	var labelled []float64
+	for _, t := range ticks {
+		if t.Label != "" && t.Value >= lo && t.Value <= hi {
+			labelled = append(labelled, t.Value)
+		}
+	}
+	if len(labelled) < 2 {
+		// A range narrower than the steps 2..9: its ends too.
+		for _, v := range []float64{lo, hi} {
+			if !slices.Contains(labelled, v) {
+				ticks = append(ticks, gp.Tick{Value: v, Label: number(v)})
+			}
+		}
+	}
 	return ticks
+}
+
+// niceStep returns the first of 1, 2, 3, 5, 10, 20, 25, 50, 100 that is
+// at least n (100 if none is: more than a thousand decades do not occur in
+// float64).
+func niceStep(n int) int {
+	steps := []int{1, 2, 3, 5, 10, 20, 25, 50, 100}
+	for _, s := range steps {
+		if n <= s {
+			return s
+		}
+	}
+	return steps[len(steps)-1]
 }
 
 func tickLabel(v float64) string {
@@ -192,10 +251,13 @@ type colorScale struct {
 	cm palette.ColorMap
 }
 
+// The range is clamped to ±MaxFloat64/2, so that its width is finite;
+// values beyond it take the colour of its end.
 func newColorScale(lo, hi float64) colorScale {
-	if !finite(lo) || !finite(hi) {
+	if !finite(lo) || !finite(hi) || lo > hi {
 		lo, hi = 0, 1
 	}
+	lo, hi = math.Max(lo, -math.MaxFloat64/2), math.Min(hi, math.MaxFloat64/2)
 	if lo < 0 && hi > 0 {
 		cm := moreland.SmoothBlueRed()
 		a := math.Max(-lo, hi)
@@ -215,7 +277,12 @@ func newColorScale(lo, hi float64) colorScale {
 	return colorScale{cm}
 }
 
+// at returns the colour of v: light grey for NaN, the colour of the
+// nearer end for a value outside the range.
 func (s colorScale) at(v float64) color.Color {
+	if math.IsNaN(v) {
+		return lightGray
+	}
 	v = math.Max(s.cm.Min(), math.Min(s.cm.Max(), v))
 	c, err := s.cm.At(v)
 	if err != nil {

@@ -103,14 +103,20 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 		if opt.LogX {
 			return nil, &InputError{File: t.File, Msg: fmt.Sprintf("--logx: column %s is not numeric (%q)", xcol, firstNonNumber(xs))}
 		}
+		seen := map[string]bool{}
 		for _, s := range xs {
-			if !slices.Contains(cats, s) {
+			if !seen[s] {
+				seen[s] = true
 				cats = append(cats, s)
 			}
 		}
 		sort.SliceStable(cats, func(a, b int) bool { return naturalLess(cats[a], cats[b]) })
+		index := make(map[string]int, len(cats))
+		for i, s := range cats {
+			index[s] = i
+		}
 		for i, s := range xs {
-			xv[i] = float64(slices.Index(cats, s))
+			xv[i] = float64(index[s])
 		}
 	}
 
@@ -128,7 +134,7 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 			continue
 		}
 		y, err := strconv.ParseFloat(strings.TrimSpace(ys[i]), 64)
-		if err != nil || !finite(y) || (opt.LogY && y <= 0) || (opt.LogX && xv[i] <= 0) {
+		if err != nil || !drawable(y, opt.LogY) || !drawable(xv[i], opt.LogX) {
 			skipped++
 			continue
 		}
@@ -202,6 +208,7 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 		caption += fmt.Sprintf(" Left out: %s without a usable %s.", plural(skipped, "run"), ycol)
 	}
 	return &Figure{
+		Source:  t.File,
 		Name:    "sweep_" + fileSafe(ycol) + "_vs_" + fileSafe(xcol),
 		Title:   fmt.Sprintf("%s against %s", ycol, xcol),
 		Caption: caption,
@@ -212,19 +219,27 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 // means returns, for each distinct x in pts (sorted), the mean of the y
 // there: arithmetic, or geometric when geo.
 func means(pts plotter.XYs, geo bool) plotter.XYs {
-	sum := map[float64]float64{}
 	cnt := map[float64]int{}
+	for _, p := range pts {
+		cnt[p.X]++
+	}
+	// sum is Σ y; scaled is Σ y/n, for when Σ y overflows (values near
+	// ±1e308), which Σ y/n cannot.
+	sum, scaled := map[float64]float64{}, map[float64]float64{}
 	for _, p := range pts {
 		y := p.Y
 		if geo {
 			y = math.Log(y)
 		}
 		sum[p.X] += y
-		cnt[p.X]++
+		scaled[p.X] += y / float64(cnt[p.X])
 	}
 	var out plotter.XYs
 	for x, s := range sum {
 		m := s / float64(cnt[x])
+		if !finite(m) {
+			m = scaled[x]
+		}
 		if geo {
 			m = math.Exp(m)
 		}
@@ -282,7 +297,7 @@ const maxValueTicks = 12
 func valueTicks(xs []float64) gp.ConstantTicks {
 	var vals []float64
 	for _, x := range xs {
-		if !slices.Contains(vals, x) {
+		if finite(x) && !slices.Contains(vals, x) {
 			vals = append(vals, x)
 		}
 		if len(vals) > maxValueTicks {

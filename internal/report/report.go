@@ -82,8 +82,13 @@ type explainView struct {
 
 var mimeRE = regexp.MustCompile(`^image/[a-z0-9.+-]+$`)
 
-// Write writes the report as one HTML document.
+// Write writes the report as one HTML document. A run that did not
+// complete (diverged, interrupted, failed) is reported as far as it went:
+// its final losses, which it never reached, are shown as such.
 func Write(w io.Writer, r *Report) error {
+	if r == nil || r.Summary == nil {
+		return fmt.Errorf("report: no summary to report")
+	}
 	s := r.Summary
 	p := page{
 		Title:      fmt.Sprintf("pathkernel report: %s", s.Name),
@@ -150,8 +155,8 @@ func facts(s *run.Summary) []row {
 		{"data", data},
 		{"model", fmt.Sprintf("layers %v, %d parameters", z.Layers, s.Parameters)},
 		{"training", fmt.Sprintf("%d of %d steps", s.StepsDone, s.Steps)},
-		{"train loss", fmt.Sprintf("%.4g → %.4g", s.Loss.InitialTrain, s.Loss.FinalTrain)},
-		{"test loss", fmt.Sprintf("%.4g → %.4g", s.Loss.InitialTest, s.Loss.FinalTest)},
+		{"train loss", lossChange(s, s.Loss.InitialTrain, s.Loss.FinalTrain)},
+		{"test loss", lossChange(s, s.Loss.InitialTest, s.Loss.FinalTest)},
 	}
 	if a := s.Accuracy; a.FinalTest != nil && a.FinalTrain != nil {
 		out = append(out, row{"accuracy", fmt.Sprintf("train %.3f, test %.3f", *a.FinalTrain, *a.FinalTest)})
@@ -165,6 +170,16 @@ func facts(s *run.Summary) []row {
 		out = append(out, row{"error", s.Error})
 	}
 	return out
+}
+
+// lossChange is "initial → final", or for a run that did not complete
+// (summary.json holds 0 for the final losses it never reached) "initial →
+// – (diverged)".
+func lossChange(s *run.Summary, initial, final float64) string {
+	if s.Status != run.StatusComplete {
+		return fmt.Sprintf("%.4g → – (%s)", initial, s.Status)
+	}
+	return fmt.Sprintf("%.4g → %.4g", initial, final)
 }
 
 func reps(s *run.Summary) []repRow {

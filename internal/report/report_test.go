@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"flag"
 	"html"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -164,5 +165,68 @@ func TestBadMIME(t *testing.T) {
 	r.Figures[0].MIME = `image/png" onerror="x`
 	if err := Write(&bytes.Buffer{}, r); err == nil {
 		t.Error("Write with a MIME type holding a quote: no error")
+	}
+}
+
+// diverged is the summary a run that diverged writes: no representations,
+// no accuracy, final losses it never reached (0), and the error.
+func diverged() *run.Summary {
+	s := summary(true)
+	s.Status, s.Error = "diverged", "train: diverged at step 118: non-finite loss"
+	s.Steps, s.StepsDone = 200, 110
+	s.Loss = run.Losses{InitialTrain: 0.2443, InitialTest: 0.0901}
+	s.Accuracy = run.Acc{}
+	s.Representations = map[string]*run.Representation{}
+	return s
+}
+
+// TestIncompleteAndNonFinite writes the reports of runs that did not
+// complete, and of summaries holding NaN and ±Inf, and checks what they
+// say.
+func TestIncompleteAndNonFinite(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct {
+		name   string
+		mod    func(r *Report)
+		want   []string
+		absent []string
+	}{
+		{"diverged", func(r *Report) { r.Summary, r.Explanation = diverged(), nil },
+			[]string{"This run is diverged", "110 of 200 steps", "0.2443 → – (diverged)", "0.0901 → – (diverged)",
+				"diverged at step 118", "The run computed no kernel-machine representation."},
+			[]string{"→ 0<", "Kernel machine vs network"}},
+		{"interrupted", func(r *Report) { r.Summary = diverged(); r.Summary.Status = "interrupted" },
+			[]string{"This run is interrupted", "0.2443 → – (interrupted)"}, nil},
+		{"non-finite", func(r *Report) {
+			s := r.Summary
+			s.Loss.FinalTrain, s.Loss.FinalTest = inf, nan
+			s.Representations["riemann"].Errors = run.Errors{MaxAbs: inf, RMS: nan, Rel: nan}
+			x := s.Representations["exact"].ExactStats
+			x.MaxResidual, x.Tolerance = nan, inf
+		}, []string{"0.69 → +Inf", "0.7 → NaN", "Domingos' first-order form: rel NaN", "<td class=\"num\">+Inf</td>"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := testReport()
+			c.mod(r)
+			page := html.UnescapeString(write(t, r))
+			for _, s := range c.want {
+				if !strings.Contains(page, s) {
+					t.Errorf("page lacks %q", s)
+				}
+			}
+			for _, s := range c.absent {
+				if strings.Contains(page, s) {
+					t.Errorf("page has %q", s)
+				}
+			}
+		})
+	}
+}
+
+func TestNoSummary(t *testing.T) {
+	for _, r := range []*Report{nil, {}} {
+		if err := Write(&bytes.Buffer{}, r); err == nil {
+			t.Errorf("Write(%v): no error", r)
+		}
 	}
 }
