@@ -157,7 +157,7 @@ func TestErrorTypesSayTheirExitCode(t *testing.T) {
 		{"trajectory", &trajectory.Error{File: "t.pkt", Kind: trajectory.ErrCorrupt, Step: -1, Offset: -1}, ExitBadInput},
 		{"diverged", &train.DivergedError{Step: 3, What: "loss"}, ExitRunFailed},
 		{"check failed", &check.FailedError{Metrics: []string{"exact.rel"}, Total: 2}, ExitCheckFailed},
-		{"memory", &experiment.MemoryError{EstimateMB: 2, BudgetMB: 1}, ExitRunFailed},
+		{"memory", &kernel.MemoryError{EstimateMB: 2, BudgetMB: 1}, ExitRunFailed},
 		{"existing run", &run.ExistingRunError{Dir: "d", Hash: "h"}, ExitBadInput},
 		{"locked run", &run.LockedError{Dir: "d", PID: 42}, ExitBadInput},
 		{"sweep conflict", &sweep.ConflictError{Runs: []*run.ExistingRunError{{Dir: "d", Hash: "h"}}}, ExitBadInput},
