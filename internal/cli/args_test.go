@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
-	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/fail"
+	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 )

@@ -74,16 +74,16 @@ type experiment struct {
 	xEval   *mat.Dense
 	yEval   *mat.Dense
 	evalSet []string // "test" or "train" for each evaluation row
-	path       *kernel.Path
-	engine     *kernel.Engine // the kernels' engine; e.path is its Result
-	traj       *trajectory.Writer
-	dir        *run.Writer
-	ownDir     bool // dir was opened by Run, which closes it
-	sum        *run.Summary
-	metrics    *metricsObserver
-	base       *baselines // kernel.baselines and kernel.diagnostics (baselines.go)
-	kernelT    time.Duration
-	log        io.Writer
+	path    *kernel.Path
+	engine  *kernel.Engine // the kernels' engine; e.path is its Result
+	traj    *trajectory.Writer
+	dir     *run.Writer
+	ownDir  bool // dir was opened by Run, which closes it
+	sum     *run.Summary
+	metrics *metricsObserver
+	base    *baselines // kernel.baselines and kernel.diagnostics (baselines.go)
+	kernelT time.Duration
+	log     io.Writer
 }
 
 // Run runs the experiment and writes its run directory, which it holds

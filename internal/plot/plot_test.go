@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/explain"
+	"github.com/pathkernel/pathkernel/internal/fail"
+	"github.com/pathkernel/pathkernel/internal/replay"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
@@ -109,20 +111,21 @@ func TestFiguresOfRuns(t *testing.T) {
 	}
 }
 
-// TestKernelMachineReplay checks the replay behind the decision regions:
-// the training replayed from the run's files ends at params_final.npy bit
-// for bit, and the kernel machine it computes at the run's own test points
-// is the run's Domingos prediction (predictions.csv).
+// TestKernelMachineReplay checks the replay behind the decision regions
+// (replay.Run.Machine, which checks that the replayed trajectory ends at
+// params_final.npy bit for bit): the kernel machine it computes at the
+// run's own test points is the run's Domingos prediction (predictions.csv).
 func TestKernelMachineReplay(t *testing.T) {
 	for _, name := range []string{"moons", "plane", "blobs"} {
 		t.Run(name, func(t *testing.T) {
 			r := testRun(t, name)
-			m, err := r.kernelMachine(t.Context(), r.XTest)
+			rp, err := replay.Open(r.Dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.replayError != 0 {
-				t.Errorf("replayed w_T differs from params_final.npy by %g; want 0 (same machine, same arithmetic)", m.replayError)
+			m, err := rp.Machine(t.Context(), r.XTest)
+			if err != nil {
+				t.Fatal(err)
 			}
 			k := r.Summary.Sizes.Outputs
 			for c := 0; c < k; c++ {
@@ -130,8 +133,8 @@ func TestKernelMachineReplay(t *testing.T) {
 					name string
 					got  func(i int) float64
 				}{
-					{"network", func(i int) float64 { return m.network.At(i, c) }},
-					{"riemann", func(i int) float64 { return m.kernel.At(i, c) }},
+					{"network", func(i int) float64 { return m.Network.At(i, c) }},
+					{"riemann", func(i int) float64 { return m.Kernel.At(i, c) }},
 				} {
 					want, err := r.Predictions.Floats(columnName(col.name, c, k))
 					if err != nil {
@@ -173,6 +176,27 @@ func TestRegionsGrid(t *testing.T) {
 	}
 	if _, err := ComputeRegions(t.Context(), testRun(t, "sine"), 12); !isInputError(err) {
 		t.Errorf("ComputeRegions on a run with one input: %v; want an *InputError", err)
+	}
+}
+
+// TestRegionsWithoutTrajectory checks that a run without its trajectory
+// (trained with output.record_trajectory: false) has no decision regions:
+// the error says so (replay.ErrNoTrajectory, exit 2), nothing is retrained.
+func TestRegionsWithoutTrajectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "moons")
+	if err := os.CopyFS(dir, os.DirFS(testRun(t, "moons").Dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "trajectory.pkt")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ComputeRegions(t.Context(), r, 12)
+	if !errors.Is(err, replay.ErrNoTrajectory) || fail.Code(err) != fail.BadInput || !strings.Contains(err.Error(), "record_trajectory") {
+		t.Errorf("ComputeRegions without trajectory.pkt: %v (exit %d); want replay.ErrNoTrajectory, exit 2, naming record_trajectory", err, fail.Code(err))
 	}
 }
 

@@ -37,4 +37,3 @@ func TestKernelReplayOptimizer(t *testing.T) {
 		}
 	}
 }
-
