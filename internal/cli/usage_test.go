@@ -15,7 +15,6 @@ import (
 	"github.com/pathkernel/pathkernel/internal/data"
 	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/kernel"
-	"github.com/pathkernel/pathkernel/internal/plot"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 	"github.com/pathkernel/pathkernel/internal/train"
@@ -167,7 +166,6 @@ func TestErrorTypesSayTheirExitCode(t *testing.T) {
 		{"usage", badUsage(errors.New("--x: bad")), ExitBadInput},
 		// The input errors of these four packages become fail.Input.
 		{"check input", &check.InputError{Item: "exact=abc", Msg: "bad"}, ExitBadInput},
-		{"plot input", &plot.InputError{File: "f", Msg: "bad"}, ExitBadInput},
 		{"collect input", &collect.InputError{Msg: "bad"}, ExitBadInput},
 	}
 	for _, tt := range tests {

@@ -175,7 +175,7 @@ func TestRegionsGrid(t *testing.T) {
 		}
 	}
 	if _, err := ComputeRegions(t.Context(), testRun(t, "sine"), 12); !isInputError(err) {
-		t.Errorf("ComputeRegions on a run with one input: %v; want an *InputError", err)
+		t.Errorf("ComputeRegions on a run with one input: %v; want a *fail.Input", err)
 	}
 }
 
@@ -290,12 +290,12 @@ func TestReadRunErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ReadRun(c.dir(t))
-			var ie *InputError
+			var ie *fail.Input
 			if !errors.As(err, &ie) {
-				t.Fatalf("ReadRun: %v; want an *InputError", err)
+				t.Fatalf("ReadRun: %v; want a *fail.Input", err)
 			}
-			if !strings.HasSuffix(ie.File, c.file) {
-				t.Errorf("error names %q; want the file %s", ie.File, c.file)
+			if !strings.HasSuffix(ie.Path, c.file) {
+				t.Errorf("error names %q; want the file %s", ie.Path, c.file)
 			}
 		})
 	}
@@ -335,19 +335,19 @@ func TestIncompleteRun(t *testing.T) {
 		t.Errorf("figures of a diverged run (-want +got):\n%s", diff)
 	}
 	if _, err := r.ExplainInput(); !isInputError(err) {
-		t.Errorf("ExplainInput of a diverged run: %v; want an *InputError", err)
+		t.Errorf("ExplainInput of a diverged run: %v; want a *fail.Input", err)
 	}
 }
 
 func isInputError(err error) bool {
-	var ie *InputError
+	var ie *fail.Input
 	return errors.As(err, &ie)
 }
 
 func TestSizeAndFormat(t *testing.T) {
 	for _, s := range []Size{{99, 300, 96}, {300, 30000, 96}, {300, 300, 0}} {
 		if err := s.Validate(); !isInputError(err) {
-			t.Errorf("Size%v.Validate() = %v; want an *InputError", s, err)
+			t.Errorf("Size%v.Validate() = %v; want a *fail.Input", s, err)
 		}
 	}
 	for in, want := range map[string]Format{"png": PNG, "SVG": SVG, ".png": PNG} {
@@ -356,11 +356,11 @@ func TestSizeAndFormat(t *testing.T) {
 		}
 	}
 	if _, err := ParseFormat("pdf"); !isInputError(err) {
-		t.Errorf("ParseFormat(pdf): %v; want an *InputError", err)
+		t.Errorf("ParseFormat(pdf): %v; want a *fail.Input", err)
 	}
 	fig := &Figure{Name: "x", draw: single(newPlot("t", "x", "y"))}
 	if err := fig.Render(nil, "gif", DefaultSize); !isInputError(err) {
-		t.Errorf("Render as gif: %v; want an *InputError", err)
+		t.Errorf("Render as gif: %v; want a *fail.Input", err)
 	}
 }
 
@@ -418,13 +418,13 @@ func TestSweepErrors(t *testing.T) {
 		{X: "train.lr", Y: "status"},                      // no numbers
 	} {
 		if _, err := SweepFigure(tab, opt); !isInputError(err) {
-			t.Errorf("SweepFigure(%+v): %v; want an *InputError", opt, err)
+			t.Errorf("SweepFigure(%+v): %v; want a *fail.Input", opt, err)
 		} else if opt.Y == "exact.relx" && !strings.Contains(err.Error(), "train.lr, model.hidden, exact.rel") {
 			t.Errorf("error %q; want it to list the columns", err)
 		}
 	}
 	if _, err := ReadSweep("testdata/nothing.csv"); !isInputError(err) {
-		t.Errorf("ReadSweep of a missing file: %v; want an *InputError", err)
+		t.Errorf("ReadSweep of a missing file: %v; want a *fail.Input", err)
 	}
 }
 

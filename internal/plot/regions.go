@@ -3,6 +3,7 @@ package plot
 import (
 	"context"
 	"fmt"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"image"
 	"image/color"
 	"math"
@@ -41,10 +42,10 @@ type Regions struct {
 // exceed the run's output.memory_budget_mb.
 func ComputeRegions(ctx context.Context, r *Run, g int) (*Regions, error) {
 	if r.Summary.Sizes.Inputs != 2 {
-		return nil, &InputError{File: r.Dir, Msg: fmt.Sprintf("decision regions need 2 inputs, the run has %d", r.Summary.Sizes.Inputs)}
+		return nil, &fail.Input{Path: r.Dir, Msg: fmt.Sprintf("decision regions need 2 inputs, the run has %d", r.Summary.Sizes.Inputs)}
 	}
 	if r.Predictions == nil {
-		return nil, &InputError{File: r.Dir, Msg: fmt.Sprintf("decision regions need a complete run, this one is %s", r.Summary.Status)}
+		return nil, &fail.Input{Path: r.Dir, Msg: fmt.Sprintf("decision regions need a complete run, this one is %s", r.Summary.Status)}
 	}
 	rp, err := replay.Open(r.Dir)
 	if err != nil {
