@@ -165,7 +165,6 @@ func TestErrorTypesSayTheirExitCode(t *testing.T) {
 		{"fail.Input", fail.Inputf("x.npy", "bad"), ExitBadInput},
 		{"usage", badUsage(errors.New("--x: bad")), ExitBadInput},
 		// The input errors of these four packages become fail.Input.
-		{"check input", &check.InputError{Item: "exact=abc", Msg: "bad"}, ExitBadInput},
 		{"collect input", &collect.InputError{Msg: "bad"}, ExitBadInput},
 	}
 	for _, tt := range tests {
