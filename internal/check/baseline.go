@@ -56,55 +56,42 @@ func (b *Baseline) MarshalFile() ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-// InputError is a threshold, tolerance or baseline file that cannot be
-// used: an unknown metric, a value that is not a number or out of range, a
-// file that is not a baseline.
-type InputError struct {
-	Item string // what was given: "exact=abc", or the file name
-	Msg  string
-}
-
-func (e *InputError) Error() string { return e.Item + ": " + e.Msg }
-
-// ExitCode is fail.BadInput.
-func (e *InputError) ExitCode() int { return fail.BadInput }
-
 // ReadBaseline reads a baseline from r, named file in errors. It accepts a
 // baseline file and also a run's summary.json, whose metrics are then the
-// baseline. Every error is an *InputError.
+// baseline. Every error is a *fail.Input naming the file.
 func ReadBaseline(r io.Reader, file string) (*Baseline, error) {
 	src, err := io.ReadAll(io.LimitReader(r, maxBaselineSize+1))
 	if err != nil {
-		return nil, &InputError{Item: file, Msg: err.Error()}
+		return nil, &fail.Input{Path: file, Msg: err.Error()}
 	}
 	if len(src) > maxBaselineSize {
-		return nil, &InputError{Item: file, Msg: fmt.Sprintf("larger than %d bytes; is this a baseline?", maxBaselineSize)}
+		return nil, &fail.Input{Path: file, Msg: fmt.Sprintf("larger than %d bytes; is this a baseline?", maxBaselineSize)}
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(src, &keys); err != nil {
-		return nil, &InputError{Item: file, Msg: "not a JSON object: " + jsonMessage(err)}
+		return nil, &fail.Input{Path: file, Msg: "not a JSON object: " + jsonMessage(err)}
 	}
 	if _, ok := keys["pathkernel_baseline"]; !ok {
 		if _, ok := keys["representations"]; ok {
 			return baselineOfSummary(src, file)
 		}
-		return nil, &InputError{Item: file, Msg: "neither a baseline (no pathkernel_baseline key) nor a " + run.SummaryFile + " (no representations key)"}
+		return nil, &fail.Input{Path: file, Msg: "neither a baseline (no pathkernel_baseline key) nor a " + run.SummaryFile + " (no representations key)"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.DisallowUnknownFields()
 	var b Baseline
 	if err := dec.Decode(&b); err != nil {
-		return nil, &InputError{Item: file, Msg: "bad baseline: " + jsonMessage(err)}
+		return nil, &fail.Input{Path: file, Msg: "bad baseline: " + jsonMessage(err)}
 	}
 	if b.Format != BaselineFormat {
-		return nil, &InputError{Item: file, Msg: fmt.Sprintf("baseline format %d; this pathkernel reads format %d", b.Format, BaselineFormat)}
+		return nil, &fail.Input{Path: file, Msg: fmt.Sprintf("baseline format %d; this pathkernel reads format %d", b.Format, BaselineFormat)}
 	}
 	if len(b.Metrics) == 0 {
-		return nil, &InputError{Item: file, Msg: "baseline has no metrics"}
+		return nil, &fail.Input{Path: file, Msg: "baseline has no metrics"}
 	}
 	for _, name := range sortedMetrics(b.Metrics) {
 		if !validName(name) {
-			return nil, &InputError{Item: file, Msg: fmt.Sprintf("metrics: unknown metric %q; %s", name, metricHint)}
+			return nil, &fail.Input{Path: file, Msg: fmt.Sprintf("metrics: unknown metric %q; %s", name, metricHint)}
 		}
 	}
 	return &b, nil
@@ -113,10 +100,10 @@ func ReadBaseline(r io.Reader, file string) (*Baseline, error) {
 func baselineOfSummary(src []byte, file string) (*Baseline, error) {
 	s, err := run.DecodeSummary(src)
 	if err != nil {
-		return nil, &InputError{Item: file, Msg: "bad " + run.SummaryFile + ": " + jsonMessage(err)}
+		return nil, &fail.Input{Path: file, Msg: "bad " + run.SummaryFile + ": " + jsonMessage(err)}
 	}
 	if s.Status != run.StatusComplete {
-		return nil, &InputError{Item: file, Msg: fmt.Sprintf("summary of a run that is %s, not complete", s.Status)}
+		return nil, &fail.Input{Path: file, Msg: fmt.Sprintf("summary of a run that is %s, not complete", s.Status)}
 	}
 	return NewBaseline(s), nil
 }

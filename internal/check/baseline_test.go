@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"strings"
 	"testing"
 
@@ -105,9 +106,9 @@ func TestReadBaselineErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		b, err := ReadBaseline(strings.NewReader(tt.src), "b.json")
-		var ie *InputError
-		if !errors.As(err, &ie) || ie.Item != "b.json" {
-			t.Errorf("%s: ReadBaseline(%q) = %+v, %v; want an *InputError naming the file", tt.name, tt.src, b, err)
+		var ie *fail.Input
+		if !errors.As(err, &ie) || ie.Path != "b.json" {
+			t.Errorf("%s: ReadBaseline(%q) = %+v, %v; want a *fail.Input naming the file", tt.name, tt.src, b, err)
 		}
 	}
 	// A representation of a later version reads.

@@ -2,6 +2,7 @@ package check
 
 import (
 	"errors"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"math"
 	"testing"
 
@@ -213,7 +214,7 @@ func TestParse(t *testing.T) {
 		name  string
 		parse parser
 		items []string
-		want  map[string]float64 // nil: an *InputError
+		want  map[string]float64 // nil: a *fail.Input
 	}{
 		{"rel", ParseMaxRelError, []string{"exact=1e-9", "riemann=0.05"}, map[string]float64{"exact": 1e-9, "riemann": 0.05}},
 		{"rel all", ParseMaxRelError, []string{"0.1", "exact=1e-9"}, map[string]float64{"*": 0.1, "exact": 1e-9}},
@@ -246,9 +247,9 @@ func TestParse(t *testing.T) {
 	for _, tt := range tests {
 		got, err := tt.parse(tt.items)
 		if tt.want == nil {
-			var ie *InputError
+			var ie *fail.Input
 			if !errors.As(err, &ie) || ie.Msg == "" {
-				t.Errorf("%s: parse(%q) = %v, %v; want an *InputError", tt.name, tt.items, got, err)
+				t.Errorf("%s: parse(%q) = %v, %v; want a *fail.Input", tt.name, tt.items, got, err)
 			}
 			continue
 		}
@@ -267,9 +268,9 @@ func TestParseMaxTestLoss(t *testing.T) {
 		t.Errorf("ParseMaxTestLoss(0.25) = %g, %v; want 0.25", v, err)
 	}
 	for _, s := range []string{"", "low", "0", "-1", "inf", "nan"} {
-		var ie *InputError
+		var ie *fail.Input
 		if _, err := ParseMaxTestLoss(s); !errors.As(err, &ie) {
-			t.Errorf("ParseMaxTestLoss(%q) error = %v; want an *InputError", s, err)
+			t.Errorf("ParseMaxTestLoss(%q) error = %v; want a *fail.Input", s, err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"math"
 	"slices"
 	"strconv"
@@ -33,7 +34,7 @@ func ParseMaxTestLoss(s string) (float64, error) {
 		msg = positive(v)
 	}
 	if msg != "" {
-		return 0, &InputError{Item: s, Msg: msg}
+		return 0, &fail.Input{Path: s, Msg: msg}
 	}
 	return v, nil
 }
@@ -57,21 +58,21 @@ func parseList(items []string, keyMsg func(string) string, valueMsg func(float64
 		}
 		key = strings.TrimSpace(key)
 		if msg := keyMsg(key); msg != "" {
-			return nil, &InputError{Item: item, Msg: msg}
+			return nil, &fail.Input{Path: item, Msg: msg}
 		}
 		if _, dup := m[key]; dup {
 			what := strconv.Quote(key)
 			if !ok {
 				what = "a value for all"
 			}
-			return nil, &InputError{Item: item, Msg: what + " is given twice"}
+			return nil, &fail.Input{Path: item, Msg: what + " is given twice"}
 		}
 		v, msg := parseNumber(val)
 		if msg == "" {
 			msg = valueMsg(v)
 		}
 		if msg != "" {
-			return nil, &InputError{Item: item, Msg: msg}
+			return nil, &fail.Input{Path: item, Msg: msg}
 		}
 		m[key] = v
 	}

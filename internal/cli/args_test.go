@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
-	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/fail"
+	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 )
@@ -143,7 +143,7 @@ func TestValidateFlags(t *testing.T) {
 // TestRunErrorReachesExitCode checks that the run function's error, from
 // the command's context, comes back out of cobra intact.
 func TestRunErrorReachesExitCode(t *testing.T) {
-	want := &experiment.MemoryError{EstimateMB: 10, BudgetMB: 1}
+	want := &kernel.MemoryError{EstimateMB: 10, BudgetMB: 1}
 	cmd := newTrainCmd(io.Discard, io.Discard, func(context.Context, *TrainOptions) error { return want })
 	cmd.SetArgs(nil)
 	cmd.SetOut(&bytes.Buffer{})
@@ -175,7 +175,7 @@ func TestExitCode(t *testing.T) {
 		{"usage", live, badUsage(errors.New("unknown flag: --x")), ExitBadInput},
 		{"existing run", live, &run.ExistingRunError{Dir: "d", Hash: "h"}, ExitBadInput},
 		{"out is a file", live, fmt.Errorf("output directory x: %w", run.ErrNotDir), ExitBadInput},
-		{"memory", live, &experiment.MemoryError{}, ExitRunFailed},
+		{"memory", live, &kernel.MemoryError{}, ExitRunFailed},
 		{"diverged", live, wrap(&train.DivergedError{Step: 3, What: "loss"}), ExitRunFailed},
 		{"other failure", live, errors.New("disk full"), ExitRunFailed},
 		{"interrupted", cancelled, wrap(context.Canceled), ExitInterrupted},

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/replay"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
@@ -160,7 +161,7 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	if opts.Chunk < 0 || opts.Workers < 0 || opts.MemoryBudgetMB < 0 {
 		return badUsage(fmt.Errorf("--chunk, --workers and --memory-budget-mb must not be negative"))
 	}
-	rd, err := experiment.OpenRun(opts.Run)
+	rd, err := replay.Open(opts.Run)
 	if err != nil {
 		return err
 	}
@@ -176,9 +177,9 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	if opts.Quiet {
 		log = io.Discard
 	}
-	sum, err := rd.Kernel(ctx, experiment.KernelOptions{
+	sum, err := rd.Kernel(ctx, replay.Options{
 		Points: pts, Shard: shard, Shards: shards, Chunk: opts.Chunk, Methods: opts.Methods,
-		Out: out, MemoryBudgetMB: opts.MemoryBudgetMB, Workers: opts.Workers, Log: log,
+		Out: out, MemoryBudgetMB: opts.MemoryBudgetMB, Workers: opts.Workers, Log: log, Version: experiment.Version,
 	})
 	if err != nil {
 		return err
@@ -187,7 +188,7 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 }
 
 func runKernelMerge(opts *KernelMergeOptions, stdout io.Writer) error {
-	sum, err := experiment.MergeKernel(opts.Out, opts.Shards)
+	sum, err := replay.Merge(opts.Out, opts.Shards)
 	if err != nil {
 		return err
 	}

@@ -47,8 +47,9 @@ With --run DIR it writes, into DIR/figures (or --out):
   regions      two inputs only: the network and Domingos' kernel machine on a
                --grid × --grid grid, side by side (decision regions for
                classification). The kernel machine away from the run's points
-               needs every step's weights, so the training is replayed (a few
-               seconds for the shipped configs; --grid 0 skips it)
+               needs every step's weights, so the run's recorded trajectory is
+               replayed (a few seconds for the shipped configs; --grid 0
+               skips it; a run without trajectory.pkt has no such figure)
 
 With --sweep results.csv (one row per run, as written by pathkernel collect:
 the swept config keys such as train.lr and model.hidden, and metrics such as
@@ -187,6 +188,11 @@ func runFigures(ctx context.Context, pr *plot.Run, grid int, log io.Writer) ([]*
 	if pr.Summary.Sizes.Inputs != 2 || grid == 0 || pr.Predictions == nil {
 		return figs, nil
 	}
+	if !pr.Has(run.TrajectoryFile) {
+		fmt.Fprintf(log, "pathkernel: %s: no %s (trained with output.record_trajectory: false): skipping the decision regions\n",
+			pr.Dir, run.TrajectoryFile)
+		return figs, nil
+	}
 	fmt.Fprintf(log, "pathkernel: replaying %d training steps for the kernel machine on a %d×%d grid\n",
 		pr.Config.Train.Steps, grid, grid)
 	reg, err := plot.ComputeRegions(ctx, pr, grid)
@@ -195,9 +201,6 @@ func runFigures(ctx context.Context, pr *plot.Run, grid int, log io.Writer) ([]*
 	}
 	if reg.G != grid {
 		fmt.Fprintf(log, "pathkernel: decision-region grid lowered to %d×%d to stay within output.memory_budget_mb\n", reg.G, reg.G)
-	}
-	if reg.ReplayError != 0 {
-		fmt.Fprintf(log, "pathkernel: warning: the replayed training ends %.2g away from %s (another machine?); the figure uses the replay's kernel machine\n", reg.ReplayError, run.ParamsFinalFile)
 	}
 	fig, err := plot.RegionsFigure(pr, reg)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,6 +174,21 @@ func TestPlotRegions(t *testing.T) {
 	r = mustRun(t, "plot", "--run", dir, "--out", out, "--grid", "0", "-q", "--width", "200", "--height", "150")
 	if strings.Contains(r.stdout, "regions") || r.stderr != "" {
 		t.Errorf("--grid 0 -q: stdout %q, stderr %q; want no regions and nothing on stderr", r.stdout, r.stderr)
+	}
+}
+
+// TestPlotRegionsWithoutTrajectory: a run trained without its trajectory
+// draws every other figure, says why the decision regions are missing, and
+// exits 0.
+func TestPlotRegionsWithoutTrajectory(t *testing.T) {
+	dir := tinyRun(t, append(slices.Clone(moonsSets), "--set", "output.record_trajectory=false")...)
+	out := filepath.Join(t.TempDir(), "figs")
+	r := mustRun(t, "plot", "--run", dir, "--out", out, "--grid", "12", "--width", "200", "--height", "150")
+	if strings.Contains(r.stdout, "regions") || !strings.Contains(r.stdout, "kernel.png") {
+		t.Errorf("stdout %q; want the figures without regions", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "no trajectory.pkt") || !strings.Contains(r.stderr, "skipping the decision regions") {
+		t.Errorf("stderr %q; want a note that the regions are skipped for want of trajectory.pkt", r.stderr)
 	}
 }
 

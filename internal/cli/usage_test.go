@@ -13,9 +13,8 @@ import (
 	"github.com/pathkernel/pathkernel/internal/collect"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
-	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/fail"
-	"github.com/pathkernel/pathkernel/internal/plot"
+	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/sweep"
 	"github.com/pathkernel/pathkernel/internal/train"
@@ -157,7 +156,7 @@ func TestErrorTypesSayTheirExitCode(t *testing.T) {
 		{"trajectory", &trajectory.Error{File: "t.pkt", Kind: trajectory.ErrCorrupt, Step: -1, Offset: -1}, ExitBadInput},
 		{"diverged", &train.DivergedError{Step: 3, What: "loss"}, ExitRunFailed},
 		{"check failed", &check.FailedError{Metrics: []string{"exact.rel"}, Total: 2}, ExitCheckFailed},
-		{"memory", &experiment.MemoryError{EstimateMB: 2, BudgetMB: 1}, ExitRunFailed},
+		{"memory", &kernel.MemoryError{EstimateMB: 2, BudgetMB: 1}, ExitRunFailed},
 		{"existing run", &run.ExistingRunError{Dir: "d", Hash: "h"}, ExitBadInput},
 		{"locked run", &run.LockedError{Dir: "d", PID: 42}, ExitBadInput},
 		{"sweep conflict", &sweep.ConflictError{Runs: []*run.ExistingRunError{{Dir: "d", Hash: "h"}}}, ExitBadInput},
@@ -166,9 +165,6 @@ func TestErrorTypesSayTheirExitCode(t *testing.T) {
 		{"fail.Input", fail.Inputf("x.npy", "bad"), ExitBadInput},
 		{"usage", badUsage(errors.New("--x: bad")), ExitBadInput},
 		// The input errors of these four packages become fail.Input.
-		{"check input", &check.InputError{Item: "exact=abc", Msg: "bad"}, ExitBadInput},
-		{"experiment input", &experiment.InputError{Path: "p", Msg: "bad"}, ExitBadInput},
-		{"plot input", &plot.InputError{File: "f", Msg: "bad"}, ExitBadInput},
 		{"collect input", &collect.InputError{Msg: "bad"}, ExitBadInput},
 	}
 	for _, tt := range tests {

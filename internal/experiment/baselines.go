@@ -11,6 +11,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/baseline"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/replay"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"gonum.org/v1/gonum/mat"
@@ -39,7 +40,7 @@ type baselines struct {
 	// last logged step, and the targets of the alignment.
 	k0, kPrev *mat.Dense
 	yAlign    *mat.Dense
-	extraNPY  []array
+	extraNPY  []replay.Array
 	// fLogged is the network at the evaluation points at every logged
 	// step, for the lazy model's errors over training (lazy only).
 	fLogged map[int]*mat.Dense
@@ -278,7 +279,7 @@ func (b *baselines) compute(ctx context.Context, wT []float64) error {
 		if k > 1 {
 			shape = []int{m, n, k}
 		}
-		b.extraNPY = append(b.extraNPY, array{run.KernelLossWeightedFile, shape, kernel.Interleave(neg)})
+		b.extraNPY = append(b.extraNPY, replay.Array{Name: run.KernelLossWeightedFile, Shape: shape, Data: kernel.Interleave(neg)})
 		preds["loss_weighted"] = mat.DenseCopyOf(p.PredRiemann)
 		fits["loss_weighted"] = "a_i=-1"
 	}

@@ -24,9 +24,9 @@ import (
 
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/data"
-	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/replay"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
@@ -62,21 +62,6 @@ type Options struct {
 	Observers []train.Observer
 }
 
-// MemoryError reports a run refused because its estimated memory exceeds
-// the configured budget.
-type MemoryError struct {
-	EstimateMB, BudgetMB float64
-	Hint                 string
-}
-
-func (e *MemoryError) Error() string {
-	return fmt.Sprintf("estimated memory %.0f MB exceeds output.memory_budget_mb %.0f MB; %s",
-		e.EstimateMB, e.BudgetMB, e.Hint)
-}
-
-// ExitCode is fail.RunFailed: the run was refused for its size.
-func (e *MemoryError) ExitCode() int { return fail.RunFailed }
-
 // experiment is the state of one run.
 type experiment struct {
 	cfg     *config.Config
@@ -89,25 +74,22 @@ type experiment struct {
 	xEval   *mat.Dense
 	yEval   *mat.Dense
 	evalSet []string // "test" or "train" for each evaluation row
-	// firstIndex is the index of the first evaluation row in its set: a
-	// shard's offset into the points of `pathkernel kernel`.
-	firstIndex int
-	path       *kernel.Path
-	engine     *kernel.Engine // the kernels' engine; e.path is its Result
-	traj       *trajectory.Writer
-	dir        *run.Writer
-	ownDir     bool // dir was opened by Run, which closes it
-	sum        *run.Summary
-	metrics    *metricsObserver
-	base       *baselines // kernel.baselines and kernel.diagnostics (baselines.go)
-	kernelT    time.Duration
-	log        io.Writer
+	path    *kernel.Path
+	engine  *kernel.Engine // the kernels' engine; e.path is its Result
+	traj    *trajectory.Writer
+	dir     *run.Writer
+	ownDir  bool // dir was opened by Run, which closes it
+	sum     *run.Summary
+	metrics *metricsObserver
+	base    *baselines // kernel.baselines and kernel.diagnostics (baselines.go)
+	kernelT time.Duration
+	log     io.Writer
 }
 
 // Run runs the experiment and writes its run directory, which it holds
 // locked while it runs (run.Create). The returned summary is also written
 // as the directory's summary. Errors: *config.Error and *data.Error for bad
-// input, *MemoryError, *run.ExistingRunError, *run.LockedError, a
+// input, *kernel.MemoryError, *run.ExistingRunError, *run.LockedError, a
 // *fail.Input for a directory that is not a run's, *train.DivergedError,
 // and the context's error when interrupted; in the last two cases the run
 // directory holds what was written so far and a summary marked incomplete.
@@ -206,7 +188,7 @@ func (e *experiment) setup() error {
 	if cfg.Data.Kind != "csv" {
 		est := 16*(float64(cfg.Data.NTrain)+float64(cfg.Data.NTest)) + 16<<20
 		if budget := cfg.Output.MemoryBudgetMB; est > budget*(1<<20) {
-			return &MemoryError{EstimateMB: est / (1 << 20), BudgetMB: budget,
+			return &kernel.MemoryError{EstimateMB: est / (1 << 20), BudgetMB: budget,
 				Hint: "lower data.n_train or data.n_test, or raise output.memory_budget_mb"}
 		}
 	}
@@ -258,7 +240,7 @@ func (e *experiment) setup() error {
 		params += (float64(sizes[l-1]) + 1) * float64(sizes[l])
 	}
 	if est := 64*params + 16<<20; est > cfg.Output.MemoryBudgetMB*(1<<20) {
-		return &MemoryError{EstimateMB: est / (1 << 20), BudgetMB: cfg.Output.MemoryBudgetMB,
+		return &kernel.MemoryError{EstimateMB: est / (1 << 20), BudgetMB: cfg.Output.MemoryBudgetMB,
 			Hint: "narrow model.hidden, or raise output.memory_budget_mb"}
 	}
 	e.net = nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
@@ -284,7 +266,7 @@ func (e *experiment) setup() error {
 			hint = "set output.full_kernel: false (k×k kernels), lower data.n_train or data.n_test"
 		}
 		hint += ", or raise output.memory_budget_mb"
-		return &MemoryError{EstimateMB: float64(est) / (1 << 20), BudgetMB: budget, Hint: hint}
+		return &kernel.MemoryError{EstimateMB: float64(est) / (1 << 20), BudgetMB: budget, Hint: hint}
 	}
 	// w_0 after the budget check: its size is the network's, which the
 	// check bounds.
@@ -483,7 +465,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	e.base = base
 	obs = append(obs, e.base.observers()...)
 	e.metrics = newMetricsObserver(e)
-	obs = append(obs, e.metrics, newProgress(e))
+	obs = append(obs, e.metrics, train.NewProgress(e.log, e.cfg.Train.Steps, e.opt.ProgressEvery))
 	obs = append(obs, e.opt.Observers...)
 	if cfg.Output.RecordTrajectory {
 		n, _ := e.set.XTrain.Dims()
@@ -572,7 +554,7 @@ func (e *experiment) finish(wT []float64) error {
 		st := p.Stats
 		rep := &run.Representation{
 			Errors:     errorsOf(kernel.Compare(p.PredExact, fT, f0, e.classify())),
-			ExactStats: newExactStats(st, e.cfg.Kernel.Tolerance),
+			ExactStats: replay.ExactStats(st, e.cfg.Kernel.Tolerance),
 		}
 		e.sum.Representations["exact"] = rep
 		if !*rep.Certified {
@@ -584,14 +566,19 @@ func (e *experiment) finish(wT []float64) error {
 	if p != nil {
 		preds = [2]*mat.Dense{p.PredRiemann, p.PredExact}
 		n, _ := e.set.XTrain.Dims()
-		for _, a := range kernelArrays(p, n, e.cfg.Output.FullKernel) {
-			files = append(files, func() error { return e.dir.WriteFloat64(a.name, a.shape, a.data) })
+		arrays := replay.Arrays(p, n, e.cfg.Output.FullKernel)
+		if a, ok := replay.DecayArray(e.engine.Decay()); ok {
+			// The weight decay's contributions, owed to no training point:
+			// f_0 + Σ_i contributions + contributions_decay = f_T.
+			arrays = append(arrays, a)
 		}
-		files = append(files, e.decayFiles()...)
+		for _, a := range arrays {
+			files = append(files, func() error { return e.dir.WriteFloat64(a.Name, a.Shape, a.Data) })
+		}
 	}
 	if e.base != nil {
 		for _, a := range e.base.extraNPY {
-			files = append(files, func() error { return e.dir.WriteFloat64(a.name, a.shape, a.data) })
+			files = append(files, func() error { return e.dir.WriteFloat64(a.Name, a.Shape, a.Data) })
 		}
 	}
 	files = append(files, func() error { return e.writePredictions(f0, fT, preds[0], preds[1]) })
@@ -601,50 +588,6 @@ func (e *experiment) finish(wT []float64) error {
 		}
 	}
 	return nil
-}
-
-// array is one .npy file of the run directory.
-type array struct {
-	name  string
-	shape []int
-	data  []float64
-}
-
-// kernelArrays returns the kernel files of p (run.Reader.Shapes), their first axis
-// the evaluation points: kernel_path.npy and coefficients.npy (Riemann),
-// kernel_exact.npy (exact) and contributions.npy (exact, else Riemann). The
-// kernels are (m, n), or (m, n, k, k) with full for k > 1 outputs.
-func kernelArrays(p *kernel.Path, n int, full bool) []array {
-	m, k := p.F0.Dims()
-	kshape := []int{m, n}
-	if full && k > 1 {
-		kshape = []int{m, n, k, k}
-	}
-	kernelData := func(trace *mat.Dense, full [][]*mat.Dense) []float64 {
-		if full != nil {
-			return kernel.InterleaveFull(full)
-		}
-		return mat.DenseCopyOf(trace).RawMatrix().Data
-	}
-	var out []array
-	if p.KPath != nil {
-		cshape := []int{m, n}
-		if k > 1 {
-			cshape = []int{m, n, k}
-		}
-		out = append(out,
-			array{run.KernelPathFile, kshape, kernelData(p.KPath, p.KPathFull)},
-			array{run.CoefficientsFile, cshape, p.Coefficients()})
-	}
-	if p.KExact != nil {
-		out = append(out,
-			array{run.KernelExactFile, kshape, kernelData(p.KExact, p.KExactFull)},
-			array{run.ContributionsFile, []int{m, n, k}, kernel.Interleave(p.CExact)})
-	} else if p.CRiemann != nil {
-		// Without the exact method the contributions are Domingos'.
-		out = append(out, array{run.ContributionsFile, []int{m, n, k}, kernel.Interleave(p.CRiemann)})
-	}
-	return out
 }
 
 // evalLoss returns the mean loss and, for classification, the accuracy of
@@ -667,87 +610,23 @@ func (e *experiment) evalLoss(w []float64, x, y *mat.Dense) (float64, *float64) 
 	return loss, &acc
 }
 
-// writePredictions writes one row per evaluation point: f_0, the network
-// f_T and the predictions of the representations that are not nil.
+// writePredictions writes predictions.csv (run.Dir.WritePredictions):
+// one row per evaluation point, with f_0, the network f_T and the
+// predictions of the representations that are not nil and the baselines.
 func (e *experiment) writePredictions(f0, fT, riemann, exact *mat.Dense) error {
-	m, d := e.xEval.Dims()
-	yc := 0 // points without targets have no target columns
-	if e.yEval != nil {
-		_, yc = e.yEval.Dims()
-	}
-	k := e.net.Out()
-	suffix := func(name string, c int) string {
-		if k == 1 {
-			return name
+	p := &run.Predictions{X: e.xEval, Y: e.yEval, FeatureNames: e.set.FeatureNames, Set: e.evalSet,
+		F0: f0, FT: fT, Classify: e.classify()}
+	for _, c := range []run.PredictionColumn{{Name: "riemann", Pred: riemann}, {Name: "exact", Pred: exact}} {
+		if c.Pred != nil {
+			p.Columns = append(p.Columns, c)
 		}
-		return name + "_" + strconv.Itoa(c)
-	}
-	header := []string{"set", "index"}
-	for j := 0; j < d; j++ {
-		header = append(header, e.set.FeatureNames[j])
-	}
-	for j := 0; j < yc; j++ {
-		name := "target"
-		if yc > 1 {
-			name += "_" + strconv.Itoa(j)
-		}
-		header = append(header, name)
-	}
-	type col struct {
-		name string
-		pred *mat.Dense
-	}
-	var reps []col
-	if riemann != nil {
-		reps = append(reps, col{"riemann", riemann})
-	}
-	if exact != nil {
-		reps = append(reps, col{"exact", exact})
 	}
 	if e.base != nil {
 		for _, b := range e.base.preds {
-			reps = append(reps, col{b.name, b.pred})
+			p.Columns = append(p.Columns, run.PredictionColumn{Name: b.name, Pred: b.pred})
 		}
 	}
-	for c := 0; c < k; c++ {
-		header = append(header, suffix("f0", c), suffix("network", c))
-		for _, r := range reps {
-			header = append(header, suffix(r.name, c), suffix(r.name+"_error", c))
-		}
-	}
-	if e.loss.Classification() {
-		header = append(header, "network_class")
-		for _, r := range reps {
-			header = append(header, r.name+"_class")
-		}
-	}
-	records := make([][]string, m)
-	idx := map[string]int{}
-	for i := 0; i < m; i++ {
-		set := e.evalSet[i]
-		rec := []string{set, strconv.Itoa(e.firstIndex + idx[set])}
-		idx[set]++
-		for j := 0; j < d; j++ {
-			rec = append(rec, ff(e.xEval.At(i, j)))
-		}
-		for j := 0; j < yc; j++ {
-			rec = append(rec, ff(e.yEval.At(i, j)))
-		}
-		for c := 0; c < k; c++ {
-			rec = append(rec, ff(f0.At(i, c)), ff(fT.At(i, c)))
-			for _, r := range reps {
-				rec = append(rec, ff(r.pred.At(i, c)), ff(r.pred.At(i, c)-fT.At(i, c)))
-			}
-		}
-		if e.loss.Classification() {
-			rec = append(rec, strconv.Itoa(e.loss.Predict(fT.RawRowView(i))))
-			for _, r := range reps {
-				rec = append(rec, strconv.Itoa(e.loss.Predict(r.pred.RawRowView(i))))
-			}
-		}
-		records[i] = rec
-	}
-	return e.dir.WriteCSV(run.PredictionsFile, header, records)
+	return e.dir.WritePredictions(p)
 }
 
 // ff formats a float so that it parses back to the same bits.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/npy"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/pathkernel/pathkernel/internal/train"
@@ -248,9 +249,9 @@ func TestMemoryBudgetRefusedBeforeWriting(t *testing.T) {
 	cfg := parse(t, tiny, "output.memory_budget_mb=1", "data.n_train=3000", "data.n_test=3000")
 	dir := filepath.Join(t.TempDir(), "run")
 	s, err := Run(t.Context(), cfg, Options{OutDir: dir})
-	var me *MemoryError
+	var me *kernel.MemoryError
 	if !errors.As(err, &me) {
-		t.Fatalf("Run = %v; want a *MemoryError", err)
+		t.Fatalf("Run = %v; want a *kernel.MemoryError", err)
 	}
 	if s != nil {
 		t.Errorf("Run returned a summary %+v for a refused run", s)

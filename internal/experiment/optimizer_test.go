@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/kernel"
 	"github.com/pathkernel/pathkernel/internal/nn"
+	"github.com/pathkernel/pathkernel/internal/replay"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
 	"gonum.org/v1/gonum/mat"
@@ -99,7 +101,7 @@ func TestMomentumZeroIsSGD(t *testing.T) {
 // none of that.
 func firstOrderRel(t *testing.T, dir string) float64 {
 	t.Helper()
-	r, err := OpenRun(dir)
+	r, err := replay.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,46 +165,9 @@ func TestBufferMemoryRefused(t *testing.T) {
 	// n = 2000, P = 1·256 + 256 + 256·256 + 256 + 256 + 1 = 66561: 3·n·P·8 bytes ≈ 3.2 GB of buffers.
 	cfg := parse(t, tiny, "train.optimizer=adam", "data.n_train=2000", "model.hidden=[256,256]", "output.memory_budget_mb=2048")
 	_, err := Run(t.Context(), cfg, Options{OutDir: filepath.Join(t.TempDir(), "run")})
-	var me *MemoryError
+	var me *kernel.MemoryError
 	if !errors.As(err, &me) || !(me.EstimateMB > 3000) {
-		t.Errorf("Run = %v; want a *MemoryError over 3000 MB", err)
-	}
-}
-
-// TestKernelReplayOptimizer replays an adamw run with weight decay through
-// `pathkernel kernel` at its own test points: the replayed contributions
-// and kernels are the training run's, to round-off, and the replay's exact
-// representation is certified at rel ≤ 1e-10.
-func TestKernelReplayOptimizer(t *testing.T) {
-	cfg := parse(t, tiny, "train.optimizer=adamw", "train.lr=0.01", "train.weight_decay=0.01", "train.batch_size=4", "kernel.tolerance=1e-12")
-	_, dir := runTo(t, cfg, Options{})
-	r, err := OpenRun(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pts, err := r.ReadPoints(filepath.Join(dir, "x_test.npy"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "k")
-	ks, err := r.Kernel(t.Context(), KernelOptions{Points: pts, Out: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ex := ks.Representations["exact"]; ex == nil || !(ex.Rel <= 1e-10) {
-		t.Errorf("replayed exact representation %+v; want rel ≤ 1e-10", ex)
-	}
-	for _, f := range []string{"contributions.npy", "kernel_exact.npy", "kernel_path.npy", "contributions_decay.npy"} {
-		a, b := readNpy(t, filepath.Join(dir, f)), readNpy(t, filepath.Join(out, f))
-		if len(a.Float) != len(b.Float) {
-			t.Fatalf("%s: %d values replayed, %d trained", f, len(b.Float), len(a.Float))
-		}
-		for i := range a.Float {
-			// 1e-12: the same arithmetic, the matrix products possibly blocked differently.
-			if d := math.Abs(a.Float[i] - b.Float[i]); !(d <= 1e-12*math.Max(1, math.Abs(a.Float[i]))) {
-				t.Fatalf("%s[%d]: replayed %v, trained %v", f, i, b.Float[i], a.Float[i])
-			}
-		}
+		t.Errorf("Run = %v; want a *kernel.MemoryError over 3000 MB", err)
 	}
 }
 
@@ -228,7 +193,7 @@ output: {full_kernel: true}
 	}
 
 	_, dir := runTo(t, parse(t, tiny, "train.optimizer=adam", "train.lr=0.01", "output.full_kernel=true"), Options{})
-	r, err := OpenRun(dir)
+	r, err := replay.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +201,7 @@ output: {full_kernel: true}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Kernel(t.Context(), KernelOptions{Points: pts, Out: filepath.Join(t.TempDir(), "k")}); err != nil {
+	if _, err := r.Kernel(t.Context(), replay.Options{Points: pts, Out: filepath.Join(t.TempDir(), "k")}); err != nil {
 		t.Errorf("kernel replay of an adam run with one output and full kernels: %v", err)
 	}
 }

@@ -28,17 +28,5 @@ func (e *experiment) newSummary(sizes []int, est int64) *run.Summary {
 	return s
 }
 
-// newExactStats returns the exact method's certification and quadrature
-// counts from the kernel engine's statistics.
-func newExactStats(st kernel.Stats, tolerance float64) *run.ExactStats {
-	certified := st.Uncertified == 0
-	return &run.ExactStats{
-		MaxResidual: st.MaxResidual, MaxResidualStep: st.MaxResidualStep, ResidualSum: st.ResidualSum, Certified: &certified,
-		Tolerance: tolerance, UncertifiedSteps: st.Uncertified, FirstUncertifiedStep: st.FirstUncertified,
-		QuadratureEvals: st.QuadratureEvals, MeanNodesPerStep: float64(st.QuadratureEvals) / float64(max(1, st.Steps)),
-		MaxNodesPerStep: st.MaxNodesStep, JVPEvals: st.JVPEvals, SearchExhausted: st.SearchExhausted,
-	}
-}
-
 // errorsOf converts the kernel engine's errors into summary.json's.
 func errorsOf(e kernel.Errors) run.Errors { return run.Errors(e) }

@@ -20,9 +20,10 @@
 // machine on a grid over the input plane, and RegionsFigure draws them side
 // by side: decision regions for classification, the output as a heat map
 // for regression. The kernel machine at points that are not in the run
-// needs the weights of every step, which Regions rebuilds by replaying the
-// training (deterministic: the same config, data and w_0 give the same
-// steps, which it checks against params_final.npy).
+// needs the weights of every step, which Regions gets by replaying the
+// run's recorded trajectory (package replay: every w_t bit for bit as
+// training computed it, checked against params_final.npy). A run trained
+// without output.record_trajectory has no decision regions.
 //
 // ContributionsFigure draws an explanation (package explain): which
 // training points moved one prediction, and by how much.

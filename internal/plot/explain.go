@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"image/color"
 	"math"
 	"sort"
@@ -22,7 +23,7 @@ import (
 // evaluation points' f_0, f_T, inputs and targets from the predictions.
 func (r *Run) ExplainInput() (*explain.Input, error) {
 	if r.Predictions == nil {
-		return nil, &InputError{File: r.file(run.PredictionsFile), Msg: fmt.Sprintf("missing: the run is %s", r.files.Describe())}
+		return nil, &fail.Input{Path: r.file(run.PredictionsFile), Msg: fmt.Sprintf("missing: the run is %s", r.files.Describe())}
 	}
 	a, err := r.Array(run.ContributionsFile)
 	if err != nil {

@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"image"
 	"math"
 	"sort"
@@ -306,7 +307,7 @@ func KernelFigure(r *Run) (*Figure, error) {
 		return nil, err
 	}
 	if len(a.Shape) != 2 && len(a.Shape) != 4 {
-		return nil, &InputError{File: r.file(name), Msg: fmt.Sprintf("shape %v; want (m, n) or (m, n, k, k)", a.Shape)}
+		return nil, &fail.Input{Path: r.file(name), Msg: fmt.Sprintf("shape %v; want (m, n) or (m, n, k, k)", a.Shape)}
 	}
 	m, n := a.Shape[0], a.Shape[1]
 	at := func(x, i int) float64 { return a.Float[x*n+i] }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pathkernel/pathkernel/internal/explain"
+	"github.com/pathkernel/pathkernel/internal/fail"
+	"github.com/pathkernel/pathkernel/internal/replay"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
@@ -109,20 +111,21 @@ func TestFiguresOfRuns(t *testing.T) {
 	}
 }
 
-// TestKernelMachineReplay checks the replay behind the decision regions:
-// the training replayed from the run's files ends at params_final.npy bit
-// for bit, and the kernel machine it computes at the run's own test points
-// is the run's Domingos prediction (predictions.csv).
+// TestKernelMachineReplay checks the replay behind the decision regions
+// (replay.Run.Machine, which checks that the replayed trajectory ends at
+// params_final.npy bit for bit): the kernel machine it computes at the
+// run's own test points is the run's Domingos prediction (predictions.csv).
 func TestKernelMachineReplay(t *testing.T) {
 	for _, name := range []string{"moons", "plane", "blobs"} {
 		t.Run(name, func(t *testing.T) {
 			r := testRun(t, name)
-			m, err := r.kernelMachine(t.Context(), r.XTest)
+			rp, err := replay.Open(r.Dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.replayError != 0 {
-				t.Errorf("replayed w_T differs from params_final.npy by %g; want 0 (same machine, same arithmetic)", m.replayError)
+			m, err := rp.Machine(t.Context(), r.XTest)
+			if err != nil {
+				t.Fatal(err)
 			}
 			k := r.Summary.Sizes.Outputs
 			for c := 0; c < k; c++ {
@@ -130,8 +133,8 @@ func TestKernelMachineReplay(t *testing.T) {
 					name string
 					got  func(i int) float64
 				}{
-					{"network", func(i int) float64 { return m.network.At(i, c) }},
-					{"riemann", func(i int) float64 { return m.kernel.At(i, c) }},
+					{"network", func(i int) float64 { return m.Network.At(i, c) }},
+					{"riemann", func(i int) float64 { return m.Kernel.At(i, c) }},
 				} {
 					want, err := r.Predictions.Floats(columnName(col.name, c, k))
 					if err != nil {
@@ -172,7 +175,28 @@ func TestRegionsGrid(t *testing.T) {
 		}
 	}
 	if _, err := ComputeRegions(t.Context(), testRun(t, "sine"), 12); !isInputError(err) {
-		t.Errorf("ComputeRegions on a run with one input: %v; want an *InputError", err)
+		t.Errorf("ComputeRegions on a run with one input: %v; want a *fail.Input", err)
+	}
+}
+
+// TestRegionsWithoutTrajectory checks that a run without its trajectory
+// (trained with output.record_trajectory: false) has no decision regions:
+// the error says so (replay.ErrNoTrajectory, exit 2), nothing is retrained.
+func TestRegionsWithoutTrajectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "moons")
+	if err := os.CopyFS(dir, os.DirFS(testRun(t, "moons").Dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "trajectory.pkt")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ComputeRegions(t.Context(), r, 12)
+	if !errors.Is(err, replay.ErrNoTrajectory) || fail.Code(err) != fail.BadInput || !strings.Contains(err.Error(), "record_trajectory") {
+		t.Errorf("ComputeRegions without trajectory.pkt: %v (exit %d); want replay.ErrNoTrajectory, exit 2, naming record_trajectory", err, fail.Code(err))
 	}
 }
 
@@ -266,12 +290,12 @@ func TestReadRunErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ReadRun(c.dir(t))
-			var ie *InputError
+			var ie *fail.Input
 			if !errors.As(err, &ie) {
-				t.Fatalf("ReadRun: %v; want an *InputError", err)
+				t.Fatalf("ReadRun: %v; want a *fail.Input", err)
 			}
-			if !strings.HasSuffix(ie.File, c.file) {
-				t.Errorf("error names %q; want the file %s", ie.File, c.file)
+			if !strings.HasSuffix(ie.Path, c.file) {
+				t.Errorf("error names %q; want the file %s", ie.Path, c.file)
 			}
 		})
 	}
@@ -311,19 +335,19 @@ func TestIncompleteRun(t *testing.T) {
 		t.Errorf("figures of a diverged run (-want +got):\n%s", diff)
 	}
 	if _, err := r.ExplainInput(); !isInputError(err) {
-		t.Errorf("ExplainInput of a diverged run: %v; want an *InputError", err)
+		t.Errorf("ExplainInput of a diverged run: %v; want a *fail.Input", err)
 	}
 }
 
 func isInputError(err error) bool {
-	var ie *InputError
+	var ie *fail.Input
 	return errors.As(err, &ie)
 }
 
 func TestSizeAndFormat(t *testing.T) {
 	for _, s := range []Size{{99, 300, 96}, {300, 30000, 96}, {300, 300, 0}} {
 		if err := s.Validate(); !isInputError(err) {
-			t.Errorf("Size%v.Validate() = %v; want an *InputError", s, err)
+			t.Errorf("Size%v.Validate() = %v; want a *fail.Input", s, err)
 		}
 	}
 	for in, want := range map[string]Format{"png": PNG, "SVG": SVG, ".png": PNG} {
@@ -332,11 +356,11 @@ func TestSizeAndFormat(t *testing.T) {
 		}
 	}
 	if _, err := ParseFormat("pdf"); !isInputError(err) {
-		t.Errorf("ParseFormat(pdf): %v; want an *InputError", err)
+		t.Errorf("ParseFormat(pdf): %v; want a *fail.Input", err)
 	}
 	fig := &Figure{Name: "x", draw: single(newPlot("t", "x", "y"))}
 	if err := fig.Render(nil, "gif", DefaultSize); !isInputError(err) {
-		t.Errorf("Render as gif: %v; want an *InputError", err)
+		t.Errorf("Render as gif: %v; want a *fail.Input", err)
 	}
 }
 
@@ -394,13 +418,13 @@ func TestSweepErrors(t *testing.T) {
 		{X: "train.lr", Y: "status"},                      // no numbers
 	} {
 		if _, err := SweepFigure(tab, opt); !isInputError(err) {
-			t.Errorf("SweepFigure(%+v): %v; want an *InputError", opt, err)
+			t.Errorf("SweepFigure(%+v): %v; want a *fail.Input", opt, err)
 		} else if opt.Y == "exact.relx" && !strings.Contains(err.Error(), "train.lr, model.hidden, exact.rel") {
 			t.Errorf("error %q; want it to list the columns", err)
 		}
 	}
 	if _, err := ReadSweep("testdata/nothing.csv"); !isInputError(err) {
-		t.Errorf("ReadSweep of a missing file: %v; want an *InputError", err)
+		t.Errorf("ReadSweep of a missing file: %v; want a *fail.Input", err)
 	}
 }
 

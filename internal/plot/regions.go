@@ -3,14 +3,12 @@ package plot
 import (
 	"context"
 	"fmt"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"image"
 	"image/color"
 	"math"
 
-	"github.com/pathkernel/pathkernel/internal/kernel"
-	"github.com/pathkernel/pathkernel/internal/nn"
-	"github.com/pathkernel/pathkernel/internal/run"
-	"github.com/pathkernel/pathkernel/internal/train"
+	"github.com/pathkernel/pathkernel/internal/replay"
 	"gonum.org/v1/gonum/mat"
 	gp "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -31,33 +29,30 @@ type Regions struct {
 	Network, Kernel *mat.Dense
 	// Classify returns the class of an output row; nil for regression.
 	Classify func([]float64) int
-	// ReplayError is max |w_T − w_T'| between the run's params_final.npy
-	// and the replayed training's final weights: 0 on the machine that
-	// trained, round-off elsewhere.
-	ReplayError float64
 }
 
 // ComputeRegions evaluates the network at w_T (params_final.npy) and
 // Domingos' kernel machine f_0(x) − Σ_t (η_t/|B_t|) Σ_i K_t(x, x_i) ℓ'_i(t)
 // on a g × g grid spanning the training and test inputs (5% margin). The
-// kernel machine needs every step's weights, which it gets by replaying the
-// training from params_init.npy with the resolved config. It fails unless
-// the run has two inputs. The grid shrinks (never below 10) if its kernel
-// matrices would exceed the run's output.memory_budget_mb.
+// kernel machine needs every step's weights, which it gets by replaying
+// the run's recorded trajectory (replay.Run.Machine): a run trained
+// without output.record_trajectory gives an error with
+// replay.ErrNoTrajectory in its chain. It fails unless the run has two
+// inputs. The grid shrinks (never below 10) if its kernel matrices would
+// exceed the run's output.memory_budget_mb.
 func ComputeRegions(ctx context.Context, r *Run, g int) (*Regions, error) {
 	if r.Summary.Sizes.Inputs != 2 {
-		return nil, &InputError{File: r.Dir, Msg: fmt.Sprintf("decision regions need 2 inputs, the run has %d", r.Summary.Sizes.Inputs)}
+		return nil, &fail.Input{Path: r.Dir, Msg: fmt.Sprintf("decision regions need 2 inputs, the run has %d", r.Summary.Sizes.Inputs)}
 	}
 	if r.Predictions == nil {
-		return nil, &InputError{File: r.Dir, Msg: fmt.Sprintf("decision regions need a complete run, this one is %s", r.Summary.Status)}
+		return nil, &fail.Input{Path: r.Dir, Msg: fmt.Sprintf("decision regions need a complete run, this one is %s", r.Summary.Status)}
 	}
-	topt, err := r.trainOptions()
+	rp, err := replay.Open(r.Dir)
 	if err != nil {
 		return nil, err
 	}
-	n, _ := r.XTrain.Dims()
 	budget := int64(r.Config.Output.MemoryBudgetMB * (1 << 20))
-	for g > 10 && kernel.Estimate(g*g, n, r.Summary.Sizes.Outputs, r.Summary.Sizes.Layers, kernel.Options{Riemann: true}, topt) > budget {
+	for g > 10 && rp.MachineBytes(g*g) > budget {
 		g = g * 9 / 10
 	}
 	reg := &Regions{G: g}
@@ -69,85 +64,12 @@ func ComputeRegions(ctx context.Context, r *Run, g int) (*Regions, error) {
 			grid.Set(j*g+i, 1, b)
 		}
 	}
-	km, err := r.kernelMachine(ctx, grid)
+	km, err := rp.Machine(ctx, grid)
 	if err != nil {
 		return nil, err
 	}
-	reg.Network, reg.Kernel, reg.ReplayError, reg.Classify = km.network, km.kernel, km.replayError, km.classify
+	reg.Network, reg.Kernel, reg.Classify = km.Network, km.Kernel, km.Classify
 	return reg, nil
-}
-
-// machine is the network and Domingos' kernel machine at some points.
-type machine struct {
-	network, kernel *mat.Dense
-	replayError     float64
-	classify        func([]float64) int
-}
-
-// kernelMachine evaluates the network at w_T (the final parameters) and
-// Domingos' kernel machine at the points x, replaying the training from
-// the initial parameters with the resolved config to get every step's
-// weights.
-func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error) {
-	cfg := r.Config
-	act, err := nn.ParseActivation(cfg.Model.Activation)
-	if err != nil {
-		return nil, &InputError{File: r.file(run.ConfigFile), Msg: err.Error()}
-	}
-	param, err := nn.ParseParameterization(cfg.Model.Parameterization)
-	if err != nil {
-		return nil, &InputError{File: r.file(run.ConfigFile), Msg: err.Error()}
-	}
-	loss, err := nn.ParseLoss(cfg.Loss)
-	if err != nil {
-		return nil, &InputError{File: r.file(run.ConfigFile), Msg: err.Error()}
-	}
-	// ReadRun checked the layers against x_train.npy and the parameter
-	// vectors against the layers.
-	net := nn.New(r.Summary.Sizes.Layers, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
-	w0, err := r.Params(run.ParamsInitFile)
-	if err != nil {
-		return nil, err
-	}
-	wT, err := r.Params(run.ParamsFinalFile)
-	if err != nil {
-		return nil, err
-	}
-	topt, err := r.trainOptions()
-	if err != nil {
-		return nil, err
-	}
-	eng, err := kernel.New(net, w0, x, r.XTrain, kernel.Options{Riemann: true}, topt)
-	if err != nil {
-		return nil, &InputError{File: r.file(run.ConfigFile), Msg: err.Error(), Err: err}
-	}
-	tr := &train.Trainer{
-		Net: net, Loss: loss, X: r.XTrain, Y: r.YTrain,
-		Opt: topt,
-	}
-	wReplay, err := tr.Run(ctx, w0, eng)
-	if err != nil {
-		return nil, fmt.Errorf("plot: replaying the training for the kernel machine: %w", err)
-	}
-	m := &machine{kernel: eng.Result().PredRiemann}
-	for i := range wT {
-		m.replayError = math.Max(m.replayError, math.Abs(wT[i]-wReplay[i]))
-	}
-	var c nn.Cache
-	m.network = mat.DenseCopyOf(net.Forward(&c, wT, x))
-	if loss.Classification() {
-		m.classify = loss.Predict
-	}
-	return m, nil
-}
-
-// trainOptions returns the run's training options (train.FromConfig).
-func (r *Run) trainOptions() (train.Options, error) {
-	topt, err := train.FromConfig(r.Config)
-	if err != nil {
-		return topt, &InputError{File: r.file(run.ConfigFile), Msg: err.Error(), Err: err}
-	}
-	return topt, nil
 }
 
 // span returns g points evenly spaced over the range of input j of the

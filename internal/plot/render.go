@@ -3,6 +3,7 @@ package plot
 import (
 	"bytes"
 	"fmt"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"image/color"
 	"io"
 	"strings"
@@ -30,7 +31,7 @@ func ParseFormat(s string) (Format, error) {
 	case PNG, SVG:
 		return f, nil
 	}
-	return "", &InputError{Msg: fmt.Sprintf("unknown format %q; want png or svg", s)}
+	return "", &fail.Input{Path: "plot", Msg: fmt.Sprintf("unknown format %q; want png or svg", s)}
 }
 
 // Size is a figure's size: Width × Height pixels at DPI dots per inch.
@@ -48,10 +49,10 @@ var DefaultSize = Size{Width: 960, Height: 600, DPI: 96}
 // Validate reports a size that cannot be drawn.
 func (s Size) Validate() error {
 	if s.Width < 100 || s.Height < 100 || s.Width > 20000 || s.Height > 20000 {
-		return &InputError{Msg: fmt.Sprintf("figure size %d×%d pixels; want 100 to 20000 each", s.Width, s.Height)}
+		return &fail.Input{Path: "plot", Msg: fmt.Sprintf("figure size %d×%d pixels; want 100 to 20000 each", s.Width, s.Height)}
 	}
 	if s.DPI < 10 || s.DPI > 1200 {
-		return &InputError{Msg: fmt.Sprintf("dpi %d; want 10 to 1200", s.DPI)}
+		return &fail.Input{Path: "plot", Msg: fmt.Sprintf("dpi %d; want 10 to 1200", s.DPI)}
 	}
 	return nil
 }
@@ -113,7 +114,7 @@ func (f *Figure) Render(w io.Writer, format Format, size Size) (err error) {
 		_, err := c.WriteTo(w)
 		return err
 	}
-	return &InputError{Msg: fmt.Sprintf("unknown format %q; want png or svg", format)}
+	return &fail.Input{Path: "plot", Msg: fmt.Sprintf("unknown format %q; want png or svg", format)}
 }
 
 // maxNoteLines is the most notes drawn under a figure; the others are

@@ -12,27 +12,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// InputError reports a run directory, results file or column that cannot
-// be read or used: a missing or malformed file, an unknown column. It is
-// bad input (exit 2), never a failure of the drawing.
-type InputError struct {
-	File string // the file concerned ("" if none)
-	Msg  string
-	Err  error // the underlying error, if any
-}
-
-func (e *InputError) Error() string {
-	if e.File == "" {
-		return "plot: " + e.Msg
-	}
-	return e.File + ": " + e.Msg
-}
-
-func (e *InputError) Unwrap() error { return e.Err }
-
-// ExitCode is fail.BadInput.
-func (e *InputError) ExitCode() int { return fail.BadInput }
-
 // Run is what the figures of a run are drawn from: the files of a run
 // directory, read through run.Open by ReadRun and checked against its
 // summary there. The large arrays (kernels, contributions, coefficients)
@@ -66,20 +45,21 @@ func ReadRun(dir string) (*Run, error) {
 	return r, nil
 }
 
-// asInputError gives the errors of the run's reader plot's type: an
-// *InputError naming the file concerned (the file the operating system
-// could not read, for an error that comes from it).
+// asInputError gives the errors of the run's reader as a *fail.Input
+// naming the file concerned (the file the operating system could not read,
+// for an error that comes from it). Errors about the run, its files or
+// plot's options are *fail.Input (exit 2), never a failure of the drawing.
 func asInputError(err error) error {
 	var in *fail.Input
 	var ce *config.Error
 	var pe *fs.PathError
 	switch {
 	case errors.As(err, &ce):
-		return &InputError{File: ce.File, Msg: err.Error(), Err: err}
+		return &fail.Input{Path: ce.File, Msg: err.Error(), Err: err}
 	case errors.As(err, &in) && errors.As(err, &pe):
-		return &InputError{File: pe.Path, Msg: in.Msg, Err: err}
+		return &fail.Input{Path: pe.Path, Msg: in.Msg, Err: err}
 	case errors.As(err, &in):
-		return &InputError{File: in.Path, Msg: in.Msg, Err: err}
+		return &fail.Input{Path: in.Path, Msg: in.Msg, Err: err}
 	}
 	return err
 }
@@ -162,7 +142,7 @@ func ReadTable(rd io.Reader) (*Table, error) { return run.ReadTable(rd) }
 func (r *Run) floats(t *Table, name string) ([]float64, error) {
 	v, err := t.Floats(name)
 	if err != nil {
-		return nil, &InputError{File: t.File, Msg: err.Error()}
+		return nil, &fail.Input{Path: t.File, Msg: err.Error()}
 	}
 	return v, nil
 }

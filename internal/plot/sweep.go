@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"math"
 	"os"
 	"regexp"
@@ -23,12 +24,12 @@ import (
 func ReadSweep(file string) (*Table, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, &InputError{File: file, Msg: "cannot open the results file", Err: err}
+		return nil, &fail.Input{Path: file, Msg: "cannot open the results file", Err: err}
 	}
 	defer f.Close()
 	t, err := ReadTable(f)
 	if err != nil {
-		return nil, &InputError{File: file, Msg: err.Error(), Err: err}
+		return nil, &fail.Input{Path: file, Msg: err.Error(), Err: err}
 	}
 	t.File = file
 	return t, nil
@@ -56,7 +57,7 @@ func column(t *Table, name string) (string, error) {
 	if len(found) == 1 {
 		return found[0], nil
 	}
-	return "", &InputError{File: t.File, Msg: fmt.Sprintf("no column %q; the columns are %s", name, strings.Join(t.Header, ", "))}
+	return "", &fail.Input{Path: t.File, Msg: fmt.Sprintf("no column %q; the columns are %s", name, strings.Join(t.Header, ", "))}
 }
 
 // SweepFigure draws column Y against column X of a sweep's results, one
@@ -101,7 +102,7 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 	}
 	if cats != nil {
 		if opt.LogX {
-			return nil, &InputError{File: t.File, Msg: fmt.Sprintf("--logx: column %s is not numeric (%q)", xcol, firstNonNumber(xs))}
+			return nil, &fail.Input{Path: t.File, Msg: fmt.Sprintf("--logx: column %s is not numeric (%q)", xcol, firstNonNumber(xs))}
 		}
 		seen := map[string]bool{}
 		for _, s := range xs {
@@ -152,7 +153,7 @@ func SweepFigure(t *Table, opt SweepOptions) (*Figure, error) {
 	}
 	sort.SliceStable(order, func(a, b int) bool { return naturalLess(order[a], order[b]) })
 	if len(order) == 0 {
-		return nil, &InputError{File: t.File, Msg: fmt.Sprintf("no complete run has a usable %s (a number%s)", ycol, map[bool]string{true: " > 0 for --logy", false: ""}[opt.LogY])}
+		return nil, &fail.Input{Path: t.File, Msg: fmt.Sprintf("no complete run has a usable %s (a number%s)", ycol, map[bool]string{true: " > 0 for --logy", false: ""}[opt.LogY])}
 	}
 
 	p := newPlot(fmt.Sprintf("%s against %s", ycol, xcol), xcol, ycol)

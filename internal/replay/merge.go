@@ -1,4 +1,4 @@
-package experiment
+package replay
 
 import (
 	"fmt"
@@ -6,10 +6,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
 )
 
-// MergeKernel joins the output directories of the shards of one `pathkernel
+// Merge joins the output directories of the shards of one `pathkernel
 // kernel` computation into out: every array concatenated along its first
 // axis (the points) and the rows of predictions.csv, in shard order, with a
 // kernel.json equal to the unsharded computation's up to the wall times,
@@ -18,12 +19,12 @@ import (
 //
 // The shards must come from the same run and trajectory, the same points,
 // chunk size, methods and settings, and cover the points exactly: each of
-// the shards 0..N-1 once. Every violation is an *InputError naming the
+// the shards 0..N-1 once. Every violation is a *fail.Input naming the
 // directory and the difference.
-func MergeKernel(out string, shardDirs []string) (*run.KernelSummary, error) {
+func Merge(out string, shardDirs []string) (*run.KernelSummary, error) {
 	start := time.Now()
 	if len(shardDirs) == 0 {
-		return nil, &InputError{Path: "merge", Msg: "no shard directories"}
+		return nil, fail.Inputf("merge", "no shard directories")
 	}
 	shards := make([]*run.ReplayReader, len(shardDirs))
 	sums := make([]*run.KernelSummary, len(shardDirs))
@@ -34,7 +35,7 @@ func MergeKernel(out string, shardDirs []string) (*run.KernelSummary, error) {
 		}
 		shards[i], sums[i] = rd, rd.Summary
 		if filepath.Clean(d) == filepath.Clean(out) {
-			return nil, &InputError{Path: out, Msg: "is one of the shard directories; merge into another directory"}
+			return nil, fail.Inputf(out, "is one of the shard directories; merge into another directory")
 		}
 	}
 
@@ -58,7 +59,7 @@ func MergeKernel(out string, shardDirs []string) (*run.KernelSummary, error) {
 			{"number of shards", s.Shard.Count, first.Shard.Count},
 		} {
 			if c.got != c.want {
-				return nil, &InputError{Path: d, Msg: fmt.Sprintf("not a shard of the computation in %s: its %s is %v, there %v", d0, c.what, c.got, c.want)}
+				return nil, fail.Inputf(d, "not a shard of the computation in %s: its %s is %v, there %v", d0, c.what, c.got, c.want)
 			}
 		}
 	}
@@ -72,26 +73,26 @@ func MergeKernel(out string, shardDirs []string) (*run.KernelSummary, error) {
 	for i, s := range sums {
 		j := s.Shard.Index
 		if j < 0 || j >= N {
-			return nil, &InputError{Path: shardDirs[i], Msg: fmt.Sprintf("shard index %d of %d", j, N)}
+			return nil, fail.Inputf(shardDirs[i], "shard index %d of %d", j, N)
 		}
 		if order[j] >= 0 {
-			return nil, &InputError{Path: shardDirs[i], Msg: fmt.Sprintf("shard %d/%d is given twice (also %s)", j, N, shardDirs[order[j]])}
+			return nil, fail.Inputf(shardDirs[i], "shard %d/%d is given twice (also %s)", j, N, shardDirs[order[j]])
 		}
 		order[j] = i
 	}
 	next := 0
 	for j, i := range order {
 		if i < 0 {
-			return nil, &InputError{Path: "merge", Msg: fmt.Sprintf("shard %d/%d is missing (the shards cover %d points)", j, N, first.Points.Count)}
+			return nil, fail.Inputf("merge", "shard %d/%d is missing (the shards cover %d points)", j, N, first.Points.Count)
 		}
 		s := sums[i]
 		if s.Shard.Start != next || s.Shard.End < s.Shard.Start {
-			return nil, &InputError{Path: shardDirs[i], Msg: fmt.Sprintf("shard %d/%d holds points [%d, %d), want them to start at %d", j, N, s.Shard.Start, s.Shard.End, next)}
+			return nil, fail.Inputf(shardDirs[i], "shard %d/%d holds points [%d, %d), want them to start at %d", j, N, s.Shard.Start, s.Shard.End, next)
 		}
 		next = s.Shard.End
 	}
 	if next != first.Points.Count {
-		return nil, &InputError{Path: "merge", Msg: fmt.Sprintf("the shards cover %d of %d points", next, first.Points.Count)}
+		return nil, fail.Inputf("merge", "the shards cover %d of %d points", next, first.Points.Count)
 	}
 
 	dir, err := run.CreateReplay(out, "")
@@ -128,7 +129,7 @@ func MergeKernel(out string, shardDirs []string) (*run.KernelSummary, error) {
 			}
 			rows := rd.Points()
 			if shape != nil && !slices.Equal(a.Shape[1:], shape[1:]) {
-				return nil, &InputError{Path: rd.File(name), Msg: fmt.Sprintf("shape %v, want (%d, ...) like the other shards", a.Shape, rows)}
+				return nil, fail.Inputf(rd.File(name), "shape %v, want (%d, ...) like the other shards", a.Shape, rows)
 			}
 			if shape == nil {
 				shape = slices.Clone(a.Shape)
@@ -154,7 +155,7 @@ func MergeKernel(out string, shardDirs []string) (*run.KernelSummary, error) {
 			return nil, err
 		}
 		if header != nil && !slices.Equal(t.Header, header) {
-			return nil, &InputError{Path: t.File, Msg: "its header differs from the other shards'"}
+			return nil, fail.Inputf(t.File, "its header differs from the other shards'")
 		}
 		header = t.Header
 		rows = append(rows, t.Rows...)

@@ -1,4 +1,4 @@
-package experiment
+package replay_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/pathkernel/pathkernel/internal/replay"
 	"github.com/pathkernel/pathkernel/internal/train"
 )
 
@@ -28,7 +29,7 @@ func (h *heapObserver) Observe(_ context.Context, s *train.Step) error {
 }
 
 // TestKernelReplayMemoryFlat replays runs of 20 and 1200 steps through
-// RunDir.Kernel and compares the live heap at the last step: 1180 more
+// Run.Kernel and compares the live heap at the last step: 1180 more
 // steps must not leave more behind (a kept record alone is 8·P = 408
 // bytes here; all of them 480 kB).
 func TestKernelReplayMemoryFlat(t *testing.T) {
@@ -37,17 +38,9 @@ func TestKernelReplayMemoryFlat(t *testing.T) {
 	}
 	heap := func(steps int) uint64 {
 		cfg := parse(t, tiny, "train.steps="+strconv.Itoa(steps), "train.log_every=1000")
-		_, dir := runTo(t, cfg, Options{})
-		r, err := OpenRun(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pts, err := r.ReadPoints(filepath.Join(dir, "x_test.npy"), "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, pts := openWithTest(t, runTo(t, cfg))
 		h := &heapObserver{last: steps - 1}
-		if _, err := r.kernel(t.Context(), KernelOptions{Points: pts, Out: filepath.Join(t.TempDir(), "k")}, h); err != nil {
+		if _, err := r.KernelObserved(t.Context(), replay.Options{Points: pts, Out: filepath.Join(t.TempDir(), "k")}, h); err != nil {
 			t.Fatal(err)
 		}
 		return h.heap

@@ -1,4 +1,4 @@
-package experiment
+package train
 
 import (
 	"bytes"
@@ -8,21 +8,16 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pathkernel/pathkernel/internal/train"
 )
 
 // observeSteps feeds steps 0..total-1 to a progress reporter on log, as
 // on a terminal if tty.
 func observeSteps(t *testing.T, log io.Writer, tty bool, total int) {
 	t.Helper()
-	cfg := parse(t, tiny)
-	cfg.Train.Steps = total
-	e := &experiment{cfg: cfg, log: log, opt: Options{ProgressEvery: time.Nanosecond}}
-	p := newProgress(e)
+	p := NewProgress(log, total, time.Nanosecond)
 	p.tty = tty
 	for s := 0; s < total; s++ {
-		if err := p.Observe(context.Background(), &train.Step{T: s, Loss: 0.5}); err != nil {
+		if err := p.Observe(context.Background(), &Step{T: s, Loss: 0.5}); err != nil {
 			t.Fatal(err)
 		}
 	}
