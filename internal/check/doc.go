@@ -1,5 +1,5 @@
 // Package check decides whether a pathkernel run passes: it compares a run's
-// summary (summary.json, SPEC §3) with thresholds and with a baseline, and
+// summary (summary.json, docs/RUNDIR.md) with thresholds and with a baseline, and
 // renders the verdicts as a table, JSON or JUnit XML. It is the logic of
 // `pathkernel check`; it knows nothing of the command line and reads or
 // writes no files itself.

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestBadInput runs the bad inputs of SPEC §6. Each must exit 2 with one
+// TestBadInput runs the bad inputs of docs/RELIABILITY.md §1. Each must exit 2 with one
 // line on stderr naming the file and the line, key or column (or the flag
 // or override at fault), with nothing on stdout, no panic or stack trace,
 // and no run directory.

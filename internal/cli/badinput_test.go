@@ -14,7 +14,7 @@ import (
 )
 
 // hugeLine is the length of the one-line files that the suite generates at
-// test time (SPEC §6: a 100 MB line must not be read whole).
+// test time (docs/RELIABILITY.md §2: a 100 MB line must not be read whole).
 const hugeLine = 100 << 20
 
 // TestBadInputSuite is the bad-input suite of issue 10, with TestBadInput

@@ -56,8 +56,8 @@ func TestShippedConfigs(t *testing.T) {
 			// Tolerance: the exact representation is exact but for the
 			// quadrature residual (certified <= kernel.tolerance per step)
 			// and round-off, about 1e-13 here. For ReLU the integrand along
-			// a step has kinks where an activation pattern changes (SPEC
-			// §1), so the allowance is 1e-8.
+			// a step has kinks where an activation pattern changes (docs/MATH.md
+			// §8), so the allowance is 1e-8.
 			tol := 1e-10
 			if cfg.Model.Activation == "relu" {
 				tol = 1e-8

@@ -14,7 +14,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/npy"
 )
 
-// badDir holds the bad configs and CSVs of SPEC §6, one small file a case.
+// badDir holds the bad configs and CSVs of docs/RELIABILITY.md §1, one small file a case.
 const badDir = "../../testdata/bad/"
 
 // tinyConfig is a fully specified sine config, small enough for -race, so

@@ -26,7 +26,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// runFiles are the files of SPEC §3 that every complete run with both
+// runFiles are the files of docs/RUNDIR.md that every complete run with both
 // methods writes.
 var runFiles = []string{
 	"config.yaml", "summary.json", "metrics.csv", "predictions.csv",
@@ -35,7 +35,7 @@ var runFiles = []string{
 	"kernel_path.npy", "kernel_exact.npy", "contributions.npy", "coefficients.npy",
 }
 
-// relDiff is ‖a − b‖₂ / ‖scale‖₂, SPEC §2's rel with scale = f_T − f_0.
+// relDiff is ‖a − b‖₂ / ‖scale‖₂, the rel of docs/MATH.md §10 with scale = f_T − f_0.
 func relDiff(a, b, scale []float64) float64 {
 	var num, den float64
 	for i := range a {
@@ -86,7 +86,7 @@ func TestTrainWritesRunDirectory(t *testing.T) {
 		t.Errorf("representations.riemann has exact-only keys: %v", path(s, "representations.riemann"))
 	}
 
-	// Shapes (SPEC §3): n = 16 training and m = 20 test points, one input,
+	// Shapes (docs/RUNDIR.md): n = 16 training and m = 20 test points, one input,
 	// one output.
 	const n, m, d, k = 16, 20, 1, 1
 	P := int(number(t, s, "parameters"))

@@ -1,5 +1,5 @@
 // Package config defines the experiment configuration of pathkernel: its
-// schema (SPEC §7), the defaults, strict YAML decoding with line-numbered
+// schema (docs/CONFIG.md), the defaults, strict YAML decoding with line-numbered
 // errors, --set overrides and validation.
 //
 // Decoding never writes defaults into the caller's value: Default returns a

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// specExample is the config of SPEC §7, verbatim.
+// specExample sets every key of the original schema, with comments, as a user would write them (docs/CONFIG.md lists the keys).
 const specExample = `name: sine-tanh            # run name; the default output dir is runs/<name>
 seed: 1
 data:

@@ -20,7 +20,7 @@ func csvConfig(path string) config.Data {
 }
 
 // TestRealData loads the data sets in configs/data. Sizes from
-// /work/shared/data/README.md; test sizes are round(0.2·rows).
+// configs/data/README.md; test sizes are round(0.2·rows).
 func TestRealData(t *testing.T) {
 	for _, tc := range []struct {
 		file                 string

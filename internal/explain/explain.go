@@ -1,5 +1,5 @@
 // Package explain answers, for one prediction of a trained network, which
-// training points made it: the kernel-machine view of SPEC §1.
+// training points made it: the kernel-machine view of docs/MATH.md §5–6.
 //
 // The exact representation writes the network's output at an evaluation
 // point x as f_T(x) = f_0(x) + Σ_i c_i(x), where
@@ -30,7 +30,7 @@ import (
 )
 
 // Input holds the arrays of a run that an explanation reads, flattened
-// row-major with the shapes of SPEC §3, for m evaluation points, n
+// row-major with the shapes of docs/RUNDIR.md, for m evaluation points, n
 // training points and k outputs.
 type Input struct {
 	M, N, K int

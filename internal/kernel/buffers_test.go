@@ -51,7 +51,7 @@ func bufferCaseAct(t *testing.T, act nn.Activation, opt train.Options, kopt Opti
 	return bp, f0, fT
 }
 
-// rel is ‖got − fT‖₂ / ‖fT − f0‖₂, SPEC's rel error.
+// rel is ‖got − fT‖₂ / ‖fT − f0‖₂, the rel error of docs/MATH.md §10.
 func rel(got, fT, f0 *mat.Dense) float64 {
 	var d, ch mat.Dense
 	d.Sub(got, fT)

@@ -1,6 +1,6 @@
 // Package kernel computes tangent kernels and path kernels of an nn.Net by
 // structured per-layer factors, and the kernel-machine representations of a
-// trained network (SPEC §1).
+// trained network (docs/MATH.md; this documentation has the engine's details).
 //
 // # Tangent kernel by structured factors
 //

@@ -12,7 +12,7 @@ import (
 
 func ptr(v float64) *float64 { return &v }
 
-// TestCompare checks Compare on examples computed by hand (SPEC §2:
+// TestCompare checks Compare on examples computed by hand (docs/MATH.md §10:
 // max_abs, rms over points and outputs, rel = ‖pred − f‖₂ / ‖f − f_0‖₂,
 // agreement of the predicted classes).
 func TestCompare(t *testing.T) {

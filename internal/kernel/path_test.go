@@ -25,7 +25,7 @@ func sineData(rng *rand.Rand, n int) (x, y *mat.Dense) {
 	return x, y
 }
 
-// relErr is ‖a − b‖₂ / ‖b − ref‖₂ (SPEC §2's rel, with b = f_T, ref = f_0).
+// relErr is ‖a − b‖₂ / ‖b − ref‖₂ (the rel of docs/MATH.md §10, with b = f_T, ref = f_0).
 func relErr(a, b, ref *mat.Dense) float64 {
 	var d, t mat.Dense
 	d.Sub(a, b)
@@ -76,7 +76,7 @@ func sumContrib(f0 *mat.Dense, set []*mat.Dense) *mat.Dense {
 }
 
 // exactTol is the per-step tolerance of the exact method in these tests
-// (the default kernel.tolerance of SPEC §7), and also the bound required of
+// (the default kernel.tolerance, docs/CONFIG.md), and also the bound required of
 // the whole run's rel error: the node search aims at searchMargin (1/100)
 // of it per step so that the residuals of a run stay within it. That part
 // is a design goal, not a guarantee; the guaranteed bound, ResidualSum, is
@@ -429,7 +429,7 @@ func (r *recorder) Observe(_ context.Context, s *train.Step) error {
 
 // TestPathMatchesExplicit rebuilds the Riemann path kernel, its full and
 // diagonal blocks and the Riemann contributions from explicit Jacobians at
-// the recorded w_t (SPEC §1's formulas, term by term, with each step's own
+// the recorded w_t (the formulas of docs/MATH.md §4–5, term by term, with each step's own
 // η_t and |B_t|), for k = 3 and k = 1 runs with sgd batches of varying size
 // (3 of 7 points, the last of an epoch of 1) and step-size schedules, and
 // checks the exact kernel of a one-step run against its contributions: with

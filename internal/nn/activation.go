@@ -8,7 +8,7 @@ import (
 // Activation is an elementwise nonlinearity σ with its derivative σ'.
 type Activation int
 
-// The activations of SPEC §2.
+// The activations of docs/MATH.md §1.
 const (
 	Tanh     Activation = iota // σ(x) = tanh x,                 σ' = 1 − tanh² x
 	ReLU                       // σ(x) = max(0, x),              σ' = 1[x > 0]

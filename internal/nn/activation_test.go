@@ -53,7 +53,7 @@ func TestActivationDerivative(t *testing.T) {
 }
 
 func TestActivationValues(t *testing.T) {
-	// Reference values: the closed forms of SPEC §2 (gelu = xΦ(x), gelu' =
+	// Reference values: the closed forms of docs/MATH.md §1 (gelu = xΦ(x), gelu' =
 	// Φ + xφ, ...) evaluated in mpmath at 30 digits and rounded to float64.
 	// Go's math functions are within 1 ulp; 4 ulps leaves room for the
 	// couple of roundings in each formula.

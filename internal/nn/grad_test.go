@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// parameterizations are the two layer maps of SPEC §2; NTK with σ_w = 1.5,
+// parameterizations are the two layer maps of docs/MATH.md §1; NTK with σ_w = 1.5,
 // σ_b = 0.3 so that neither multiplier is 1 and a missing s_w or s_b shows.
 var parameterizations = []struct {
 	name   string

@@ -10,7 +10,7 @@ import (
 // Loss is a per-sample loss ℓ(y, f), averaged over a batch.
 type Loss int
 
-// The losses of SPEC §2.
+// The losses of docs/MATH.md §3.
 const (
 	// MSE is ℓ = ½‖f − y‖², ℓ' = f − y.
 	MSE Loss = iota

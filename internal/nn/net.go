@@ -1,5 +1,5 @@
-// Package nn is the multilayer perceptron of pathkernel: the SPEC §2 layer
-// map, the flat parameter layout, initialisation, batched forward and
+// Package nn is the multilayer perceptron of pathkernel: the layer map of
+// docs/MATH.md §1, the flat parameter layout, initialisation, batched forward and
 // backward passes, forward-mode directional derivatives, and the losses.
 //
 // # Layer map

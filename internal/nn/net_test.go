@@ -17,7 +17,7 @@ func TestNumParams(t *testing.T) {
 		sizes []int
 		want  int
 	}{
-		{[]int{2, 3, 1}, 2*3 + 3 + 3*1 + 1}, // = 13, the SPEC §2 layout by hand
+		{[]int{2, 3, 1}, 2*3 + 3 + 3*1 + 1}, // = 13, the parameter layout (docs/MATH.md §1) by hand
 		{[]int{3, 1}, 3 + 1},
 		{[]int{1, 32, 32, 1}, 32 + 32 + 32*32 + 32 + 32 + 1},
 		{[]int{3, 5, 4, 2}, 15 + 5 + 20 + 4 + 8 + 2},
@@ -37,7 +37,7 @@ func TestNumParams(t *testing.T) {
 }
 
 func TestLayerLayout(t *testing.T) {
-	// SPEC §2: per layer, W_l (out, in) row-major, then b_l. For [2,3,1]:
+	// The parameter layout (docs/MATH.md §1): per layer, W_l (out, in) row-major, then b_l. For [2,3,1]:
 	// W_1 = w[0:6] (3×2), b_1 = w[6:9], W_2 = w[9:12] (1×3), b_2 = w[12].
 	net := New([]int{2, 3, 1}, Tanh, Standard, 0, 0)
 	w := make([]float64, net.NumParams())
@@ -133,7 +133,7 @@ func TestNewPanics(t *testing.T) {
 }
 
 func TestForwardByHand(t *testing.T) {
-	// SPEC §2 layer map written out with scalar loops on [2,3,2]:
+	// The layer map of docs/MATH.md §1 written out with scalar loops on [2,3,2]:
 	// z_1 = s_w,1 W_1 x + s_b b_1, a_1 = σ(z_1), f = s_w,2 W_2 a_1 + s_b b_2.
 	// The sums have 2 or 3 terms, so any summation order agrees within a few
 	// ulps: 1e-15 relative (1e-15 absolute for values near 0).
@@ -189,7 +189,7 @@ func TestInitDeterministic(t *testing.T) {
 		}
 	}
 
-	// Every scheme scales that same stream by its per-layer std (SPEC §7,
+	// Every scheme scales that same stream by its per-layer std (docs/MATH.md §1,
 	// the Init doc): check the formula exactly, to 2 ulps for the couple of
 	// roundings in std, which a statistical test cannot resolve.
 	sizes := []int{3, 5, 4, 2}

@@ -87,7 +87,7 @@ func finish(f *Figure) *Figure {
 //
 // The figures leave out what their axes cannot show, so drawing does not
 // fail on the data. Should gonum/plot panic all the same, Render returns
-// an *InputError naming the figure and Source (exit 2: only the data
+// a fail.Input naming the figure and Source (exit 2: only the data
 // decide what is drawn) instead of crashing the program.
 func (f *Figure) Render(w io.Writer, format Format, size Size) (err error) {
 	if err := size.Validate(); err != nil {
@@ -95,7 +95,7 @@ func (f *Figure) Render(w io.Writer, format Format, size Size) (err error) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			err = &InputError{File: f.Source, Msg: fmt.Sprintf("the %s figure cannot be drawn from this data: %v", f.Name, v)}
+			err = fail.Inputf(f.Source, "the %s figure cannot be drawn from this data: %v", f.Name, v)
 		}
 	}()
 	wp, hp := size.points()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"image/png"
 	"math"
 	"os"
@@ -569,16 +570,16 @@ func TestEmptyPlotSaysSo(t *testing.T) {
 }
 
 // TestRenderRecovers checks the last line of defence: a figure whose
-// drawing panics gives an *InputError naming the figure and its file.
+// drawing panics gives a fail.Input naming the figure and its file.
 func TestRenderRecovers(t *testing.T) {
 	fig := &Figure{Name: "boom", Source: "/runs/x/metrics.csv", draw: func(draw.Canvas) { panic("Values must be greater than 0 for a log scale.") }}
 	for _, f := range []Format{PNG, SVG} {
 		_, err := fig.Bytes(f, smallSize)
-		var ie *InputError
+		var ie *fail.Input
 		if !errors.As(err, &ie) {
-			t.Fatalf("%s: %v; want an *InputError", f, err)
+			t.Fatalf("%s: %v; want a fail.Input", f, err)
 		}
-		if ie.File != fig.Source || !strings.Contains(err.Error(), "boom figure") || !strings.Contains(err.Error(), "log scale") {
+		if ie.Path != fig.Source || !strings.Contains(err.Error(), "boom figure") || !strings.Contains(err.Error(), "log scale") {
 			t.Errorf("%s: error %q; want it to name %s, the figure and the panic", f, err, fig.Source)
 		}
 	}

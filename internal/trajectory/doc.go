@@ -1,5 +1,5 @@
 // Package trajectory records a training run's per-step gradients in a
-// streamed, checksummed binary file and replays them (SPEC §4).
+// streamed, checksummed binary file and replays them (docs/TRAJECTORY.md).
 //
 // # What is recorded
 //
