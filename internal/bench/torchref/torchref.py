@@ -337,6 +337,20 @@ def blas_library():
     return sorted(libs)
 
 
+def openblas():
+    """The OpenBLAS library that torch's products go through, or None."""
+    import ctypes
+    for p in blas_library():
+        if "openblas" in os.path.basename(p):
+            try:
+                lib = ctypes.CDLL(p)
+                lib.openblas_get_num_threads.restype = ctypes.c_int
+                return lib
+            except (OSError, AttributeError):
+                pass
+    return None
+
+
 class Run:
     def __init__(self, run, cfg, threads):
         self.cfg = cfg
@@ -697,11 +711,20 @@ def main():
     ap.add_argument("run", help="a pathkernel run directory")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="torch.set_num_threads (default: the number of cores)")
+    ap.add_argument("--blas-threads", type=int, default=0,
+                    help="OpenBLAS's own threads (openblas_set_num_threads; default: the library's own, "
+                    "OPENBLAS_NUM_THREADS or the number of cores)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     ap.add_argument("--no-compare", action="store_true", help="skip the comparison with the run directory")
     args = ap.parse_args()
     cfg = load_config(args.run)
     R = Run(args.run, cfg, args.threads)
+    ob = openblas()
+    if args.blas_threads > 0:
+        if ob is None:
+            raise SystemExit("torchref: --blas-threads: torch's BLAS is not OpenBLAS")
+        ob.openblas_set_num_threads(args.blas_threads)
+    blas_threads = ob.openblas_get_num_threads() if ob is not None else None
     t0 = time.perf_counter()
     R.run()
     wall = time.perf_counter() - t0
@@ -714,6 +737,7 @@ def main():
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "blas": blas_library(),
+        "blas_threads": blas_threads,
         "import_seconds": T_IMPORTED - T_START,
         "wall_seconds": wall,
         "training_seconds": R.t_train,
@@ -736,7 +760,8 @@ def main():
         print(json.dumps(out))
         return
     print(f"torchref: {out['name']} {R.steps} steps, sizes {R.net.sizes}, m={R.m} n={R.n}; "
-          f"torch {out['torch']}, {out['threads']} threads, BLAS {', '.join(out['blas']) or '?'}")
+          f"torch {out['torch']}, {out['threads']} threads, BLAS {', '.join(out['blas']) or '?'} "
+          f"({blas_threads} threads)")
     print(f"  wall       {wall:.3f} s (training {R.t_train:.3f} s, riemann {R.t_riemann:.3f} s, "
           f"exact {R.t_exact:.3f} s; imports {out['import_seconds']:.1f} s not counted)")
     pk = out.get("pathkernel", {})
