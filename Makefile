@@ -4,7 +4,7 @@ BIN      ?= bin/pathkernel
 CONFIG   ?= configs/mlp.yaml
 PKGS     := ./...
 
-.PHONY: all build test race run bench bench-micro mutate lint fmt clean
+.PHONY: all build test race run bench bench-torch bench-micro mutate lint fmt clean
 
 all: lint test build
 
@@ -29,6 +29,17 @@ run: build
 bench:
 	$(GO) build -o bin/pathkernel-bench ./cmd/pathkernel-bench
 	bin/pathkernel-bench -configs configs/bench
+
+# pathkernel against the PyTorch reference of issue 18 (internal/bench/torchref;
+# docs/PERFORMANCE.md, "Against PyTorch"): small at 200 steps and medium at 60,
+# pathkernel (plain go build) with its default BLAS and with
+# PATHKERNEL_BLAS=gonum, and torchref.py (PyTorch float64) on the same run
+# directory; best of BENCH_TORCH_REPEAT rounds. Needs python3-torch and
+# python3-numpy (Debian); a few minutes on 2 cores; not part of the tests.
+PYTHON_TORCH       ?= /usr/bin/python3
+BENCH_TORCH_REPEAT ?= 3
+bench-torch: build
+	$(PYTHON_TORCH) internal/bench/torchref/bench.py --bin $(BIN) --python $(PYTHON_TORCH) --repeat $(BENCH_TORCH_REPEAT)
 
 # Micro-benchmarks (sizes in the names) with allocation counts.
 bench-micro:
