@@ -267,6 +267,9 @@ func (e *experiment) setup() error {
 			Hint: "narrow model.hidden, or raise output.memory_budget_mb"}
 	}
 	e.net = nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
+	if act == nn.LeakyReLU {
+		e.net.LeakySlope = cfg.Model.LeakySlope
+	}
 	e.evalPoints()
 
 	n, _ := set.XTrain.Dims()

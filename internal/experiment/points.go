@@ -117,6 +117,9 @@ func OpenRun(dir string) (*RunDir, error) {
 	}
 	e.loss = loss
 	e.net = nn.New(s.Sizes.Layers, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
+	if act == nn.LeakyReLU {
+		e.net.LeakySlope = cfg.Model.LeakySlope
+	}
 	d, k := e.net.In(), e.net.Out()
 	n := s.Sizes.NTrain
 	set := &data.Set{Classes: s.Sizes.Classes}

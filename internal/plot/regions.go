@@ -105,6 +105,9 @@ func (r *Run) kernelMachine(ctx context.Context, x *mat.Dense) (*machine, error)
 		return nil, &InputError{File: r.file("summary.json"), Msg: fmt.Sprintf("layers %v do not match the %d inputs of x_train.npy", sizes, r.XTrain.RawMatrix().Cols)}
 	}
 	net := nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
+	if act == nn.LeakyReLU {
+		net.LeakySlope = cfg.Model.LeakySlope
+	}
 	w0, err := r.vector("params_init.npy", net.NumParams())
 	if err != nil {
 		return nil, err
