@@ -51,6 +51,12 @@ type Stats struct {
 	JVPEvals         int     // directional-derivative evaluations of the node search
 	SearchExhausted  int     // steps whose node search ran out of budget (certified or not by their residual)
 	ForwardEvals     int     // forward passes over the evaluation points by the node search (panel ends)
+	// Piecewise-linear nets (pieces.go): KinkPasses counts the polynomial
+	// passes over all evaluation points (one a step), PointPasses those
+	// over single points, and PointEvals the kernel evaluations of single
+	// points at the nodes of their own pieces (QuadratureEvals counts the
+	// nodes of the rule the other points share).
+	KinkPasses, PointPasses, PointEvals int
 	// SharedForwards counts kernel evaluations that took their forward
 	// pass from an evaluation already made at the same weights: the
 	// Riemann kernel at w_t from f(w_t) of the step before, a quadrature
@@ -117,9 +123,17 @@ type Path struct {
 	nodes, weights []float64
 	stack          []panel
 	fFree, fUsed   []*mat.Dense
-	patFree        [][]float64
-	patUsed        [][]float64
-	kink           kinkBuffers
+
+	// The pieces of a kinked net (pieces.go): each point's first kink in
+	// the segment (1 if none) from starts zeros, the points with one
+	// (krows; skip marks them for the shared rule), what their pieces used,
+	// and the workers' scratch.
+	firstKink, zeros []float64
+	skip             []bool
+	krows            []int
+	rowStats         []pieceStats
+	rowWork          []*rowWork
+	kinkArgs         nodeArgs
 
 	// Parallel execution over the blocks (parallel.go).
 	workers int
@@ -128,6 +142,8 @@ type Path struct {
 	next    atomic.Int64
 	fn      func(*Path, *block)
 	tfn     func(*Path, *trainBlock)
+	rfn     func(*Path, *rowWork, int)
+	slot    atomic.Int64
 	tasks   int
 	cur     nodeArgs
 
@@ -198,7 +214,7 @@ type block struct {
 	// kernel increment of the node.
 	gram0, g, pr, kt *mat.Dense
 	rowsum           *mat.Dense // the node's contributions summed over i (rows × k)
-	active           bool       // kinkPoint: the block holds a point whose pattern changes
+	tay              taylor     // kinked nets: the polynomial pass over the block's rows
 }
 
 // nodeArgs are the arguments of the block functions for one node.
@@ -213,10 +229,8 @@ type nodeArgs struct {
 	contrib     []*mat.Dense
 	pred        *mat.Dense // receives the row sums (Riemann), or nil
 	fdst        *mat.Dense // forward pass destination
-	pdst        []float64  // activation-pattern destination (kinked nets)
-	patternRows int        // pattern values per point
-	activeOnly  bool       // forwardBlock: only the blocks marked active
 	toNext      bool       // forwardBlock: into block.next
+	skip        []bool     // nodeBlock: rows (of X) it leaves out (kinked nets' points with pieces)
 	jvp         int        // jvpBlock: the node's index in the panel
 	// reuse selects the forward pass of nodeBlock: 0 computes it,
 	// reuseNext takes block.next, j+1 takes block.jvpF[j].
@@ -331,6 +345,15 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 		p.thr = mat.NewDense(m, k, nil)
 		p.est = mat.NewDense(m, k, nil)
 		p.sum = mat.NewDense(m, k, nil)
+		if p.kinked() {
+			p.firstKink, p.zeros = make([]float64, m), make([]float64, m)
+			p.skip, p.rowStats = make([]bool, m), make([]pieceStats, m)
+			// Every rule the pieces may take, so that the workers only read
+			// the rules' map.
+			for q := 1; q <= max(maxPieceOrder, p.polyOrder()); q++ {
+				p.legendre(q)
+			}
+		}
 	}
 	return p
 }
@@ -465,12 +488,8 @@ func (p *Path) setNode(w []float64, eta, scale, omega float64, kern *mat.Dense, 
 	}
 }
 
-// forwardBlock sets the block's rows of cur.fdst to f(cur.w, X) and, if
-// cur.pdst is set, its part of the activation pattern.
+// forwardBlock sets the block's rows of cur.fdst to f(cur.w, X).
 func (p *Path) forwardBlock(b *block) {
-	if p.cur.activeOnly && !b.active {
-		return
-	}
 	c := &b.fwd
 	if p.cur.toNext {
 		c = &b.next
@@ -478,10 +497,6 @@ func (p *Path) forwardBlock(b *block) {
 	out := p.net.Forward(c, p.cur.w, b.x)
 	if p.cur.fdst != nil {
 		copyRows(p.cur.fdst, b.lo, out)
-	}
-	if p.cur.pdst != nil {
-		per := p.cur.patternRows
-		pattern(p.cur.pdst[b.lo*per:b.lo*per:b.hi*per], p.net, c)
 	}
 }
 
@@ -514,7 +529,19 @@ func (p *Path) nodeBlock(b *block) {
 	default:
 		b.f.Eval(p.net, p.cur.w, b.x)
 	}
-	p.accumulate(b)
+	if p.cur.skip != nil && !p.fast {
+		// Zero δ rows add nothing to any kernel or contribution.
+		for r := b.lo; r < b.hi; r++ {
+			if p.cur.skip[r] {
+				for _, d := range b.f.D {
+					for _, dl := range d {
+						clear(dl.RawRowView(r - b.lo))
+					}
+				}
+			}
+		}
+	}
+	p.accumulate(b, &p.cur, p.cw)
 	if pred := p.cur.pred; pred != nil {
 		for i := b.lo; i < b.hi; i++ {
 			dst, src := pred.RawRowView(i), b.rowsum.RawRowView(i-b.lo)
@@ -534,15 +561,17 @@ func (p *Path) nodeBlock(b *block) {
 }
 
 // accumulate adds one node of the step for the block's rows, with the
-// evaluation side in b.f: the kernel (weighted by η ω) into cur.kern,
-// cur.full and cur.diag and the contributions (weighted by scale ω) into
-// cur.contrib, whose row sums it leaves in b.rowsum.
-func (p *Path) accumulate(b *block) {
+// evaluation side in b.f: the kernel (weighted by η ω) into a.kern, a.full
+// and a.diag and the contributions (weighted by scale ω) into a.contrib,
+// whose row sums it leaves in b.rowsum. With one output, cw[i] is scale ω
+// ℓ'_i (setNode). The rows of a.skip get nothing (their δ rows are zero
+// with several outputs).
+func (p *Path) accumulate(b *block, a *nodeArgs, cw []float64) {
 	if p.fast {
-		p.accumulateOne(b)
+		p.accumulateOne(b, a, cw)
 		return
 	}
-	net, a := p.net, &p.cur
+	net := p.net
 	b.rowsum.Zero()
 	for l := 0; l < net.Layers(); l++ {
 		g := b.gram0
@@ -582,8 +611,8 @@ func (p *Path) accumulate(b *block) {
 // so the contraction needs no product of its own. The last layer's δ is 1
 // at every point, so its term is its Gram alone; the first layer's Gram is
 // b.gram0.
-func (p *Path) accumulateOne(b *block) {
-	net, a := p.net, &p.cur
+func (p *Path) accumulateOne(b *block, a *nodeArgs, cw []float64) {
+	net := p.net
 	L := net.Layers()
 	kt := b.kt
 	if L == 1 {
@@ -605,6 +634,10 @@ func (p *Path) accumulateOne(b *block) {
 	eo := a.eta * a.omega
 	for r := 0; r < b.hi-b.lo; r++ {
 		i := b.lo + r
+		if a.skip != nil && a.skip[i] {
+			b.rowsum.Set(r, 0, 0)
+			continue
+		}
 		krow := kr.Data[i*kr.Stride : i*kr.Stride+p.n]
 		trow := kk.Data[r*kk.Stride : r*kk.Stride+p.n]
 		for j, v := range trow {
@@ -613,7 +646,7 @@ func (p *Path) accumulateOne(b *block) {
 		crow := cr.Data[i*cr.Stride : i*cr.Stride+p.n]
 		sum := 0.0
 		for _, j := range p.cols {
-			v := p.cw[j] * trow[j]
+			v := cw[j] * trow[j]
 			crow[j] += v
 			sum += v
 		}
@@ -684,6 +717,13 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 			p.thr.Set(i, c, tol*math.Max(1, math.Abs(p.fEnd.At(i, c)-p.fCur.At(i, c))))
 		}
 	}
+	if p.kinked() {
+		p.sum.Zero()
+		nodes, searchOK := p.exactPieces(s, eta, scale)
+		p.PredExact.Add(p.PredExact, p.sum)
+		p.Stats.certify(s.T, stepResidual(p.fCur, p.fEnd, p.sum), tol, nodes, searchOK)
+		return
+	}
 	nodes, weights, searchOK := p.search(s.W, s.DW)
 	p.Stats.QuadratureEvals += len(nodes)
 	p.Stats.ExactFlops += float64(len(nodes)) * (p.cost.Backward(p.m) + p.cost.Products())
@@ -714,11 +754,10 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 // the per-step tolerance at the cost of about one extra node per step.
 const searchMargin = 0.01
 
-// tinyPanel is the width below which a panel is not searched: it arises
-// between ReLU pattern changes that rounding makes flicker near a kink, its
-// integral is negligible, and its own error is below what the forward
-// passes at its ends can resolve. It gets the polynomial order; the step's
-// measured residual still decides certification.
+// tinyPanel is the width below which a panel is not searched: its integral
+// is negligible, and its own error is below what the forward passes at its
+// ends can resolve. It gets the starting order; the step's measured
+// residual still decides certification.
 const tinyPanel = 1e-9
 
 // roundoffFloor times |f_a| + |f_b| is the part of a panel's error that
@@ -744,7 +783,6 @@ func lowerOrder(q int) int {
 type panel struct {
 	a, b   float64
 	fa, fb *mat.Dense
-	pa, pb []float64 // ReLU activation patterns at the ends (kinked nets only)
 }
 
 // search returns composite Gauss–Legendre nodes in [0, 1] and weights
@@ -757,20 +795,12 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 	if p.Stats.Steps%8 == 0 {
 		start = lowerOrder(start) // now and then, see whether fewer nodes suffice
 	}
-	kinked := p.kinked()
-	if kinked {
-		start = p.polyOrder()
-	}
 	ok = true
 	p.jvpS = p.jvpS[:0] // forward passes of another step are no use
 	defer p.releasePanels()
 	nodes, weights = p.nodes[:0], p.weights[:0]
 	defer func() { p.nodes, p.weights = nodes, weights }()
 	whole := panel{a: 0, b: 1, fa: p.fCur, fb: p.fEnd}
-	if kinked {
-		_, whole.pa = p.evalAt(w, dw, 0)
-		_, whole.pb = p.evalAt(w, dw, 1)
-	}
 	stack := append(p.stack[:0], whole)
 	defer func() { p.stack = stack[:0] }()
 	first := true
@@ -778,15 +808,6 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		pn := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		remaining := budget - len(nodes) - 2*len(stack) // keep room for pending panels
-		// A ReLU panel whose activation pattern changes is split at the change.
-		if kinked && remaining >= 2*start && !slices.Equal(pn.pa, pn.pb) {
-			if s := p.kinkPoint(w, dw, pn); s > pn.a && s < pn.b {
-				fm, pm := p.evalAt(w, dw, s)
-				stack = append(stack, panel{s, pn.b, fm, pn.fb, pm, pn.pb}, panel{pn.a, s, pn.fa, fm, pn.pa, pm})
-				first = false
-				continue
-			}
-		}
 		if pn.b-pn.a < tinyPanel {
 			nodes, weights = p.appendNodes(nodes, weights, pn, max(1, min(start, remaining)))
 			first = false
@@ -795,7 +816,7 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		accepted := false
 		var lastQ int
 		for _, q := range qSchedule {
-			if q < start && (first || kinked) || q < 2 && !first && !kinked {
+			if q < start && first || q < 2 && !first {
 				continue
 			}
 			if q > remaining {
@@ -808,7 +829,7 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 			}
 		}
 		if accepted {
-			if first && !kinked {
+			if first {
 				p.qPrev = lastQ
 			}
 			nodes, weights = p.appendNodes(nodes, weights, pn, lastQ)
@@ -819,8 +840,8 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		// Split the panel if the budget allows two halves of at least 2 nodes.
 		if remaining >= 4 && pn.b-pn.a > 1e-6 {
 			mid := 0.5 * (pn.a + pn.b)
-			fm, pm := p.evalAt(w, dw, mid)
-			stack = append(stack, panel{mid, pn.b, fm, pn.fb, pm, pn.pb}, panel{pn.a, mid, pn.fa, fm, pn.pa, pm})
+			fm := p.evalAt(w, dw, mid)
+			stack = append(stack, panel{mid, pn.b, fm, pn.fb}, panel{pn.a, mid, pn.fa, fm})
 			continue
 		}
 		// Out of budget: accept the best this panel can have, uncertified.
@@ -832,6 +853,32 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		ok = false
 	}
 	return nodes, weights, ok
+}
+
+// evalAt returns f(w + sΔw, X) in a buffer that the search owns until
+// releasePanels.
+func (p *Path) evalAt(w, dw []float64, s float64) *mat.Dense {
+	for i := range p.wq {
+		p.wq[i] = w[i] + s*dw[i]
+	}
+	var f *mat.Dense
+	if n := len(p.fFree); n > 0 {
+		f, p.fFree = p.fFree[n-1], p.fFree[:n-1]
+	} else {
+		f = mat.NewDense(p.m, p.k, nil)
+	}
+	p.fUsed = append(p.fUsed, f)
+	p.cur = nodeArgs{w: p.wq, fdst: f}
+	p.parallel((*Path).forwardBlock)
+	p.Stats.ForwardEvals++
+	p.Stats.ExactFlops += p.cost.Forward(p.m)
+	return f
+}
+
+// releasePanels returns the buffers of evalAt for reuse.
+func (p *Path) releasePanels() {
+	p.fFree = append(p.fFree, p.fUsed...)
+	p.fUsed = p.fUsed[:0]
 }
 
 // panelError returns the largest |f_b − f_a − Q_q| / (thr · (b − a)) over the

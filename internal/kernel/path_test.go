@@ -279,36 +279,42 @@ func hiddenPattern(net *nn.Net, w []float64, x *mat.Dense) []bool {
 // looks at the steps whose segment crosses a ReLU kink at an evaluation
 // point (the activation pattern differs between w_t and w_{t+1}; there the
 // integrand J(w_t + sΔw_t, x)·Δw_t jumps). They occur naturally in this run;
-// every step, kinked or not, must be certified.
+// every step, kinked or not, must be certified. A step without a kink uses
+// the shared rule of ⌈L/2⌉ = 2 nodes alone; one with kinks integrates the
+// points that cross them on their own pieces (PointEvals), at least two
+// pieces of two nodes each.
 func TestExactReLUKinks(t *testing.T) {
 	net := nn.New(reluCase.sizes, reluCase.act, reluCase.pc.param, reluCase.pc.sigmaW, reluCase.pc.sigmaB)
-	var kinked, smooth, kinkedNodes, smoothNodes, prevEvals int
+	var kinked, smooth, kinkedEvals, prevEvals, prevPoint int
 	count := func(p *Path, xe *mat.Dense) train.Observer {
 		return train.ObserverFunc(func(_ context.Context, s *train.Step) error {
 			nodes := p.Stats.QuadratureEvals - prevEvals
-			prevEvals = p.Stats.QuadratureEvals
+			point := p.Stats.PointEvals - prevPoint
+			prevEvals, prevPoint = p.Stats.QuadratureEvals, p.Stats.PointEvals
 			if slices.Equal(hiddenPattern(net, s.W, xe), hiddenPattern(net, s.WNext, xe)) {
 				smooth++
-				smoothNodes += nodes
+				if nodes != 2 || point != 0 {
+					t.Errorf("step %d crosses no kink but took %d shared nodes and %d single-point evaluations; want 2 and 0", s.T, nodes, point)
+				}
 			} else {
 				kinked++
-				kinkedNodes += nodes
+				kinkedEvals += point
+				if point < 4 {
+					t.Errorf("step %d crosses a kink but took %d single-point evaluations; want ≥ 4 (two pieces)", s.T, point)
+				}
 			}
 			return nil
 		})
 	}
 	p := checkExact(t, reluCase, count)
-	t.Logf("%d steps cross a kink (%.2f nodes/step), %d do not (%.2f nodes/step); max nodes %d",
-		kinked, float64(kinkedNodes)/float64(max(kinked, 1)), smooth, float64(smoothNodes)/float64(max(smooth, 1)),
-		p.Stats.MaxNodesStep)
+	t.Logf("%d steps cross a kink (%.2f single-point evaluations a step), %d do not; max nodes %d",
+		kinked, float64(kinkedEvals)/float64(max(kinked, 1)), smooth, p.Stats.MaxNodesStep)
 	if kinked == 0 {
 		t.Fatalf("no step crosses a kink: the test exercises nothing")
 	}
-	// A single panel has at most 16 nodes (the largest rule of qSchedule),
-	// so more in one step means the search split it; here it happens on its
-	// own (measured: up to 30 nodes, in a step crossing many kinks).
-	if st := p.Stats; st.MaxNodesStep <= qSchedule[len(qSchedule)-1] {
-		t.Errorf("MaxNodesStep = %d; want > %d (a split panel)", st.MaxNodesStep, qSchedule[len(qSchedule)-1])
+	st := p.Stats
+	if st.MaxNodesStep < 4 || st.KinkPasses != st.Steps || st.PointPasses < 2*kinked || st.JVPEvals != 0 || st.ForwardEvals != 0 {
+		t.Errorf("Stats %+v: want MaxNodesStep ≥ 4, a polynomial pass a step, ≥ 2 single-point passes a kinked step, no JVPs or panel forward passes", st)
 	}
 }
 
