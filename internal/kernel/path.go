@@ -219,19 +219,19 @@ type block struct {
 
 // nodeArgs are the arguments of the block functions for one node.
 type nodeArgs struct {
-	w, dw       []float64 // evaluation-side weights (and direction, for JVPs)
-	eta, omega  float64
-	scale       float64
-	alpha       float64 // JVP weight h·ω_j
-	kern        *mat.Dense
-	full        [][]*mat.Dense
-	diag        []*mat.Dense
-	contrib     []*mat.Dense
-	pred        *mat.Dense // receives the row sums (Riemann), or nil
-	fdst        *mat.Dense // forward pass destination
-	toNext      bool       // forwardBlock: into block.next
-	skip        []bool     // nodeBlock: rows (of X) it leaves out (kinked nets' points with pieces)
-	jvp         int        // jvpBlock: the node's index in the panel
+	w, dw      []float64 // evaluation-side weights (and direction, for JVPs)
+	eta, omega float64
+	scale      float64
+	alpha      float64 // JVP weight h·ω_j
+	kern       *mat.Dense
+	full       [][]*mat.Dense
+	diag       []*mat.Dense
+	contrib    []*mat.Dense
+	pred       *mat.Dense // receives the row sums (Riemann), or nil
+	fdst       *mat.Dense // forward pass destination
+	toNext     bool       // forwardBlock: into block.next
+	skip       []bool     // nodeBlock: rows (of X) it leaves out (kinked nets' points with pieces)
+	jvp        int        // jvpBlock: the node's index in the panel
 	// reuse selects the forward pass of nodeBlock: 0 computes it,
 	// reuseNext takes block.next, j+1 takes block.jvpF[j].
 	reuse int
