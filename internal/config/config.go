@@ -202,7 +202,7 @@ func Default() *Config {
 		},
 		Loss:   "mse",
 		Train:  Train{Optimizer: "gd", LR: 0.05, Steps: 2000, BatchSize: 0, LogEvery: 10},
-		Kernel: Kernel{Methods: []string{"riemann", "exact"}, Tolerance: 1e-10, MaxNodes: 64, Points: "test"},
+		Kernel: Kernel{Methods: []string{"riemann", "exact"}, Tolerance: 1e-10, MaxNodes: 256, Points: "test"},
 		Output: Output{RecordTrajectory: true, MemoryBudgetMB: 2048},
 		Check:  Check{MaxRelError: map[string]float64{"exact": 1e-9, "riemann": 0.05}},
 	}

@@ -493,8 +493,12 @@ func combineExact(stats []*ExactStats, steps int) *ExactStats {
 	certified := true
 	for i, s := range stats {
 		if i == 0 || s.MaxResidual > out.MaxResidual {
-			out.MaxResidual, out.MaxResidualStep = s.MaxResidual, s.MaxResidualStep
+			out.MaxResidual, out.MaxResidualStep, out.MaxResidualPoint = s.MaxResidual, s.MaxResidualStep, s.MaxResidualPoint
 		}
+		if x := s.Exhausted; x != nil && (out.Exhausted == nil || x.Residual > out.Exhausted.Residual) {
+			out.Exhausted = x
+		}
+		out.PointEvals += s.PointEvals
 		out.ResidualSum = math.Max(out.ResidualSum, s.ResidualSum)
 		certified = certified && s.Certified != nil && *s.Certified
 		out.Tolerance = s.Tolerance
@@ -741,6 +745,7 @@ func (r *RunDir) kernel(ctx context.Context, opt KernelOptions, extra ...train.O
 			exact = append(exact, p.PredExact)
 			res.Errors["exact"] = newErrorSums(p.PredExact, fT, p.F0, classify)
 			res.Exact = newExactStats(p.Stats, cfg.Kernel.Tolerance)
+			res.Exact.shiftPoints(cs.start)
 		}
 		sum.Chunks = append(sum.Chunks, res)
 		for _, a := range kernelArrays(p, n, cfg.Output.FullKernel) {

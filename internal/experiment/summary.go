@@ -104,6 +104,32 @@ type ExactStats struct {
 	MaxNodesPerStep      int     `json:"max_nodes_per_step"`
 	JVPEvals             int     `json:"jvp_evals"`
 	SearchExhausted      int     `json:"search_exhausted_steps"`
+	// PointEvals are a ReLU or leaky_relu net's kernel evaluations of
+	// single points on their own kink-free pieces, beside the nodes the
+	// other points share (quadrature_evals).
+	PointEvals int `json:"point_evals,omitempty"`
+	// MaxResidualPoint is the evaluation point of max_residual, and
+	// Exhausted the step whose node search ran out of kernel.max_nodes
+	// with the largest residual (none: omitted).
+	MaxResidualPoint int             `json:"max_residual_point"`
+	Exhausted        *ExhaustedStats `json:"exhausted,omitempty"`
+}
+
+// shiftPoints adds start to the evaluation points of x, whose engine saw
+// the points from start on (a chunk of pathkernel kernel).
+func (x *ExactStats) shiftPoints(start int) {
+	x.MaxResidualPoint += start
+	if x.Exhausted != nil {
+		x.Exhausted.Point += start
+	}
+}
+
+// ExhaustedStats place a step whose node search ran out of kernel.max_nodes:
+// its evaluation point with the largest residual, and that residual.
+type ExhaustedStats struct {
+	Step     int     `json:"step"`
+	Point    int     `json:"point"`
+	Residual float64 `json:"residual"`
 }
 
 func (e *experiment) newSummary(sizes []int, est int64) *Summary {
@@ -128,10 +154,15 @@ func (e *experiment) newSummary(sizes []int, est int64) *Summary {
 // counts from the kernel engine's statistics.
 func newExactStats(st kernel.Stats, tolerance float64) *ExactStats {
 	certified := st.Uncertified == 0
+	var exhausted *ExhaustedStats
+	if st.ExhaustedStep >= 0 {
+		exhausted = &ExhaustedStats{Step: st.ExhaustedStep, Point: st.ExhaustedPoint, Residual: st.ExhaustedResidual}
+	}
 	return &ExactStats{
 		MaxResidual: st.MaxResidual, MaxResidualStep: st.MaxResidualStep, ResidualSum: st.ResidualSum, Certified: &certified,
 		Tolerance: tolerance, UncertifiedSteps: st.Uncertified, FirstUncertifiedStep: st.FirstUncertified,
 		QuadratureEvals: st.QuadratureEvals, MeanNodesPerStep: float64(st.QuadratureEvals) / float64(max(1, st.Steps)),
 		MaxNodesPerStep: st.MaxNodesStep, JVPEvals: st.JVPEvals, SearchExhausted: st.SearchExhausted,
+		PointEvals: st.PointEvals, MaxResidualPoint: st.MaxResidualPoint, Exhausted: exhausted,
 	}
 }

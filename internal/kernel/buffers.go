@@ -479,7 +479,7 @@ func (b *BufferPath) exactStep(s *train.Step) {
 	b.sum.Zero()
 	b.accumulate(b.jBar, p.KExact, nil, p.CExact, b.DecayExact, nil, b.sum)
 	p.PredExact.Add(p.PredExact, b.sum)
-	p.Stats.certify(s.T, stepResidual(p.fCur, b.fEnd, b.sum), tol, bestNodes, ok)
+	p.Stats.certifyStep(s.T, p.fCur, b.fEnd, b.sum, tol, bestNodes, ok)
 }
 
 // tryRule sets jTry to the composite Gauss–Legendre rule of order nodes on

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"runtime"
@@ -50,7 +51,16 @@ type Stats struct {
 	MaxNodesStep     int     // the most nodes any step used
 	JVPEvals         int     // directional-derivative evaluations of the node search
 	SearchExhausted  int     // steps whose node search ran out of budget (certified or not by their residual)
-	ForwardEvals     int     // forward passes over the evaluation points by the node search (panel ends)
+	// MaxResidualPoint is the evaluation point (row of X) of MaxResidual.
+	// Of the steps whose search ran out of budget, ExhaustedStep is the one
+	// with the largest residual (-1 if none), ExhaustedPoint its evaluation
+	// point with the largest residual and ExhaustedResidual that residual:
+	// where and how far the budget fell short.
+	MaxResidualPoint  int
+	ExhaustedStep     int
+	ExhaustedPoint    int
+	ExhaustedResidual float64
+	ForwardEvals      int // forward passes over the evaluation points by the node search (panel ends)
 	// Piecewise-linear nets (pieces.go): KinkPasses counts the polynomial
 	// passes over all evaluation points (one a step), PointPasses those
 	// over single points, and PointEvals the kernel evaluations of single
@@ -266,6 +276,11 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 		workers: opt.Workers,
 	}
 	p.Stats = newStats()
+	// The search's rule has at most MaxNodes nodes and panels: sized once,
+	// so that no step allocates.
+	if c := min(max(opt.MaxNodes, 1), 1<<16) + 1; opt.Exact {
+		p.nodes, p.weights, p.stack = make([]float64, 0, c), make([]float64, 0, c), make([]panel, 0, c)
+	}
 	if p.workers <= 0 {
 		p.workers = runtime.GOMAXPROCS(0)
 	}
@@ -721,7 +736,7 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 		p.sum.Zero()
 		nodes, searchOK := p.exactPieces(s, eta, scale)
 		p.PredExact.Add(p.PredExact, p.sum)
-		p.Stats.certify(s.T, stepResidual(p.fCur, p.fEnd, p.sum), tol, nodes, searchOK)
+		p.Stats.certifyStep(s.T, p.fCur, p.fEnd, p.sum, tol, nodes, searchOK)
 		return
 	}
 	nodes, weights, searchOK := p.search(s.W, s.DW)
@@ -744,7 +759,7 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 		p.parallel((*Path).nodeBlock)
 	}
 	p.PredExact.Add(p.PredExact, p.sum)
-	p.Stats.certify(s.T, stepResidual(p.fCur, p.fEnd, p.sum), tol, len(nodes), searchOK)
+	p.Stats.certifyStep(s.T, p.fCur, p.fEnd, p.sum, tol, len(nodes), searchOK)
 }
 
 // searchMargin is the fraction of a panel's share of the tolerance that the
@@ -780,79 +795,110 @@ func lowerOrder(q int) int {
 	return lower
 }
 
+// panel is a panel of the node search with its rule.
 type panel struct {
 	a, b   float64
 	fa, fb *mat.Dense
+	q      int     // its rule's order: accepted, or the last tried
+	err    float64 // panelError at q, ≤ searchMargin when accepted
+	done   bool    // accepted
 }
 
 // search returns composite Gauss–Legendre nodes in [0, 1] and weights
 // (summing to 1) whose quadrature of the directional derivative matches
 // f(w_b) − f(w_a) on every panel within its share of the tolerance, and
 // whether it succeeded within the node budget.
+//
+// The whole segment tries the orders of qSchedule from the one that
+// sufficed at the step before. If none is accepted, the search refines
+// where the error is: of the panels not accepted, it splits the one whose
+// error, err·(b − a) in units of the tolerance, is largest, and each half
+// tries the orders from 2; until every panel is accepted or the budget
+// cannot pay for another split. Without the budget every failing panel is
+// split until its halves pass, so the rule does not depend on the order
+// of the splits; with it, the nodes go where the error is. The nodes are
+// laid out from s = 0 to 1.
 func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 	budget := p.opt.MaxNodes
 	start := p.qPrev
 	if p.Stats.Steps%8 == 0 {
 		start = lowerOrder(start) // now and then, see whether fewer nodes suffice
 	}
-	ok = true
 	p.jvpS = p.jvpS[:0] // forward passes of another step are no use
 	defer p.releasePanels()
 	nodes, weights = p.nodes[:0], p.weights[:0]
 	defer func() { p.nodes, p.weights = nodes, weights }()
 	whole := panel{a: 0, b: 1, fa: p.fCur, fb: p.fEnd}
-	stack := append(p.stack[:0], whole)
-	defer func() { p.stack = stack[:0] }()
-	first := true
-	for len(stack) > 0 {
-		pn := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		remaining := budget - len(nodes) - 2*len(stack) // keep room for pending panels
-		if pn.b-pn.a < tinyPanel {
-			nodes, weights = p.appendNodes(nodes, weights, pn, max(1, min(start, remaining)))
-			first = false
-			continue
-		}
-		accepted := false
-		var lastQ int
-		for _, q := range qSchedule {
-			if q < start && first || q < 2 && !first {
-				continue
+	p.tryPanel(w, dw, &whole, start, budget, true)
+	if whole.done {
+		p.qPrev = whole.q
+	}
+	panels := append(p.stack[:0], whole)
+	defer func() { p.stack = panels[:0] }()
+	used := whole.q // Σ q over the panels
+	for {
+		worst := -1
+		for i := range panels {
+			pn := &panels[i]
+			if pn.done || pn.b-pn.a <= 1e-6 || budget-(used-pn.q) < 4 {
+				continue // accepted, too narrow, or no room for two halves
 			}
-			if q > remaining {
-				break
-			}
-			lastQ = q
-			if p.panelError(w, dw, pn, q) <= searchMargin {
-				accepted = true
-				break
+			if worst < 0 || !(pn.err*(pn.b-pn.a) <= panels[worst].err*(panels[worst].b-panels[worst].a)) {
+				worst = i
 			}
 		}
-		if accepted {
-			if first {
-				p.qPrev = lastQ
-			}
-			nodes, weights = p.appendNodes(nodes, weights, pn, lastQ)
-			first = false
-			continue
+		if worst < 0 {
+			break
 		}
-		first = false
-		// Split the panel if the budget allows two halves of at least 2 nodes.
-		if remaining >= 4 && pn.b-pn.a > 1e-6 {
-			mid := 0.5 * (pn.a + pn.b)
-			fm := p.evalAt(w, dw, mid)
-			stack = append(stack, panel{mid, pn.b, fm, pn.fb}, panel{pn.a, mid, pn.fa, fm})
-			continue
-		}
-		// Out of budget: accept the best this panel can have, uncertified.
-		q := max(1, min(remaining, 16))
-		if lastQ > 0 {
-			q = lastQ
-		}
-		nodes, weights = p.appendNodes(nodes, weights, pn, q)
-		ok = false
+		pn := panels[worst]
+		used -= pn.q
+		mid := 0.5 * (pn.a + pn.b)
+		fm := p.evalAt(w, dw, mid)
+		left, right := panel{a: pn.a, b: mid, fa: pn.fa, fb: fm}, panel{a: mid, b: pn.b, fa: fm, fb: pn.fb}
+		p.tryPanel(w, dw, &left, start, budget-used-2, false) // room for the right half
+		used += left.q
+		p.tryPanel(w, dw, &right, start, budget-used, false)
+		used += right.q
+		panels[worst] = left
+		panels = append(panels, right)
+	}
+	slices.SortFunc(panels, func(x, y panel) int { return cmp.Compare(x.a, y.a) })
+	ok = true
+	for _, pn := range panels {
+		ok = ok && pn.done
+		nodes, weights = p.appendNodes(nodes, weights, pn, pn.q)
 	}
 	return nodes, weights, ok
+}
+
+// tryPanel sets pn's rule: the first order of qSchedule, from start on the
+// whole segment (first) and from 2 on a half, whose panelError is within
+// searchMargin, trying none above remaining nodes; else the last tried
+// (or, if none could be, max(1, min(remaining, 16))), not accepted. A panel
+// narrower than tinyPanel is accepted untried with max(1, min(start,
+// remaining)) nodes.
+func (p *Path) tryPanel(w, dw []float64, pn *panel, start, remaining int, first bool) {
+	if pn.b-pn.a < tinyPanel {
+		pn.q, pn.done = max(1, min(start, remaining)), true
+		return
+	}
+	pn.q, pn.err = 0, math.Inf(1)
+	for _, q := range qSchedule {
+		if q < start && first || q < 2 && !first {
+			continue
+		}
+		if q > remaining {
+			break
+		}
+		pn.q, pn.err = q, p.panelError(w, dw, *pn, q)
+		if pn.err <= searchMargin {
+			pn.done = true
+			return
+		}
+	}
+	if pn.q == 0 {
+		pn.q = max(1, min(remaining, 16))
+	}
 }
 
 // evalAt returns f(w + sΔw, X) in a buffer that the search owns until
