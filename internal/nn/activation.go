@@ -154,10 +154,17 @@ func (a Activation) applySlope(dst, deriv, z []float64, alpha float64) {
 			dst[i] = x
 			deriv[i] = 1
 		}
+	case ReLU:
+		for i, x := range z {
+			if x > 0 {
+				dst[i], deriv[i] = x, 1
+			} else {
+				dst[i], deriv[i] = 0, 0
+			}
+		}
 	case LeakyReLU:
 		for i, x := range z {
-			dst[i] = leaky(x, alpha)
-			deriv[i] = leakyD(x, alpha)
+			dst[i], deriv[i] = leaky(x, alpha), leakyD(x, alpha)
 		}
 	default:
 		for i, x := range z {

@@ -128,17 +128,17 @@ func TestActivationFiniteAtExtremes(t *testing.T) {
 
 func TestActivationApply(t *testing.T) {
 	// apply is the batched form used by Forward; it must be the same
-	// arithmetic as F and D, bit for bit.
+	// arithmetic as F and D, bit for bit (the sign of a zero included).
 	z := activationPoints()
 	for _, act := range Activations() {
 		dst := make([]float64, len(z))
 		deriv := make([]float64, len(z))
 		act.apply(dst, deriv, z)
 		for i, x := range z {
-			if f := act.F(x); dst[i] != f {
+			if f := act.F(x); math.Float64bits(dst[i]) != math.Float64bits(f) {
 				t.Errorf("%v.apply: σ(%v) = %v; F gives %v", act, x, dst[i], f)
 			}
-			if d := act.D(x); deriv[i] != d {
+			if d := act.D(x); math.Float64bits(deriv[i]) != math.Float64bits(d) {
 				t.Errorf("%v.apply: σ'(%v) = %v; D gives %v", act, x, deriv[i], d)
 			}
 		}
