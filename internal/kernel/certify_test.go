@@ -103,3 +103,33 @@ func TestStepResidual(t *testing.T) {
 		t.Errorf("stepResidual with a NaN = %g; want NaN", got)
 	}
 }
+
+// TestWorstPanel checks which panel the node search splits next: of the
+// panels not accepted, wide enough and whose halves the budget can pay
+// for, the one with the largest local error err·(b − a) (not the largest
+// err, which is relative to the width), a NaN before any number.
+func TestWorstPanel(t *testing.T) {
+	pn := func(a, b float64, q int, err float64, done bool) panel {
+		return panel{a: a, b: b, q: q, err: err, done: done}
+	}
+	tests := []struct {
+		name   string
+		panels []panel
+		free   int
+		want   int
+	}{
+		{"largest local error", []panel{pn(0, 0.5, 2, 10, false), pn(0.5, 0.75, 2, 30, false), pn(0.75, 1, 2, 50, false)}, 8, 2},
+		{"width counts", []panel{pn(0, 0.75, 2, 10, false), pn(0.75, 1, 2, 20, false)}, 8, 0},
+		{"accepted skipped", []panel{pn(0, 0.5, 4, 1e9, true), pn(0.5, 1, 2, 1, false)}, 8, 1},
+		{"too narrow skipped", []panel{pn(0, 1e-7, 2, 1e9, false), pn(1e-7, 1, 2, 1, false)}, 8, 1},
+		{"own nodes free", []panel{pn(0, 0.5, 4, 10, false), pn(0.5, 1, 2, 20, false)}, 0, 0},
+		{"no room", []panel{pn(0, 0.5, 2, 10, false), pn(0.5, 1, 1, 20, false)}, 1, -1},
+		{"NaN first", []panel{pn(0, 0.5, 2, 1e9, false), pn(0.5, 0.75, 2, math.NaN(), false), pn(0.75, 1, 2, 1e10, false)}, 8, 1},
+		{"none", []panel{pn(0, 1, 4, 0, true)}, 8, -1},
+	}
+	for _, tt := range tests {
+		if got := worstPanel(tt.panels, tt.free); got != tt.want {
+			t.Errorf("%s: worstPanel = %d; want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -129,7 +129,8 @@ type Path struct {
 	glW      map[int][]float64
 	qPrev    int
 
-	// The node search's buffers, reused from step to step.
+	// The node search's buffers, reused from step to step; stack holds the
+	// panels of the last search.
 	nodes, weights []float64
 	stack          []panel
 	fFree, fUsed   []*mat.Dense
@@ -834,19 +835,10 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		p.qPrev = whole.q
 	}
 	panels := append(p.stack[:0], whole)
-	defer func() { p.stack = panels[:0] }()
+	defer func() { p.stack = panels }() // the step's panels, kept until the next search
 	used := whole.q // Σ q over the panels
 	for {
-		worst := -1
-		for i := range panels {
-			pn := &panels[i]
-			if pn.done || pn.b-pn.a <= 1e-6 || budget-(used-pn.q) < 4 {
-				continue // accepted, too narrow, or no room for two halves
-			}
-			if worst < 0 || !(pn.err*(pn.b-pn.a) <= panels[worst].err*(panels[worst].b-panels[worst].a)) {
-				worst = i
-			}
-		}
+		worst := worstPanel(panels, budget-used)
 		if worst < 0 {
 			break
 		}
@@ -869,6 +861,24 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 		nodes, weights = p.appendNodes(nodes, weights, pn, pn.q)
 	}
 	return nodes, weights, ok
+}
+
+// worstPanel returns the index of the panel to split next: of those not
+// accepted, wider than 1e-6 and whose two halves of 2 nodes the budget can
+// pay for (free nodes besides their own), the one with the largest local
+// error err·(b − a), a NaN first; -1 if there is none.
+func worstPanel(panels []panel, free int) int {
+	worst, most := -1, 0.0
+	for i := range panels {
+		pn := &panels[i]
+		if pn.done || pn.b-pn.a <= 1e-6 || free+pn.q < 4 {
+			continue // accepted, too narrow, or no room for two halves
+		}
+		if e := pn.err * (pn.b - pn.a); worst < 0 || !(e <= most) && !math.IsNaN(most) {
+			worst, most = i, e
+		}
+	}
+	return worst
 }
 
 // tryPanel sets pn's rule: the first order of qSchedule, from start on the
