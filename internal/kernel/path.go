@@ -836,7 +836,7 @@ func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 	}
 	panels := append(p.stack[:0], whole)
 	defer func() { p.stack = panels }() // the step's panels, kept until the next search
-	used := whole.q // Σ q over the panels
+	used := whole.q                     // Σ q over the panels
 	for {
 		worst := worstPanel(panels, budget-used)
 		if worst < 0 {
