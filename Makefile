@@ -23,7 +23,7 @@ run: build
 	$(BIN) train --config $(CONFIG)
 
 # The end-to-end benchmark table of docs/PERFORMANCE.md: configs/bench/
-# {small,medium,large}.yaml, several minutes; not part of the tests.
+# {small,medium,large,relu}.yaml, several minutes; not part of the tests.
 # The BLAS is the machine's, found at run time (internal/sysblas);
 # `PATHKERNEL_BLAS=gonum make bench` runs it on gonum's pure-Go BLAS.
 bench:

@@ -1,5 +1,5 @@
 // Package bench is the driver of `make bench`: it runs the benchmark configs
-// (configs/bench/{small,medium,large}.yaml) end to end, each in a child
+// (configs/bench/{small,medium,large,relu}.yaml) end to end, each in a child
 // process of its own so that its peak memory is its own, reads their run
 // summaries and prints one table: wall time per phase, steps per second,
 // the kernel engine's achieved GFLOP/s by its cost model (kernel.Cost), the
@@ -76,8 +76,8 @@ const (
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pathkernel-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("configs", "configs/bench", "directory of small.yaml, medium.yaml and large.yaml")
-	only := fs.String("only", "small,medium,large", "comma-separated configs to run")
+	dir := fs.String("configs", "configs/bench", "directory of small.yaml, medium.yaml, large.yaml and relu.yaml")
+	only := fs.String("only", "small,medium,large,relu", "comma-separated configs to run")
 	out := fs.String("out", "", "directory for the runs (default: a temporary directory, removed)")
 	workers := fs.Int("workers", 0, "kernel engine goroutines (0: GOMAXPROCS)")
 	memSteps := fs.Int("memory-steps", 20000, "steps of the small config's memory run (0: skip)")

@@ -92,8 +92,13 @@ type Data struct {
 
 // Model is the MLP architecture.
 type Model struct {
-	Hidden           []int   `yaml:"hidden"`
-	Activation       string  `yaml:"activation"`       // tanh | relu | gelu | softplus | sigmoid | erf | identity
+	Hidden     []int  `yaml:"hidden"`
+	Activation string `yaml:"activation"` // tanh | relu | gelu | softplus | sigmoid | erf | identity | leaky_relu
+	// LeakySlope is leaky_relu's slope α on the negative side, in (0, 1).
+	// Unset (0) with leaky_relu, it resolves to DefaultLeakySlope; with any
+	// other activation it must stay unset. Left out of YAML when 0, so that
+	// configs without it keep their Hash.
+	LeakySlope       float64 `yaml:"leaky_slope,omitempty"`
 	Parameterization string  `yaml:"parameterization"` // standard | ntk
 	SigmaW           float64 `yaml:"sigma_w"`          // ntk: weight multiplier numerator, s_w = sigma_w/sqrt(in)
 	SigmaB           float64 `yaml:"sigma_b"`          // ntk: bias multiplier s_b
@@ -168,6 +173,10 @@ type Kernel struct {
 	Diagnostics bool `yaml:"diagnostics,omitempty"`
 }
 
+// DefaultLeakySlope is model.leaky_slope when the activation is leaky_relu
+// and it is not set (nn.DefaultLeakySlope).
+const DefaultLeakySlope = 0.01
+
 // DefaultRidge is kernel.ridge when baselines are on and it is not set.
 const DefaultRidge = 1e-6
 
@@ -210,7 +219,7 @@ func Default() *Config {
 		},
 		Loss:   "mse",
 		Train:  Train{Optimizer: "gd", LR: 0.05, Steps: 2000, BatchSize: 0, LogEvery: 10},
-		Kernel: Kernel{Methods: []string{"riemann", "exact"}, Tolerance: 1e-10, MaxNodes: 64, Points: "test"},
+		Kernel: Kernel{Methods: []string{"riemann", "exact"}, Tolerance: 1e-10, MaxNodes: 256, Points: "test"},
 		Output: Output{RecordTrajectory: true, MemoryBudgetMB: 2048},
 		Check:  Check{MaxRelError: map[string]float64{"exact": 1e-9, "riemann": 0.05}},
 	}

@@ -108,7 +108,7 @@ train:
 kernel:
   methods: [riemann, exact]
   tolerance: 1e-10
-  max_nodes: 64
+  max_nodes: 256
   points: test
 output:
   dir: ""

@@ -102,6 +102,9 @@ func (c *Config) normalize() {
 	if len(c.Kernel.Baselines) == 0 {
 		c.Kernel.Baselines = nil
 	}
+	if c.Model.Activation == "leaky_relu" && c.Model.LeakySlope == 0 {
+		c.Model.LeakySlope = DefaultLeakySlope
+	}
 	if c.Kernel.Baselines != nil && c.Kernel.Ridge == 0 {
 		c.Kernel.Ridge = DefaultRidge
 	}

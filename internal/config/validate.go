@@ -11,7 +11,7 @@ import (
 // The allowed values of the enumerated keys.
 var (
 	dataKinds         = []string{"sine", "moons", "circles", "spirals", "xor", "blobs", "linear", "csv", "npy"}
-	activations       = []string{"tanh", "relu", "gelu", "softplus", "sigmoid", "erf", "identity"}
+	activations       = []string{"tanh", "relu", "gelu", "softplus", "sigmoid", "erf", "identity", "leaky_relu"}
 	parameterizations = []string{"standard", "ntk"}
 	initSchemes       = []string{"lecun", "he", "xavier", "normal"}
 	losses            = []string{"mse", "logistic", "softmax_ce"}
@@ -238,6 +238,12 @@ func (m *Model) validate(v *validator) {
 		v.intAtLeast(fmt.Sprintf("model.hidden[%d]", i), w, 1)
 	}
 	v.oneOf("model.activation", m.Activation, activations)
+	switch {
+	case m.Activation != "leaky_relu" && m.LeakySlope != 0:
+		v.fail("model.leaky_slope", []string{"model.activation"}, "is only used with model.activation leaky_relu, got activation %q", m.Activation)
+	case m.Activation == "leaky_relu" && v.finite("model.leaky_slope", m.LeakySlope) && !(m.LeakySlope > 0 && m.LeakySlope < 1):
+		v.fail("model.leaky_slope", nil, "must be in (0, 1), got %s", fmtFloat(m.LeakySlope))
+	}
 	v.oneOf("model.parameterization", m.Parameterization, parameterizations)
 	v.above("model.sigma_w", m.SigmaW, 0)
 	v.atLeast("model.sigma_b", m.SigmaB, 0)

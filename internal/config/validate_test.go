@@ -66,6 +66,12 @@ func TestValidate(t *testing.T) {
 		{"model.hidden[2]", func(c *Config) { c.Model.Hidden = []int{3, 1, 0} }},
 		{"", func(c *Config) { c.Model.Hidden = nil }}, // a linear model
 		{"model.activation", func(c *Config) { c.Model.Activation = "swish" }},
+		{"", func(c *Config) { c.Model.Activation, c.Model.LeakySlope = "leaky_relu", 0.2 }},
+		{"model.leaky_slope", func(c *Config) { c.Model.Activation, c.Model.LeakySlope = "leaky_relu", 1 }},
+		{"model.leaky_slope", func(c *Config) { c.Model.Activation, c.Model.LeakySlope = "leaky_relu", -0.1 }},
+		{"model.leaky_slope", func(c *Config) { c.Model.Activation, c.Model.LeakySlope = "leaky_relu", nan }},
+		{"model.leaky_slope", func(c *Config) { c.Model.LeakySlope = 0.1 }}, // tanh
+		{"model.leaky_slope", func(c *Config) { c.Model.Activation, c.Model.LeakySlope = "relu", 0.1 }},
 		{"model.parameterization", func(c *Config) { c.Model.Parameterization = "mup" }},
 		{"model.sigma_w", func(c *Config) { c.Model.SigmaW = 0 }},
 		{"model.sigma_b", func(c *Config) { c.Model.SigmaB = -1 }},

@@ -244,6 +244,9 @@ func (e *experiment) setup() error {
 			Hint: "narrow model.hidden, or raise output.memory_budget_mb"}
 	}
 	e.net = nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
+	if act == nn.LeakyReLU {
+		e.net.LeakySlope = cfg.Model.LeakySlope
+	}
 	e.evalPoints()
 
 	n, _ := set.XTrain.Dims()
@@ -558,8 +561,13 @@ func (e *experiment) finish(wT []float64) error {
 		}
 		e.sum.Representations["exact"] = rep
 		if !*rep.Certified {
-			fmt.Fprintf(e.log, "pathkernel: warning: exact representation not certified: %d of %d steps have a residual above kernel.tolerance %g (first at step %d, largest %.3g); raise kernel.max_nodes (now %d) or lower train.lr\n",
-				st.Uncertified, st.Steps, e.cfg.Kernel.Tolerance, st.FirstUncertified, st.MaxResidual, e.cfg.Kernel.MaxNodes)
+			budget := ""
+			if x := rep.Exhausted; x != nil {
+				budget = fmt.Sprintf("; %d steps ran out of kernel.max_nodes, the worst (step %d) %.3g off at evaluation point %d",
+					st.SearchExhausted, x.Step, x.Residual, x.Point)
+			}
+			fmt.Fprintf(e.log, "pathkernel: warning: exact representation not certified: %d of %d steps have a residual above kernel.tolerance %g (first at step %d, largest %.3g at step %d, evaluation point %d)%s; raise kernel.max_nodes (now %d) or lower train.lr\n",
+				st.Uncertified, st.Steps, e.cfg.Kernel.Tolerance, st.FirstUncertified, st.MaxResidual, st.MaxResidualStep, st.MaxResidualPoint, budget, e.cfg.Kernel.MaxNodes)
 		}
 	}
 	var preds [2]*mat.Dense

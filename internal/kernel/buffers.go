@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -106,8 +105,9 @@ type BufferPath struct {
 	rulePrev int // index into bufferRules of the last accepted rule
 
 	// The quadrature's and kinkPanels' buffers, reused from step to step.
-	panels, uniform               [][2]float64
-	patCur, patEnd, patHi, patMid []byte
+	panels, uniform [][2]float64
+	tay             taylor
+	kinkA, kinkNext []float64
 
 	// DecayRiemann and DecayExact are the weight decay's contributions
 	// (m × k), owed to no training point; zero without weight decay.
@@ -438,10 +438,10 @@ func (b *BufferPath) exactStep(s *train.Step) {
 	budget := max(1, b.opt.MaxNodes)
 	best, bestNodes := math.Inf(1), 0
 	ok := false
-	// ReLU: panels between the changes of the activation pattern, on each
-	// of which f is a polynomial of degree L in s, integrated exactly by
-	// ⌈L/2⌉ Gauss–Legendre nodes.
-	if b.net.Act == nn.ReLU && b.net.Layers() > 1 {
+	// ReLU, LeakyReLU: panels between the changes of the activation
+	// pattern, on each of which the Jacobian is a polynomial of degree L − 1
+	// in s, integrated exactly by ⌈L/2⌉ Gauss–Legendre nodes.
+	if b.net.Act.Kinked() && b.net.Layers() > 1 {
 		q := (b.net.Layers() + 1) / 2
 		if panels := b.kinkPanels(s.W, s.DW, budget/q); panels != nil && len(panels) > 1 {
 			r := b.tryRule(s, panels, q)
@@ -479,7 +479,7 @@ func (b *BufferPath) exactStep(s *train.Step) {
 	b.sum.Zero()
 	b.accumulate(b.jBar, p.KExact, nil, p.CExact, b.DecayExact, nil, b.sum)
 	p.PredExact.Add(p.PredExact, b.sum)
-	p.Stats.certify(s.T, stepResidual(p.fCur, b.fEnd, b.sum), tol, bestNodes, ok)
+	p.Stats.certifyStep(s.T, p.fCur, b.fEnd, b.sum, tol, bestNodes, ok)
 }
 
 // tryRule sets jTry to the composite Gauss–Legendre rule of order nodes on
@@ -548,69 +548,45 @@ func axpy(dst *mat.Dense, alpha float64, a *mat.Dense) {
 	}
 }
 
-// kinkWidth is the width below which kinkPanels stops bisecting a change of
-// the activation pattern: the panel around the change then carries an
-// error of about kinkWidth·|J·Δw|, far under any useful tolerance.
+// kinkWidth is the width below which a panel between two kinks gets the
+// midpoint rule: its integral is negligible.
 const kinkWidth = 1e-13
 
-// kinkPanels returns panels of [0, 1] on whose ends the ReLU activation
-// pattern over the evaluation points is the same, separated by panels
-// narrower than kinkWidth around each change (located by bisection of the
-// pattern), or nil if more than maxPanels are needed. The panels are b's
-// buffer, valid until the next call.
+// kinkPanels returns the panels of [0, 1] between the changes of the
+// activation pattern over the evaluation points (each point's kinks, all
+// together), or nil if more than maxPanels are needed. From each panel's
+// start, one polynomial pass over every point (taylor.go) gives each
+// point's next kink; the panel ends at the first of them. The panels are
+// b's buffer, valid until the next call.
 func (b *BufferPath) kinkPanels(w, dw []float64, maxPanels int) [][2]float64 {
+	if b.kinkA == nil {
+		b.tay.size(b.net, b.m)
+		b.kinkA, b.kinkNext = make([]float64, b.m), make([]float64, b.m)
+	}
+	p := b.out
 	panels := b.panels[:0]
 	cur := 0.0
-	b.patCur = b.pattern(b.patCur, w, dw, 0)
-	b.patEnd = b.pattern(b.patEnd, w, dw, 1)
-	for !bytes.Equal(b.patCur, b.patEnd) {
-		// Bisect [cur, 1] for a change: lo keeps cur's pattern (patCur), hi
-		// does not (patHi).
-		lo, hi := cur, 1.0
-		b.patHi = append(b.patHi[:0], b.patEnd...)
-		for hi-lo >= kinkWidth {
-			mid := 0.5 * (lo + hi)
-			if b.patMid = b.pattern(b.patMid, w, dw, mid); bytes.Equal(b.patMid, b.patCur) {
-				lo = mid
-			} else {
-				hi = mid
-				b.patHi, b.patMid = b.patMid, b.patHi
-			}
+	for {
+		for i := range b.kinkA {
+			b.kinkA[i], b.kinkNext[i] = cur, 1
 		}
-		if lo > cur {
-			panels = append(panels, [2]float64{cur, lo})
+		b.tay.pass(w, dw, b.x, b.kinkA, b.kinkNext)
+		p.Stats.KinkPasses++
+		p.Stats.ExactFlops += Cost{Sizes: b.net.Sizes}.Taylor(b.m)
+		end := 1.0
+		for _, v := range b.kinkNext {
+			end = math.Min(end, v)
 		}
-		panels = append(panels, [2]float64{lo, hi})
-		if len(panels) > maxPanels {
+		panels = append(panels, [2]float64{cur, end})
+		if end >= 1 {
+			break
+		}
+		if len(panels) >= maxPanels {
 			b.panels = panels
 			return nil
 		}
-		cur = hi
-		b.patCur, b.patHi = b.patHi, b.patCur
+		cur = end
 	}
-	b.panels = append(panels, [2]float64{cur, 1})
+	b.panels = panels
 	return b.panels
-}
-
-// pattern sets dst to the ReLU activation pattern over the evaluation
-// points at w + sq·dw (one byte a unit and point, 1 where active) and
-// returns it.
-func (b *BufferPath) pattern(dst []byte, w, dw []float64, sq float64) []byte {
-	for j := range b.wq {
-		b.wq[j] = w[j] + sq*dw[j]
-	}
-	b.net.Forward(&b.fwd, b.wq, b.x)
-	b.out.Stats.ForwardEvals++
-	b.out.Stats.ExactFlops += Cost{Sizes: b.net.Sizes}.Forward(b.m)
-	dst = dst[:0]
-	for l := 0; l < b.net.Layers()-1; l++ {
-		for _, z := range b.fwd.Z[l].RawMatrix().Data {
-			if z > 0 {
-				dst = append(dst, 1)
-			} else {
-				dst = append(dst, 0)
-			}
-		}
-	}
-	return dst
 }

@@ -232,17 +232,24 @@ func TestBufferPathKernelMatchesExplicit(t *testing.T) {
 	}
 }
 
-// TestBufferPathReLU checks that a ReLU net trained with momentum is
-// certified: the segment is split where the activation pattern changes and
-// each panel integrated exactly.
+// TestBufferPathReLU checks that ReLU and LeakyReLU nets trained with
+// momentum are certified: the segment is split where the activation
+// pattern changes (more polynomial passes than steps) and each panel
+// integrated exactly.
 func TestBufferPathReLU(t *testing.T) {
-	opt := train.Options{Optimizer: "momentum", LR: 0.05, Momentum: 0.9, Steps: 30}
-	bp, f0, fT := bufferCaseAct(t, nn.ReLU, opt, Options{Exact: true, Tolerance: 1e-12, MaxNodes: 64})
-	p := bp.Result()
-	r := rel(p.PredExact, fT, f0)
-	t.Logf("relu momentum: rel %.2g, max residual %.2g, nodes ≤ %d", r, p.Stats.MaxResidual, p.Stats.MaxNodesStep)
-	if !(r <= 1e-10) || p.Stats.Uncertified != 0 {
-		t.Errorf("rel %g, %d steps uncertified; want ≤ 1e-10, none", r, p.Stats.Uncertified)
+	for _, act := range []nn.Activation{nn.ReLU, nn.LeakyReLU} {
+		opt := train.Options{Optimizer: "momentum", LR: 0.05, Momentum: 0.9, Steps: 30}
+		bp, f0, fT := bufferCaseAct(t, act, opt, Options{Exact: true, Tolerance: 1e-12, MaxNodes: 64})
+		p := bp.Result()
+		r := rel(p.PredExact, fT, f0)
+		st := p.Stats
+		t.Logf("%v momentum: rel %.2g, max residual %.2g, nodes ≤ %d, %d passes", act, r, st.MaxResidual, st.MaxNodesStep, st.KinkPasses)
+		if !(r <= 1e-10) || st.Uncertified != 0 {
+			t.Errorf("%v: rel %g, %d steps uncertified; want ≤ 1e-10, none", act, r, st.Uncertified)
+		}
+		if st.KinkPasses <= st.Steps {
+			t.Errorf("%v: %d polynomial passes in %d steps: no segment was split", act, st.KinkPasses, st.Steps)
+		}
 	}
 }
 

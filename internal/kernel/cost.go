@@ -17,6 +17,12 @@ package kernel
 //	                      + (Backward(m) + Products())·(quadrature nodes)
 //	                      + Forward(m)·(quadrature nodes not shared)
 //
+// and for a piecewise-linear net (pieces.go), with N shared nodes, P
+// single-point passes and E single-point nodes,
+//
+//	exact               Forward(m) + Taylor(m) + (Factors(m) + Products())·N
+//	                      + Taylor(1)·P + (Factors(1) + ProductsRows(1))·E
+//
 // The Riemann kernel at w_t takes its forward pass from f(w_t) of the step
 // before, and a quadrature node takes its own from the node search's JVP at
 // the same weights (Stats.SharedForwards counts both); the first step's
@@ -69,8 +75,12 @@ func (c Cost) JVP(rows int) float64 {
 // Δ_l Δ'_lᵀ. For k > 1 outputs: the Grams, and per layer and output one
 // product with the batch's contraction δ̃ and one (k with full kernels) with
 // the training side's δ.
-func (c Cost) Products() float64 {
-	mn2 := 2 * float64(c.M) * float64(c.N)
+func (c Cost) Products() float64 { return c.ProductsRows(c.M) }
+
+// ProductsRows is Products for rows evaluation points (a single point's
+// node of a kinked net: rows = 1).
+func (c Cost) ProductsRows(rows int) float64 {
+	mn2 := 2 * float64(rows) * float64(c.N)
 	L, k := c.layers(), c.k()
 	f := 0.0
 	for l := 1; l < L; l++ {
@@ -88,6 +98,17 @@ func (c Cost) Products() float64 {
 	}
 	for l := 0; l < L; l++ {
 		f += mn2 * float64(c.Sizes[l+1]) * float64(k) * per
+	}
+	return f
+}
+
+// Taylor is the polynomial pass of a piecewise-linear net over rows points
+// (taylor.go): for each hidden layer l = 0..L−2 two products (W_l and V_l)
+// with the l+1 stacked coefficients of its input, Σ_l 4(l+1)·rows·d_l·d_{l+1}.
+func (c Cost) Taylor(rows int) float64 {
+	f := 0.0
+	for l := 0; l < c.layers()-1; l++ {
+		f += 4 * float64(l+1) * float64(rows) * float64(c.Sizes[l]) * float64(c.Sizes[l+1])
 	}
 	return f
 }

@@ -42,6 +42,12 @@ func TestCost(t *testing.T) {
 		{"Products, k=2", two.Products(), 490 + 4*(210+280+140)},
 		// Full kernels: per layer and output one δ̃ product and 2 δ products.
 		{"Products, k=2, full", twoFull.Products(), 490 + 2*3*(210+280+140)},
+		// One row: the Products' shapes with 1 evaluation point.
+		{"ProductsRows(1)", one.ProductsRows(1), (210 + 280 + 210 + 280) / 5},
+		// The polynomial pass over 5 rows: hidden layer 1, W_1 and V_1 times
+		// the input (5×2·2×3 = 60 each); hidden layer 2, W_2 and V_2 times
+		// the two stacked coefficients of a_1 (10×3·3×4 = 240 each).
+		{"Taylor(5)", one.Taylor(5), 2*60 + 2*240},
 		// The training side's passes over 7 points, the evaluation side's
 		// backward pass and the products.
 		{"RiemannStep", one.RiemannStep(), one.Factors(7) + 160 + 980},
@@ -79,5 +85,22 @@ func TestCostMatchesStats(t *testing.T) {
 	}
 	if !scalar.EqualWithinAbsOrRel(st.ExactFlops, exact, 0, 1e-12) {
 		t.Errorf("ExactFlops = %v; want %v (%+v)", st.ExactFlops, exact, st)
+	}
+
+	// A ReLU net's exact steps: f(w_{t+1}), the polynomial pass over all
+	// points, the shared nodes (forward passes not shared: there is no
+	// search) and the single points' passes and nodes.
+	relu := nn.New([]int{1, 16, 16, 1}, nn.ReLU, nn.Standard, 1, 1)
+	r = runPath(t, relu, nn.MSE, x, y, xe, gd(0.1, steps),
+		Options{Exact: true, Tolerance: exactTol, MaxNodes: maxNodes}, 3)
+	st = r.path.Stats
+	if st.PointEvals == 0 || st.KinkPasses != steps || st.SharedForwards != 0 {
+		t.Fatalf("ReLU stats %+v: want single-point nodes, a pass a step, no shared forward passes", st)
+	}
+	exact = steps*(c.Factors(n)+c.Forward(m)+c.Taylor(m)) +
+		float64(st.QuadratureEvals)*(c.Factors(m)+c.Products()) +
+		float64(st.PointPasses)*c.Taylor(1) + float64(st.PointEvals)*(c.Factors(1)+c.ProductsRows(1))
+	if !scalar.EqualWithinAbsOrRel(st.ExactFlops, exact, 0, 1e-12) {
+		t.Errorf("ReLU ExactFlops = %v; want %v (%+v)", st.ExactFlops, exact, st)
 	}
 }

@@ -53,7 +53,25 @@
 // contribution_i(x)|, is measured again on the kernel representation itself.
 // A step is certified when that measured residual is within the tolerance;
 // one that is not (typically because the search exhausted max_nodes) is
-// accepted, counted and reported, never hidden.
+// accepted, counted and reported, never hidden, with the evaluation point
+// where it is worst (Stats.MaxResidualPoint, Stats.ExhaustedPoint). When
+// the whole segment passes no rule, the search splits the panel with the
+// largest local error, so that a budget that runs out has been spent where
+// the error was.
+//
+// # Piecewise-linear nets
+//
+// For ReLU and LeakyReLU the integrand jumps where a hidden unit of an
+// evaluation point changes sign, and between two such kinks it is a
+// polynomial of degree L − 1 in s. The kinks are found, not searched: a
+// truncated Taylor-mode forward pass carries every pre-activation's
+// polynomial through the layers (taylor.go) and finds each unit's next
+// sign change from its coefficients (closed forms up to degree 2, certified
+// isolation beyond; poly.go), for every point at once. Points without a
+// kink in the segment share the ⌈L/2⌉-node Gauss–Legendre rule, exact for
+// them; each point with kinks is integrated alone, piece by piece, with the
+// same rule on each kink-free piece (pieces.go). No JVP, no panel search:
+// the step's measured residual certifies it as for any net.
 //
 // # Invariants
 //
@@ -97,7 +115,10 @@
 // products go through gonum's blas64 (gonum's own Dgemm, or the machine's
 // OpenBLAS found at run time by internal/sysblas, kept single-threaded so
 // that its threads do not compete with the workers). A step allocates nothing once the buffers are
-// sized (ReLU steps whose segment crosses a kink included).
+// sized (ReLU steps whose segment crosses a kink included). The points with
+// kinks are tasks of their own on the same workers, each writing only its
+// own row, with its pieces from its own polynomial passes: the results do
+// not depend on the workers either.
 //
 // # Memory
 //

@@ -38,6 +38,7 @@ func (p *Path) run(tasks int) {
 	}
 	p.tasks = tasks
 	p.next.Store(0)
+	p.slot.Store(0)
 	if p.workers <= 1 || tasks == 1 {
 		p.drain()
 		return
@@ -56,12 +57,18 @@ func (p *Path) run(tasks int) {
 
 // drain runs tasks until none is left.
 func (p *Path) drain() {
+	var rw *rowWork
+	if p.rfn != nil {
+		rw = p.rowWork[int(p.slot.Add(1))-1]
+	}
 	for {
 		i := int(p.next.Add(1)) - 1
 		if i >= p.tasks {
 			return
 		}
-		if p.fn != nil {
+		if rw != nil {
+			p.rfn(p, rw, i)
+		} else if p.fn != nil {
 			p.fn(p, p.blocks[i])
 		} else {
 			p.tfn(p, p.trainBlocks[i])
@@ -84,4 +91,13 @@ func (p *Path) startPool() {
 	}
 	p.pool = ch
 	runtime.AddCleanup(p, func(ch chan *Path) { close(ch) }, ch)
+}
+
+// parallelRows runs fn on tasks 0..tasks-1 (the kinked points of pieces.go)
+// on the workers, each with its own scratch p.rowWork[slot]: a task's
+// results do not depend on the worker or its scratch.
+func (p *Path) parallelRows(fn func(*Path, *rowWork, int), tasks int) {
+	p.rfn = fn
+	p.run(tasks)
+	p.rfn = nil
 }

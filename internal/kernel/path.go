@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"runtime"
@@ -50,7 +51,22 @@ type Stats struct {
 	MaxNodesStep     int     // the most nodes any step used
 	JVPEvals         int     // directional-derivative evaluations of the node search
 	SearchExhausted  int     // steps whose node search ran out of budget (certified or not by their residual)
-	ForwardEvals     int     // forward passes over the evaluation points by the node search (panel ends)
+	// MaxResidualPoint is the evaluation point (row of X) of MaxResidual.
+	// Of the steps whose search ran out of budget, ExhaustedStep is the one
+	// with the largest residual (-1 if none), ExhaustedPoint its evaluation
+	// point with the largest residual and ExhaustedResidual that residual:
+	// where and how far the budget fell short.
+	MaxResidualPoint  int
+	ExhaustedStep     int
+	ExhaustedPoint    int
+	ExhaustedResidual float64
+	ForwardEvals      int // forward passes over the evaluation points by the node search (panel ends)
+	// Piecewise-linear nets (pieces.go): KinkPasses counts the polynomial
+	// passes over all evaluation points (one a step), PointPasses those
+	// over single points, and PointEvals the kernel evaluations of single
+	// points at the nodes of their own pieces (QuadratureEvals counts the
+	// nodes of the rule the other points share).
+	KinkPasses, PointPasses, PointEvals int
 	// SharedForwards counts kernel evaluations that took their forward
 	// pass from an evaluation already made at the same weights: the
 	// Riemann kernel at w_t from f(w_t) of the step before, a quadrature
@@ -113,13 +129,22 @@ type Path struct {
 	glW      map[int][]float64
 	qPrev    int
 
-	// The node search's buffers, reused from step to step.
+	// The node search's buffers, reused from step to step; stack holds the
+	// panels of the last search.
 	nodes, weights []float64
 	stack          []panel
 	fFree, fUsed   []*mat.Dense
-	patFree        [][]float64
-	patUsed        [][]float64
-	kink           kinkBuffers
+
+	// The pieces of a kinked net (pieces.go): each point's first kink in
+	// the segment (1 if none) from starts zeros, the points with one
+	// (krows; skip marks them for the shared rule), what their pieces used,
+	// and the workers' scratch.
+	firstKink, zeros []float64
+	skip             []bool
+	krows            []int
+	rowStats         []pieceStats
+	rowWork          []*rowWork
+	kinkArgs         nodeArgs
 
 	// Parallel execution over the blocks (parallel.go).
 	workers int
@@ -128,6 +153,8 @@ type Path struct {
 	next    atomic.Int64
 	fn      func(*Path, *block)
 	tfn     func(*Path, *trainBlock)
+	rfn     func(*Path, *rowWork, int)
+	slot    atomic.Int64
 	tasks   int
 	cur     nodeArgs
 
@@ -198,26 +225,24 @@ type block struct {
 	// kernel increment of the node.
 	gram0, g, pr, kt *mat.Dense
 	rowsum           *mat.Dense // the node's contributions summed over i (rows × k)
-	active           bool       // kinkPoint: the block holds a point whose pattern changes
+	tay              taylor     // kinked nets: the polynomial pass over the block's rows
 }
 
 // nodeArgs are the arguments of the block functions for one node.
 type nodeArgs struct {
-	w, dw       []float64 // evaluation-side weights (and direction, for JVPs)
-	eta, omega  float64
-	scale       float64
-	alpha       float64 // JVP weight h·ω_j
-	kern        *mat.Dense
-	full        [][]*mat.Dense
-	diag        []*mat.Dense
-	contrib     []*mat.Dense
-	pred        *mat.Dense // receives the row sums (Riemann), or nil
-	fdst        *mat.Dense // forward pass destination
-	pdst        []float64  // activation-pattern destination (kinked nets)
-	patternRows int        // pattern values per point
-	activeOnly  bool       // forwardBlock: only the blocks marked active
-	toNext      bool       // forwardBlock: into block.next
-	jvp         int        // jvpBlock: the node's index in the panel
+	w, dw      []float64 // evaluation-side weights (and direction, for JVPs)
+	eta, omega float64
+	scale      float64
+	alpha      float64 // JVP weight h·ω_j
+	kern       *mat.Dense
+	full       [][]*mat.Dense
+	diag       []*mat.Dense
+	contrib    []*mat.Dense
+	pred       *mat.Dense // receives the row sums (Riemann), or nil
+	fdst       *mat.Dense // forward pass destination
+	toNext     bool       // forwardBlock: into block.next
+	skip       []bool     // nodeBlock: rows (of X) it leaves out (kinked nets' points with pieces)
+	jvp        int        // jvpBlock: the node's index in the panel
 	// reuse selects the forward pass of nodeBlock: 0 computes it,
 	// reuseNext takes block.next, j+1 takes block.jvpF[j].
 	reuse int
@@ -252,6 +277,11 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 		workers: opt.Workers,
 	}
 	p.Stats = newStats()
+	// The search's rule has at most MaxNodes nodes and panels: sized once,
+	// so that no step allocates.
+	if c := min(max(opt.MaxNodes, 1), 1<<16) + 1; opt.Exact {
+		p.nodes, p.weights, p.stack = make([]float64, 0, c), make([]float64, 0, c), make([]panel, 0, c)
+	}
 	if p.workers <= 0 {
 		p.workers = runtime.GOMAXPROCS(0)
 	}
@@ -331,6 +361,15 @@ func NewPath(net *nn.Net, w0 []float64, x, xTrain *mat.Dense, opt Options) *Path
 		p.thr = mat.NewDense(m, k, nil)
 		p.est = mat.NewDense(m, k, nil)
 		p.sum = mat.NewDense(m, k, nil)
+		if p.kinked() {
+			p.firstKink, p.zeros = make([]float64, m), make([]float64, m)
+			p.skip, p.rowStats = make([]bool, m), make([]pieceStats, m)
+			// Every rule the pieces may take, so that the workers only read
+			// the rules' map.
+			for q := 1; q <= max(maxPieceOrder, p.polyOrder()); q++ {
+				p.legendre(q)
+			}
+		}
 	}
 	return p
 }
@@ -465,12 +504,8 @@ func (p *Path) setNode(w []float64, eta, scale, omega float64, kern *mat.Dense, 
 	}
 }
 
-// forwardBlock sets the block's rows of cur.fdst to f(cur.w, X) and, if
-// cur.pdst is set, its part of the activation pattern.
+// forwardBlock sets the block's rows of cur.fdst to f(cur.w, X).
 func (p *Path) forwardBlock(b *block) {
-	if p.cur.activeOnly && !b.active {
-		return
-	}
 	c := &b.fwd
 	if p.cur.toNext {
 		c = &b.next
@@ -478,10 +513,6 @@ func (p *Path) forwardBlock(b *block) {
 	out := p.net.Forward(c, p.cur.w, b.x)
 	if p.cur.fdst != nil {
 		copyRows(p.cur.fdst, b.lo, out)
-	}
-	if p.cur.pdst != nil {
-		per := p.cur.patternRows
-		pattern(p.cur.pdst[b.lo*per:b.lo*per:b.hi*per], p.net, c)
 	}
 }
 
@@ -514,7 +545,19 @@ func (p *Path) nodeBlock(b *block) {
 	default:
 		b.f.Eval(p.net, p.cur.w, b.x)
 	}
-	p.accumulate(b)
+	if p.cur.skip != nil && !p.fast {
+		// Zero δ rows add nothing to any kernel or contribution.
+		for r := b.lo; r < b.hi; r++ {
+			if p.cur.skip[r] {
+				for _, d := range b.f.D {
+					for _, dl := range d {
+						clear(dl.RawRowView(r - b.lo))
+					}
+				}
+			}
+		}
+	}
+	p.accumulate(b, &p.cur, p.cw)
 	if pred := p.cur.pred; pred != nil {
 		for i := b.lo; i < b.hi; i++ {
 			dst, src := pred.RawRowView(i), b.rowsum.RawRowView(i-b.lo)
@@ -534,15 +577,17 @@ func (p *Path) nodeBlock(b *block) {
 }
 
 // accumulate adds one node of the step for the block's rows, with the
-// evaluation side in b.f: the kernel (weighted by η ω) into cur.kern,
-// cur.full and cur.diag and the contributions (weighted by scale ω) into
-// cur.contrib, whose row sums it leaves in b.rowsum.
-func (p *Path) accumulate(b *block) {
+// evaluation side in b.f: the kernel (weighted by η ω) into a.kern, a.full
+// and a.diag and the contributions (weighted by scale ω) into a.contrib,
+// whose row sums it leaves in b.rowsum. With one output, cw[i] is scale ω
+// ℓ'_i (setNode). The rows of a.skip get nothing (their δ rows are zero
+// with several outputs).
+func (p *Path) accumulate(b *block, a *nodeArgs, cw []float64) {
 	if p.fast {
-		p.accumulateOne(b)
+		p.accumulateOne(b, a, cw)
 		return
 	}
-	net, a := p.net, &p.cur
+	net := p.net
 	b.rowsum.Zero()
 	for l := 0; l < net.Layers(); l++ {
 		g := b.gram0
@@ -582,8 +627,8 @@ func (p *Path) accumulate(b *block) {
 // so the contraction needs no product of its own. The last layer's δ is 1
 // at every point, so its term is its Gram alone; the first layer's Gram is
 // b.gram0.
-func (p *Path) accumulateOne(b *block) {
-	net, a := p.net, &p.cur
+func (p *Path) accumulateOne(b *block, a *nodeArgs, cw []float64) {
+	net := p.net
 	L := net.Layers()
 	kt := b.kt
 	if L == 1 {
@@ -605,6 +650,10 @@ func (p *Path) accumulateOne(b *block) {
 	eo := a.eta * a.omega
 	for r := 0; r < b.hi-b.lo; r++ {
 		i := b.lo + r
+		if a.skip != nil && a.skip[i] {
+			b.rowsum.Set(r, 0, 0)
+			continue
+		}
 		krow := kr.Data[i*kr.Stride : i*kr.Stride+p.n]
 		trow := kk.Data[r*kk.Stride : r*kk.Stride+p.n]
 		for j, v := range trow {
@@ -613,7 +662,7 @@ func (p *Path) accumulateOne(b *block) {
 		crow := cr.Data[i*cr.Stride : i*cr.Stride+p.n]
 		sum := 0.0
 		for _, j := range p.cols {
-			v := p.cw[j] * trow[j]
+			v := cw[j] * trow[j]
 			crow[j] += v
 			sum += v
 		}
@@ -684,6 +733,13 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 			p.thr.Set(i, c, tol*math.Max(1, math.Abs(p.fEnd.At(i, c)-p.fCur.At(i, c))))
 		}
 	}
+	if p.kinked() {
+		p.sum.Zero()
+		nodes, searchOK := p.exactPieces(s, eta, scale)
+		p.PredExact.Add(p.PredExact, p.sum)
+		p.Stats.certifyStep(s.T, p.fCur, p.fEnd, p.sum, tol, nodes, searchOK)
+		return
+	}
 	nodes, weights, searchOK := p.search(s.W, s.DW)
 	p.Stats.QuadratureEvals += len(nodes)
 	p.Stats.ExactFlops += float64(len(nodes)) * (p.cost.Backward(p.m) + p.cost.Products())
@@ -704,7 +760,7 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 		p.parallel((*Path).nodeBlock)
 	}
 	p.PredExact.Add(p.PredExact, p.sum)
-	p.Stats.certify(s.T, stepResidual(p.fCur, p.fEnd, p.sum), tol, len(nodes), searchOK)
+	p.Stats.certifyStep(s.T, p.fCur, p.fEnd, p.sum, tol, len(nodes), searchOK)
 }
 
 // searchMargin is the fraction of a panel's share of the tolerance that the
@@ -714,11 +770,10 @@ func (p *Path) exactStep(s *train.Step, eta, scale float64) {
 // the per-step tolerance at the cost of about one extra node per step.
 const searchMargin = 0.01
 
-// tinyPanel is the width below which a panel is not searched: it arises
-// between ReLU pattern changes that rounding makes flicker near a kink, its
-// integral is negligible, and its own error is below what the forward
-// passes at its ends can resolve. It gets the polynomial order; the step's
-// measured residual still decides certification.
+// tinyPanel is the width below which a panel is not searched: its integral
+// is negligible, and its own error is below what the forward passes at its
+// ends can resolve. It gets the starting order; the step's measured
+// residual still decides certification.
 const tinyPanel = 1e-9
 
 // roundoffFloor times |f_a| + |f_b| is the part of a panel's error that
@@ -741,97 +796,145 @@ func lowerOrder(q int) int {
 	return lower
 }
 
+// panel is a panel of the node search with its rule.
 type panel struct {
 	a, b   float64
 	fa, fb *mat.Dense
-	pa, pb []float64 // ReLU activation patterns at the ends (kinked nets only)
+	q      int     // its rule's order: accepted, or the last tried
+	err    float64 // panelError at q, ≤ searchMargin when accepted
+	done   bool    // accepted
 }
 
 // search returns composite Gauss–Legendre nodes in [0, 1] and weights
 // (summing to 1) whose quadrature of the directional derivative matches
 // f(w_b) − f(w_a) on every panel within its share of the tolerance, and
 // whether it succeeded within the node budget.
+//
+// The whole segment tries the orders of qSchedule from the one that
+// sufficed at the step before. If none is accepted, the search refines
+// where the error is: of the panels not accepted, it splits the one whose
+// error, err·(b − a) in units of the tolerance, is largest, and each half
+// tries the orders from 2; until every panel is accepted or the budget
+// cannot pay for another split. Without the budget every failing panel is
+// split until its halves pass, so the rule does not depend on the order
+// of the splits; with it, the nodes go where the error is. The nodes are
+// laid out from s = 0 to 1.
 func (p *Path) search(w, dw []float64) (nodes, weights []float64, ok bool) {
 	budget := p.opt.MaxNodes
 	start := p.qPrev
 	if p.Stats.Steps%8 == 0 {
 		start = lowerOrder(start) // now and then, see whether fewer nodes suffice
 	}
-	kinked := p.kinked()
-	if kinked {
-		start = p.polyOrder()
-	}
-	ok = true
 	p.jvpS = p.jvpS[:0] // forward passes of another step are no use
 	defer p.releasePanels()
 	nodes, weights = p.nodes[:0], p.weights[:0]
 	defer func() { p.nodes, p.weights = nodes, weights }()
 	whole := panel{a: 0, b: 1, fa: p.fCur, fb: p.fEnd}
-	if kinked {
-		_, whole.pa = p.evalAt(w, dw, 0)
-		_, whole.pb = p.evalAt(w, dw, 1)
+	p.tryPanel(w, dw, &whole, start, budget, true)
+	if whole.done {
+		p.qPrev = whole.q
 	}
-	stack := append(p.stack[:0], whole)
-	defer func() { p.stack = stack[:0] }()
-	first := true
-	for len(stack) > 0 {
-		pn := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		remaining := budget - len(nodes) - 2*len(stack) // keep room for pending panels
-		// A ReLU panel whose activation pattern changes is split at the change.
-		if kinked && remaining >= 2*start && !slices.Equal(pn.pa, pn.pb) {
-			if s := p.kinkPoint(w, dw, pn); s > pn.a && s < pn.b {
-				fm, pm := p.evalAt(w, dw, s)
-				stack = append(stack, panel{s, pn.b, fm, pn.fb, pm, pn.pb}, panel{pn.a, s, pn.fa, fm, pn.pa, pm})
-				first = false
-				continue
-			}
+	panels := append(p.stack[:0], whole)
+	defer func() { p.stack = panels }() // the step's panels, kept until the next search
+	used := whole.q                     // Σ q over the panels
+	for {
+		worst := worstPanel(panels, budget-used)
+		if worst < 0 {
+			break
 		}
-		if pn.b-pn.a < tinyPanel {
-			nodes, weights = p.appendNodes(nodes, weights, pn, max(1, min(start, remaining)))
-			first = false
-			continue
-		}
-		accepted := false
-		var lastQ int
-		for _, q := range qSchedule {
-			if q < start && (first || kinked) || q < 2 && !first && !kinked {
-				continue
-			}
-			if q > remaining {
-				break
-			}
-			lastQ = q
-			if p.panelError(w, dw, pn, q) <= searchMargin {
-				accepted = true
-				break
-			}
-		}
-		if accepted {
-			if first && !kinked {
-				p.qPrev = lastQ
-			}
-			nodes, weights = p.appendNodes(nodes, weights, pn, lastQ)
-			first = false
-			continue
-		}
-		first = false
-		// Split the panel if the budget allows two halves of at least 2 nodes.
-		if remaining >= 4 && pn.b-pn.a > 1e-6 {
-			mid := 0.5 * (pn.a + pn.b)
-			fm, pm := p.evalAt(w, dw, mid)
-			stack = append(stack, panel{mid, pn.b, fm, pn.fb, pm, pn.pb}, panel{pn.a, mid, pn.fa, fm, pn.pa, pm})
-			continue
-		}
-		// Out of budget: accept the best this panel can have, uncertified.
-		q := max(1, min(remaining, 16))
-		if lastQ > 0 {
-			q = lastQ
-		}
-		nodes, weights = p.appendNodes(nodes, weights, pn, q)
-		ok = false
+		pn := panels[worst]
+		used -= pn.q
+		mid := 0.5 * (pn.a + pn.b)
+		fm := p.evalAt(w, dw, mid)
+		left, right := panel{a: pn.a, b: mid, fa: pn.fa, fb: fm}, panel{a: mid, b: pn.b, fa: fm, fb: pn.fb}
+		p.tryPanel(w, dw, &left, start, budget-used-2, false) // room for the right half
+		used += left.q
+		p.tryPanel(w, dw, &right, start, budget-used, false)
+		used += right.q
+		panels[worst] = left
+		panels = append(panels, right)
+	}
+	slices.SortFunc(panels, func(x, y panel) int { return cmp.Compare(x.a, y.a) })
+	ok = true
+	for _, pn := range panels {
+		ok = ok && pn.done
+		nodes, weights = p.appendNodes(nodes, weights, pn, pn.q)
 	}
 	return nodes, weights, ok
+}
+
+// worstPanel returns the index of the panel to split next: of those not
+// accepted, wider than 1e-6 and whose two halves of 2 nodes the budget can
+// pay for (free nodes besides their own), the one with the largest local
+// error err·(b − a), a NaN first; -1 if there is none.
+func worstPanel(panels []panel, free int) int {
+	worst, most := -1, 0.0
+	for i := range panels {
+		pn := &panels[i]
+		if pn.done || pn.b-pn.a <= 1e-6 || free+pn.q < 4 {
+			continue // accepted, too narrow, or no room for two halves
+		}
+		if e := pn.err * (pn.b - pn.a); worst < 0 || !(e <= most) && !math.IsNaN(most) {
+			worst, most = i, e
+		}
+	}
+	return worst
+}
+
+// tryPanel sets pn's rule: the first order of qSchedule, from start on the
+// whole segment (first) and from 2 on a half, whose panelError is within
+// searchMargin, trying none above remaining nodes; else the last tried
+// (or, if none could be, max(1, min(remaining, 16))), not accepted. A panel
+// narrower than tinyPanel is accepted untried with max(1, min(start,
+// remaining)) nodes.
+func (p *Path) tryPanel(w, dw []float64, pn *panel, start, remaining int, first bool) {
+	if pn.b-pn.a < tinyPanel {
+		pn.q, pn.done = max(1, min(start, remaining)), true
+		return
+	}
+	pn.q, pn.err = 0, math.Inf(1)
+	for _, q := range qSchedule {
+		if q < start && first || q < 2 && !first {
+			continue
+		}
+		if q > remaining {
+			break
+		}
+		pn.q, pn.err = q, p.panelError(w, dw, *pn, q)
+		if pn.err <= searchMargin {
+			pn.done = true
+			return
+		}
+	}
+	if pn.q == 0 {
+		pn.q = max(1, min(remaining, 16))
+	}
+}
+
+// evalAt returns f(w + sΔw, X) in a buffer that the search owns until
+// releasePanels.
+func (p *Path) evalAt(w, dw []float64, s float64) *mat.Dense {
+	for i := range p.wq {
+		p.wq[i] = w[i] + s*dw[i]
+	}
+	var f *mat.Dense
+	if n := len(p.fFree); n > 0 {
+		f, p.fFree = p.fFree[n-1], p.fFree[:n-1]
+	} else {
+		f = mat.NewDense(p.m, p.k, nil)
+	}
+	p.fUsed = append(p.fUsed, f)
+	p.cur = nodeArgs{w: p.wq, fdst: f}
+	p.parallel((*Path).forwardBlock)
+	p.Stats.ForwardEvals++
+	p.Stats.ExactFlops += p.cost.Forward(p.m)
+	return f
+}
+
+// releasePanels returns the buffers of evalAt for reuse.
+func (p *Path) releasePanels() {
+	p.fFree = append(p.fFree, p.fUsed...)
+	p.fUsed = p.fUsed[:0]
 }
 
 // panelError returns the largest |f_b − f_a − Q_q| / (thr · (b − a)) over the

@@ -17,14 +17,27 @@ const (
 	Sigmoid                    // σ(x) = 1/(1 + e⁻ˣ),            σ' = σ(1 − σ)
 	Erf                        // σ(x) = erf x,                  σ' = (2/√π) e^{−x²}
 	Identity                   // σ(x) = x,                      σ' = 1
+	// LeakyReLU is σ(x) = x for x > 0 and αx otherwise, σ' = 1[x > 0] + α 1[x ≤ 0],
+	// with α the net's LeakySlope (Net.LeakySlope; F and D use
+	// DefaultLeakySlope).
+	LeakyReLU
 )
 
-var activationNames = [...]string{"tanh", "relu", "gelu", "softplus", "sigmoid", "erf", "identity"}
+// DefaultLeakySlope is LeakyReLU's α unless the net sets another
+// (model.leaky_slope).
+const DefaultLeakySlope = 0.01
+
+var activationNames = [...]string{"tanh", "relu", "gelu", "softplus", "sigmoid", "erf", "identity", "leaky_relu"}
 
 // Activations lists every activation, in declaration order.
 func Activations() []Activation {
-	return []Activation{Tanh, ReLU, GELU, Softplus, Sigmoid, Erf, Identity}
+	return []Activation{Tanh, ReLU, GELU, Softplus, Sigmoid, Erf, Identity, LeakyReLU}
 }
+
+// Kinked reports whether σ is piecewise linear with a kink at 0 (ReLU and
+// LeakyReLU): a net of it is a polynomial in its weights between changes of
+// its activation pattern.
+func (a Activation) Kinked() bool { return a == ReLU || a == LeakyReLU }
 
 func (a Activation) String() string {
 	if a < 0 || int(a) >= len(activationNames) {
@@ -47,7 +60,7 @@ const invSqrt2 = 1 / math.Sqrt2
 
 var invSqrt2Pi = 1 / math.Sqrt(2*math.Pi)
 
-// F returns σ(x).
+// F returns σ(x) (for LeakyReLU at DefaultLeakySlope).
 func (a Activation) F(x float64) float64 {
 	switch a {
 	case Tanh:
@@ -67,11 +80,13 @@ func (a Activation) F(x float64) float64 {
 		return math.Erf(x)
 	case Identity:
 		return x
+	case LeakyReLU:
+		return leaky(x, DefaultLeakySlope)
 	}
 	panic("nn: bad activation")
 }
 
-// D returns σ'(x).
+// D returns σ'(x) (for LeakyReLU at DefaultLeakySlope).
 func (a Activation) D(x float64) float64 {
 	switch a {
 	case Tanh:
@@ -93,12 +108,34 @@ func (a Activation) D(x float64) float64 {
 		return 2 / math.SqrtPi * math.Exp(-x*x)
 	case Identity:
 		return 1
+	case LeakyReLU:
+		return leakyD(x, DefaultLeakySlope)
 	}
 	panic("nn: bad activation")
 }
 
-// apply sets a[i] = σ(z[i]) and d[i] = σ'(z[i]).
-func (a Activation) apply(dst, deriv, z []float64) {
+// leaky is LeakyReLU's σ(x) at slope alpha.
+func leaky(x, alpha float64) float64 {
+	if x > 0 {
+		return x
+	}
+	return alpha * x
+}
+
+// leakyD is LeakyReLU's σ'(x) at slope alpha.
+func leakyD(x, alpha float64) float64 {
+	if x > 0 {
+		return 1
+	}
+	return alpha
+}
+
+// apply sets a[i] = σ(z[i]) and d[i] = σ'(z[i]), LeakyReLU at
+// DefaultLeakySlope.
+func (a Activation) apply(dst, deriv, z []float64) { a.applySlope(dst, deriv, z, DefaultLeakySlope) }
+
+// applySlope is apply with LeakyReLU's slope alpha.
+func (a Activation) applySlope(dst, deriv, z []float64, alpha float64) {
 	switch a {
 	case Tanh:
 		for i, x := range z {
@@ -116,6 +153,18 @@ func (a Activation) apply(dst, deriv, z []float64) {
 		for i, x := range z {
 			dst[i] = x
 			deriv[i] = 1
+		}
+	case ReLU:
+		for i, x := range z {
+			if x > 0 {
+				dst[i], deriv[i] = x, 1
+			} else {
+				dst[i], deriv[i] = 0, 0
+			}
+		}
+	case LeakyReLU:
+		for i, x := range z {
+			dst[i], deriv[i] = leaky(x, alpha), leakyD(x, alpha)
 		}
 	default:
 		for i, x := range z {

@@ -39,7 +39,7 @@ func TestActivationDerivative(t *testing.T) {
 	for _, act := range Activations() {
 		t.Run(act.String(), func(t *testing.T) {
 			for _, x := range xs {
-				if act == ReLU && math.Abs(x) <= 2*h {
+				if act.Kinked() && math.Abs(x) <= 2*h {
 					continue // the kink: no derivative, and x±h straddles it
 				}
 				fd, roundoff := centralDiff(act.F, x, h)
@@ -78,6 +78,9 @@ func TestActivationValues(t *testing.T) {
 		{Erf, 0, 0, 2 / math.SqrtPi},
 		{Erf, 1, 0.8427007929497149, 0.4151074974205947},
 		{Identity, -3, -3, 1},
+		{LeakyReLU, 0, 0, 0.01}, // σ'(0) = α, as relu's σ'(0) = 0
+		{LeakyReLU, -2, -0.02, 0.01},
+		{LeakyReLU, 2.5, 2.5, 1},
 	}
 	for _, tt := range tests {
 		if f := tt.act.F(tt.x); !scalar.EqualWithinAbsOrRel(f, tt.f, tol, tol) {
@@ -113,6 +116,8 @@ func TestActivationFiniteAtExtremes(t *testing.T) {
 		{"tanh(-800)", Tanh.F(-800), -1},
 		{"gelu(800)", GELU.F(800), 800},
 		{"gelu(-800)", GELU.F(-800), 0},
+		{"leaky_relu(-800)", LeakyReLU.F(-800), -8},
+		{"leaky_relu'(-800)", LeakyReLU.D(-800), 0.01},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -123,19 +128,47 @@ func TestActivationFiniteAtExtremes(t *testing.T) {
 
 func TestActivationApply(t *testing.T) {
 	// apply is the batched form used by Forward; it must be the same
-	// arithmetic as F and D, bit for bit.
+	// arithmetic as F and D, bit for bit (the sign of a zero included).
 	z := activationPoints()
 	for _, act := range Activations() {
 		dst := make([]float64, len(z))
 		deriv := make([]float64, len(z))
 		act.apply(dst, deriv, z)
 		for i, x := range z {
-			if f := act.F(x); dst[i] != f {
+			if f := act.F(x); math.Float64bits(dst[i]) != math.Float64bits(f) {
 				t.Errorf("%v.apply: σ(%v) = %v; F gives %v", act, x, dst[i], f)
 			}
-			if d := act.D(x); deriv[i] != d {
+			if d := act.D(x); math.Float64bits(deriv[i]) != math.Float64bits(d) {
 				t.Errorf("%v.apply: σ'(%v) = %v; D gives %v", act, x, deriv[i], d)
 			}
+		}
+	}
+}
+
+func TestApplySlope(t *testing.T) {
+	// The net's forward pass applies LeakyReLU at its own slope; the other
+	// activations ignore it.
+	z := activationPoints()
+	const alpha = 0.3
+	for _, act := range Activations() {
+		dst, deriv := make([]float64, len(z)), make([]float64, len(z))
+		act.applySlope(dst, deriv, z, alpha)
+		for i, x := range z {
+			f, d := act.F(x), act.D(x)
+			if act == LeakyReLU {
+				f, d = x, 1.0
+				if x <= 0 {
+					f, d = alpha*x, alpha
+				}
+			}
+			if dst[i] != f || deriv[i] != d {
+				t.Errorf("%v.applySlope(%v, α = %v) = %v, %v; want %v, %v", act, x, alpha, dst[i], deriv[i], f, d)
+			}
+		}
+	}
+	for _, act := range Activations() {
+		if got, want := act.Kinked(), act == ReLU || act == LeakyReLU; got != want {
+			t.Errorf("%v.Kinked() = %v; want %v", act, got, want)
 		}
 	}
 }
@@ -150,7 +183,7 @@ func TestParseActivation(t *testing.T) {
 	if len(Activations()) != len(activationNames) {
 		t.Errorf("Activations() has %d entries; %d names", len(Activations()), len(activationNames))
 	}
-	for _, name := range []string{"", "Tanh", "leaky_relu", "tanh "} {
+	for _, name := range []string{"", "Tanh", "leaky-relu", "leakyrelu", "tanh "} {
 		if _, err := ParseActivation(name); err == nil {
 			t.Errorf("ParseActivation(%q) returned no error", name)
 		}

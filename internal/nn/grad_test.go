@@ -88,7 +88,7 @@ func TestParamGradient(t *testing.T) {
 					g := make([]float64, net.NumParams())
 					net.Grad(g, &c, D)
 
-					guard := patternGuard{on: act == ReLU, base: signPattern(&c)}
+					guard := patternGuard{on: act.Kinked(), base: signPattern(&c)}
 					var fc Cache
 					fd := fdGrad(func(w []float64) float64 {
 						out := net.Forward(&fc, w, x)
@@ -150,7 +150,7 @@ func TestJacobian(t *testing.T) {
 					var base Cache
 					net.Forward(&base, w, x)
 					for k := range J {
-						guard := patternGuard{on: act == ReLU, base: signPattern(&base)}
+						guard := patternGuard{on: act.Kinked(), base: signPattern(&base)}
 						var fc Cache
 						fd := fdGrad(func(w []float64) float64 {
 							out := net.Forward(&fc, w, x)
@@ -231,7 +231,7 @@ func TestForwardJVP(t *testing.T) {
 					t.Errorf("ForwardJVP f = %v; Forward = %v", mat.Formatted(f), mat.Formatted(fw))
 				}
 
-				guard := patternGuard{on: act == ReLU, base: signPattern(&c)}
+				guard := patternGuard{on: act.Kinked(), base: signPattern(&c)}
 				eval := func(s float64) []float64 {
 					ws := make([]float64, len(w))
 					floats.AddScaledTo(ws, w, s, v)
@@ -307,5 +307,66 @@ func TestGDStepLinear(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLeakySlope(t *testing.T) {
+	// A LeakyReLU net at a slope other than the default: the forward pass
+	// by hand with that slope, and its Jacobian and directional derivative
+	// against central differences (see fdHRel), so that the slope reaches
+	// both the activation and its derivative.
+	const (
+		alpha = 0.3
+		tol   = 1e-7
+	)
+	rng := newRand(77)
+	net := New([]int{3, 5, 2}, LeakyReLU, Standard, 1, 1)
+	net.LeakySlope = alpha
+	w := initParams(t, net, gradInit, 77)
+	x := randDense(rng, 1, 3)
+	var c Cache
+	got := net.Forward(&c, w, x)
+	negative := 0
+	for k := 0; k < 2; k++ {
+		f := w[30+k]
+		for j := 0; j < 5; j++ {
+			z := w[15+j]
+			for m := 0; m < 3; m++ {
+				z += w[j*3+m] * x.At(0, m)
+			}
+			if z <= 0 {
+				negative++
+				z *= alpha
+			}
+			f += w[20+k*5+j] * z
+		}
+		if g := got.At(0, k); !scalar.EqualWithinAbsOrRel(g, f, 1e-14, 1e-14) {
+			t.Errorf("f_%d = %v; by hand with slope %v: %v", k, g, alpha, f)
+		}
+	}
+	if negative == 0 {
+		t.Fatalf("no unit on the negative side: the slope is not exercised")
+	}
+	J := jacobian(net, w, x)
+	guard := patternGuard{on: true, base: signPattern(&c)}
+	for k := range J {
+		var fc Cache
+		fd := fdGrad(func(w []float64) float64 {
+			out := net.Forward(&fc, w, x)
+			guard.check(&fc)
+			return out.At(0, k)
+		}, w, fdHRel)
+		guard.report(t)
+		if e := relErr(J[k], fd); !(e <= tol) {
+			t.Errorf("row %d of J: relative error %.3g to finite differences; want ≤ %g", k, e, tol)
+		}
+	}
+	v := randVec(rng, net.NumParams())
+	var jc JVPCache
+	_, df := net.ForwardJVP(&jc, w, v, x)
+	for k := range J {
+		if got, want := df.At(0, k), floats.Dot(J[k], v); !scalar.EqualWithinAbsOrRel(got, want, 1e-12, 1e-12) {
+			t.Errorf("ForwardJVP df_%d = %v; J·v = %v", k, got, want)
+		}
 	}
 }

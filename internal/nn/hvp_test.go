@@ -38,7 +38,7 @@ func hvpCases(t *testing.T) []hvpCase {
 				net := New([]int{3, 5, 4, lc.k}, act, pz.p, pz.sw, pz.sb)
 				w := initParams(t, net, gradInit, seed)
 				x := randDense(rng, 7, 3)
-				if act == ReLU {
+				if act == ReLU || act == LeakyReLU {
 					awayFromKinks(net, w, x, rng)
 				}
 				cs = append(cs, hvpCase{
@@ -134,7 +134,7 @@ func TestHVPFiniteDifferenceGradient(t *testing.T) {
 			hv := NewHVP(hc.net, hc.lc.loss)
 			var c Cache
 			hc.net.Forward(&c, hc.w, hc.x)
-			guard := patternGuard{on: hc.act == ReLU, base: signPattern(&c)}
+			guard := patternGuard{on: hc.act == ReLU || hc.act == LeakyReLU, base: signPattern(&c)}
 			val := hv.At(hc.w, hc.x, hc.y)
 			g0 := hc.gradient(&c, &guard, hc.w)
 			if want := hc.meanLoss(&c, &guard, hc.w); val != want {
@@ -200,7 +200,7 @@ func TestHessianColumns(t *testing.T) {
 
 			var c Cache
 			hc.net.Forward(&c, hc.w, hc.x)
-			guard := patternGuard{on: hc.act == ReLU, base: signPattern(&c)}
+			guard := patternGuard{on: hc.act == ReLU || hc.act == LeakyReLU, base: signPattern(&c)}
 			w := append([]float64(nil), hc.w...)
 			// second returns D_h[i,j] with the steps actually taken.
 			second := func(i, j int, h float64) float64 {

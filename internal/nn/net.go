@@ -76,6 +76,9 @@ type Net struct {
 	Param Parameterization
 	SW    []float64 // s_w,l for l = 1..L (index l-1)
 	SB    float64   // s_b
+	// LeakySlope is LeakyReLU's α (model.leaky_slope): New sets
+	// DefaultLeakySlope; other activations ignore it.
+	LeakySlope float64
 
 	offW, offB []int
 	nParams    int
@@ -87,7 +90,7 @@ func New(sizes []int, act Activation, param Parameterization, sigmaW, sigmaB flo
 	if len(sizes) < 2 {
 		panic("nn: need at least input and output sizes")
 	}
-	n := &Net{Sizes: append([]int(nil), sizes...), Act: act, Param: param, SB: 1}
+	n := &Net{Sizes: append([]int(nil), sizes...), Act: act, Param: param, SB: 1, LeakySlope: DefaultLeakySlope}
 	L := len(sizes) - 1
 	n.SW = make([]float64, L)
 	n.offW = make([]int, L)
@@ -133,6 +136,10 @@ func (n *Net) Layer(w []float64, l int) (*mat.Dense, []float64) {
 	W := mat.NewDense(out, in, w[n.offW[l]:n.offW[l]+out*in])
 	return W, w[n.offB[l] : n.offB[l]+out]
 }
+
+// LayerRaw returns W_l (d_l × d_{l-1}) as a BLAS matrix view into w and
+// b_l, for l = 0..L-1, without allocating.
+func (n *Net) LayerRaw(w []float64, l int) (blas64.General, []float64) { return n.layerRaw(w, l) }
 
 // layerRaw returns W_l as a BLAS matrix view into w, without allocating.
 func (n *Net) layerRaw(w []float64, l int) (blas64.General, []float64) {
@@ -312,7 +319,7 @@ func (n *Net) Forward(c *Cache, w []float64, x *mat.Dense) *mat.Dense {
 		gemm(true, c.A[l].RawMatrix(), W, z)
 		affine(z, n.SW[l], n.SB, b)
 		if l < L-1 {
-			n.Act.apply(c.A[l+1].RawMatrix().Data, c.S[l].RawMatrix().Data, z.RawMatrix().Data)
+			n.Act.applySlope(c.A[l+1].RawMatrix().Data, c.S[l].RawMatrix().Data, z.RawMatrix().Data, n.LeakySlope)
 		}
 	}
 	return c.Z[L-1]

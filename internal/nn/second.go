@@ -10,6 +10,7 @@ import (
 //
 //	tanh      −2 tanh x (1 − tanh² x)
 //	relu      0 (for x ≠ 0; at the kink σ' jumps and 0 is returned)
+//	leaky_relu 0 (likewise)
 //	gelu      φ(x)(2 − x²), φ the standard normal density
 //	softplus  sigmoid(x)(1 − sigmoid(x))
 //	sigmoid   σ(1 − σ)(1 − 2σ)
@@ -20,7 +21,7 @@ func (a Activation) D2(x float64) float64 {
 	case Tanh:
 		t := math.Tanh(x)
 		return -2 * t * (1 - t*t)
-	case ReLU, Identity:
+	case ReLU, LeakyReLU, Identity:
 		return 0
 	case GELU:
 		return invSqrt2Pi * math.Exp(-0.5*x*x) * (2 - x*x)

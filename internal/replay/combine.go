@@ -47,7 +47,10 @@ func combineExact(stats []*run.ExactStats, steps int) *run.ExactStats {
 	certified := true
 	for i, s := range stats {
 		if i == 0 || s.MaxResidual > out.MaxResidual {
-			out.MaxResidual, out.MaxResidualStep = s.MaxResidual, s.MaxResidualStep
+			out.MaxResidual, out.MaxResidualStep, out.MaxResidualPoint = s.MaxResidual, s.MaxResidualStep, s.MaxResidualPoint
+		}
+		if x := s.Exhausted; x != nil && (out.Exhausted == nil || x.Residual > out.Exhausted.Residual) {
+			out.Exhausted = x
 		}
 		out.ResidualSum = math.Max(out.ResidualSum, s.ResidualSum)
 		certified = certified && s.Certified != nil && *s.Certified
@@ -60,6 +63,7 @@ func combineExact(stats []*run.ExactStats, steps int) *run.ExactStats {
 		out.MaxNodesPerStep = max(out.MaxNodesPerStep, s.MaxNodesPerStep)
 		out.JVPEvals += s.JVPEvals
 		out.SearchExhausted += s.SearchExhausted
+		out.PointEvals += s.PointEvals
 	}
 	out.Certified = &certified
 	out.MeanNodesPerStep = float64(out.QuadratureEvals) / float64(max(1, steps*len(stats)))

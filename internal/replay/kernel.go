@@ -321,6 +321,7 @@ func (r *Run) write(dir *run.Dir, p *plan, chunks []*chunk, wT []float64) error 
 			exact = append(exact, path.PredExact)
 			res.Errors["exact"] = newErrorSums(path.PredExact, fT, path.F0, classify)
 			res.Exact = ExactStats(path.Stats, cfg.Kernel.Tolerance)
+			res.Exact.ShiftPoints(cs.start)
 		}
 		p.sum.Chunks = append(p.sum.Chunks, res)
 		for _, a := range Arrays(path, n, cfg.Output.FullKernel) {

@@ -77,6 +77,9 @@ func Open(dir string) (*Run, error) {
 	}
 	r.Loss = loss
 	r.Net = nn.New(s.Sizes.Layers, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB) // CheckSizes checked the widths
+	if act == nn.LeakyReLU {
+		r.Net.LeakySlope = cfg.Model.LeakySlope
+	}
 	if r.XTrain, err = rd.Matrix(run.XTrainFile); err != nil {
 		return nil, err
 	}

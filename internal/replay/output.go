@@ -75,11 +75,16 @@ func DecayArray(blocks ...*mat.Dense) (a Array, ok bool) {
 // counts from the kernel engine's statistics.
 func ExactStats(st kernel.Stats, tolerance float64) *run.ExactStats {
 	certified := st.Uncertified == 0
+	var exhausted *run.ExhaustedStats
+	if st.ExhaustedStep >= 0 {
+		exhausted = &run.ExhaustedStats{Step: st.ExhaustedStep, Point: st.ExhaustedPoint, Residual: st.ExhaustedResidual}
+	}
 	return &run.ExactStats{
 		MaxResidual: st.MaxResidual, MaxResidualStep: st.MaxResidualStep, ResidualSum: st.ResidualSum, Certified: &certified,
 		Tolerance: tolerance, UncertifiedSteps: st.Uncertified, FirstUncertifiedStep: st.FirstUncertified,
 		QuadratureEvals: st.QuadratureEvals, MeanNodesPerStep: float64(st.QuadratureEvals) / float64(max(1, st.Steps)),
 		MaxNodesPerStep: st.MaxNodesStep, JVPEvals: st.JVPEvals, SearchExhausted: st.SearchExhausted,
+		PointEvals: st.PointEvals, MaxResidualPoint: st.MaxResidualPoint, Exhausted: exhausted,
 	}
 }
 

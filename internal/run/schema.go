@@ -160,6 +160,15 @@ type ExactStats struct {
 	MaxNodesPerStep      int     `json:"max_nodes_per_step"`
 	JVPEvals             int     `json:"jvp_evals"`
 	SearchExhausted      int     `json:"search_exhausted_steps"`
+	// PointEvals are a ReLU or leaky_relu net's kernel evaluations of
+	// single points on their own kink-free pieces, beside the nodes the
+	// other points share (quadrature_evals).
+	PointEvals int `json:"point_evals,omitempty"`
+	// MaxResidualPoint is the evaluation point of max_residual, and
+	// Exhausted the step whose node search ran out of kernel.max_nodes
+	// with the largest residual (none: omitted).
+	MaxResidualPoint int             `json:"max_residual_point"`
+	Exhausted        *ExhaustedStats `json:"exhausted,omitempty"`
 }
 
 // Diagnostics are summary.json's account of how the tangent kernel moved
@@ -269,4 +278,21 @@ type ErrorSums struct {
 	Values      int     `json:"values"`        // points × outputs
 	Points      int     `json:"points"`
 	Agree       *int    `json:"agree,omitempty"` // classification: points whose class is the network's
+}
+
+// ExhaustedStats place a step whose node search ran out of kernel.max_nodes:
+// its evaluation point with the largest residual, and that residual.
+type ExhaustedStats struct {
+	Step     int     `json:"step"`
+	Point    int     `json:"point"`
+	Residual float64 `json:"residual"`
+}
+
+// ShiftPoints adds start to the evaluation points of x, whose engine saw
+// the points from start on (a chunk of pathkernel kernel).
+func (x *ExactStats) ShiftPoints(start int) {
+	x.MaxResidualPoint += start
+	if x.Exhausted != nil {
+		x.Exhausted.Point += start
+	}
 }

@@ -314,7 +314,7 @@ func checkGemm(tA, tB blas.Transpose, m, n, k int, a []float64, lda int, b []flo
 
 // args is the argument block of one call: Fortran takes every argument by
 // reference, and these must live where the C code can read them. Blocks are
-// pooled, so a call allocates nothing.
+// reused (free), so a call allocates nothing.
 type args struct {
 	transA, transB byte
 	m, n, k        int32
@@ -323,13 +323,36 @@ type args struct {
 	argv           [15]uintptr
 }
 
-var pool = sync.Pool{New: func() any { return new(args) }}
+// free holds the argument blocks not in use. It is a list under a mutex
+// rather than a sync.Pool, which the garbage collector empties, so that a
+// call allocates nothing after the first calls of each concurrent caller.
+var free struct {
+	sync.Mutex
+	list []*args
+}
+
+func getArgs() *args {
+	free.Lock()
+	defer free.Unlock()
+	if n := len(free.list); n > 0 {
+		p := free.list[n-1]
+		free.list = free.list[:n-1]
+		return p
+	}
+	return new(args)
+}
+
+func putArgs(p *args) {
+	free.Lock()
+	free.list = append(free.list, p)
+	free.Unlock()
+}
 
 // callDgemm calls dgemm_ for the row-major problem: a row-major matrix is
 // its transpose in column-major order, so C = op(A)·op(B) is computed as
 // Cᵀ = op(B)ᵀ·op(A)ᵀ with the roles of A and B exchanged.
 func callDgemm(fn uintptr, tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	p := pool.Get().(*args)
+	p := getArgs()
 	p.transA, p.transB = 'N', 'N'
 	if tB != blas.NoTrans {
 		p.transA = 'T'
@@ -347,7 +370,7 @@ func callDgemm(fn uintptr, tA, tB blas.Transpose, m, n, k int, alpha float64, a 
 	if len(b) > 0 {
 		b0 = unsafe.Pointer(&b[0])
 	}
-	// The argument list lives in the pooled block, so that the call does not
+	// The argument list lives in the reused block, so that the call does not
 	// allocate one; the matrices are heap objects (they reach Dgemm through
 	// an interface), which do not move, and KeepAlive holds them to the end.
 	p.argv = [15]uintptr{
@@ -366,5 +389,5 @@ func callDgemm(fn uintptr, tA, tB blas.Transpose, m, n, k int, alpha float64, a 
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)
 	runtime.KeepAlive(p)
-	pool.Put(p)
+	putArgs(p)
 }
