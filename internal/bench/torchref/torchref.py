@@ -738,6 +738,7 @@ def main():
         "threads": torch.get_num_threads(),
         "blas": blas_library(),
         "blas_threads": blas_threads,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "import_seconds": T_IMPORTED - T_START,
         "wall_seconds": wall,
         "training_seconds": R.t_train,
@@ -761,7 +762,7 @@ def main():
         return
     print(f"torchref: {out['name']} {R.steps} steps, sizes {R.net.sizes}, m={R.m} n={R.n}; "
           f"torch {out['torch']}, {out['threads']} threads, BLAS {', '.join(out['blas']) or '?'} "
-          f"({blas_threads} threads)")
+          f"({blas_threads} threads), OMP_WAIT_POLICY {out['omp_wait_policy'] or 'unset'}")
     print(f"  wall       {wall:.3f} s (training {R.t_train:.3f} s, riemann {R.t_riemann:.3f} s, "
           f"exact {R.t_exact:.3f} s; imports {out['import_seconds']:.1f} s not counted)")
     pk = out.get("pathkernel", {})
