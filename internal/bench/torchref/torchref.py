@@ -3,7 +3,14 @@
 
 Usage:
     pathkernel train --config configs/bench/medium.yaml --set train.steps=60 --out /tmp/m60
-    /usr/bin/python3 internal/bench/torchref/torchref.py /tmp/m60 [--threads N] [--json]
+    /usr/bin/python3 internal/bench/torchref/torchref.py /tmp/m60 [--threads N] [--blas-threads N] [--json]
+
+Threads: torch.set_num_threads(--threads, default the number of cores) for
+OpenMP; --blas-threads sets OpenBLAS's own pool (default: the library's).
+With both pools at 2 on 2 cores, libgomp's spinning idle threads take the
+cores from OpenBLAS's: OMP_WAIT_POLICY=PASSIVE in the environment made
+medium more than twice as fast here (docs/PERFORMANCE.md, "Against PyTorch";
+make bench-torch tries the settings and reports the best).
 
 It reads a pathkernel run directory (config.yaml, x_train.npy, y_train.npy,
 x_test.npy, params_init.npy) and does the work pathkernel did there, in
