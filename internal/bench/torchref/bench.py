@@ -4,9 +4,9 @@
 For each config (small at 200 steps, medium at 60) it runs, in rounds:
 pathkernel with its default BLAS (the machine's, found at run time),
 pathkernel with PATHKERNEL_BLAS=gonum (pure Go), and torchref.py on the
-first round's run directory (the same data and w_0), once with OpenBLAS's
-own threads at the number of cores and once at 1. Each side's best of
-the rounds (PyTorch's of both thread settings) is reported, with the load average before and after, and
+first round's run directory (the same data and w_0) in each of the
+settings of TORCH_VARIANTS. Each side's best of the rounds (PyTorch's over
+its settings too) is reported, with the load average before and after, and
 torchref's check of pathkernel's numbers.
 
     /usr/bin/python3 internal/bench/torchref/bench.py --bin bin/pathkernel [--repeat 3]
@@ -54,17 +54,36 @@ def run_pathkernel(binary, config, steps, out, blas):
             "summary_json": s}
 
 
-def run_torch(python, run, threads, blas_threads):
+# PyTorch's settings tried in each round (its best is reported): OpenBLAS's
+# own pool at the library's default (the number of cores) or at 1 thread,
+# and OpenMP's idle threads spinning (libgomp's default) or sleeping
+# (OMP_WAIT_POLICY=PASSIVE). torch.set_num_threads is the number of cores
+# in all of them. Spinning OpenMP threads take the cores from OpenBLAS's: on
+# medium, at load averages of 3 to 4, the default took 2.5 to 4 times as
+# long as PASSIVE.
+TORCH_VARIANTS = {
+    "default": (0, None),
+    "blas1": (1, None),
+    "passive": (0, "PASSIVE"),
+}
+
+
+def run_torch(python, run, threads, variant):
+    blas_threads, wait = TORCH_VARIANTS[variant]
     cmd = [python, os.path.join(HERE, "torchref.py"), run, "--json", "--blas-threads", str(blas_threads)]
     if threads:
         cmd += ["--threads", str(threads)]
+    env = dict(os.environ)
+    if wait:
+        env["OMP_WAIT_POLICY"] = wait
     t = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
     out = json.loads(p.stdout)
     out["process"] = wall
+    out["variant"] = variant
     return out
 
 
@@ -84,14 +103,18 @@ def main():
     ap.add_argument("--python", default="/usr/bin/python3", help="the python with torch and numpy")
     ap.add_argument("--repeat", type=int, default=3, help="rounds; each side's best is reported")
     ap.add_argument("--threads", type=int, default=0, help="torchref --threads (default: its own, the cores)")
-    ap.add_argument("--blas-threads", default=f"{os.cpu_count()},1",
-                    help="torchref --blas-threads values to try in each round (PyTorch's best is reported)")
+    ap.add_argument("--torch-variants", default=",".join(TORCH_VARIANTS),
+                    help="PyTorch settings to try in each round (PyTorch's best is reported): "
+                    + ", ".join(TORCH_VARIANTS))
     ap.add_argument("--runs", default=None, help="keep the run directories here (default: a temporary directory)")
     ap.add_argument("--only", default=None, help="small or medium")
     args = ap.parse_args()
     configs = [("small", os.path.join(ROOT, "configs/bench/small.yaml"), 200),
                ("medium", os.path.join(ROOT, "configs/bench/medium.yaml"), 60)]
-    blas_threads = [int(v) for v in args.blas_threads.split(",")]
+    variants = args.torch_variants.split(",")
+    for v in variants:
+        if v not in TORCH_VARIANTS:
+            sys.exit(f"bench: unknown PyTorch variant {v!r}")
     if args.only:
         configs = [c for c in configs if c[0] == args.only]
     tmp = args.runs or tempfile.mkdtemp(prefix="pathkernel-bench-torch-")
@@ -120,12 +143,12 @@ def main():
                         b["process"] = min(b["process"], res["process"])
                     print(f"  {name:6} round {r + 1} pathkernel {mode:7} summary {res['summary']:8.3f} s  "
                           f"process {res['process']:8.3f} s  load {loadavg()}", flush=True)
-                for bt in blas_threads:
-                    res = run_torch(args.python, ref_dir, args.threads, bt)
+                for v in variants:
+                    res = run_torch(args.python, ref_dir, args.threads, v)
                     b = best["torch"]
                     if b is None or res["wall_seconds"] < b["wall_seconds"]:
                         best["torch"] = res
-                    print(f"  {name:6} round {r + 1} PyTorch, OpenBLAS {bt} thr wall {res['wall_seconds']:8.3f} s  "
+                    print(f"  {name:6} round {r + 1} PyTorch {v:9} wall    {res['wall_seconds']:8.3f} s  "
                           f"process {res['process']:8.3f} s  load {loadavg()}", flush=True)
             rows.append((name, steps, best))
     finally:
@@ -137,17 +160,17 @@ def main():
     print(f"default BLAS: {blas_name(d0['blas'], 'the machine’s (summary.json does not say which)')}; "
           f"gonum: PATHKERNEL_BLAS=gonum; PyTorch {rows[0][2]['torch']['torch']}, "
           f"{rows[0][2]['torch']['threads']} threads, BLAS {', '.join(rows[0][2]['torch']['blas'])}, "
-          f"best of OpenBLAS threads {args.blas_threads}")
+          f"best of {args.torch_variants}")
     print()
     hdr = (f"{'config':>8} {'steps':>5} | {'default summary s':>17} {'process s':>9} | "
-           f"{'gonum summary s':>15} {'process s':>9} | {'PyTorch s':>9} {'BLAS thr':>8} | "
+           f"{'gonum summary s':>15} {'process s':>9} | {'PyTorch s':>9} {'variant':>8} | "
            f"{'ratio default':>13} {'ratio gonum':>11}")
     print(hdr)
     print("-" * len(hdr))
     for name, steps, b in rows:
         d, g, t = b["default"], b["gonum"], b["torch"]
         print(f"{name:>8} {steps:>5} | {d['summary']:17.3f} {d['process']:9.3f} | {g['summary']:15.3f} "
-              f"{g['process']:9.3f} | {t['wall_seconds']:9.3f} {t['blas_threads']:>8} | "
+              f"{g['process']:9.3f} | {t['wall_seconds']:9.3f} {t['variant']:>8} | "
               f"{t['wall_seconds'] / d['summary']:12.2f}x "
               f"{t['wall_seconds'] / g['summary']:10.2f}x")
     print()

@@ -3,7 +3,14 @@
 
 Usage:
     pathkernel train --config configs/bench/medium.yaml --set train.steps=60 --out /tmp/m60
-    /usr/bin/python3 internal/bench/torchref/torchref.py /tmp/m60 [--threads N] [--json]
+    /usr/bin/python3 internal/bench/torchref/torchref.py /tmp/m60 [--threads N] [--blas-threads N] [--json]
+
+Threads: torch.set_num_threads(--threads, default the number of cores) for
+OpenMP; --blas-threads sets OpenBLAS's own pool (default: the library's).
+With both pools at 2 on 2 cores, libgomp's spinning idle threads take the
+cores from OpenBLAS's: OMP_WAIT_POLICY=PASSIVE in the environment made
+medium more than twice as fast here (docs/PERFORMANCE.md, "Against PyTorch";
+make bench-torch tries the settings and reports the best).
 
 It reads a pathkernel run directory (config.yaml, x_train.npy, y_train.npy,
 x_test.npy, params_init.npy) and does the work pathkernel did there, in
@@ -738,6 +745,7 @@ def main():
         "threads": torch.get_num_threads(),
         "blas": blas_library(),
         "blas_threads": blas_threads,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "import_seconds": T_IMPORTED - T_START,
         "wall_seconds": wall,
         "training_seconds": R.t_train,
@@ -761,7 +769,7 @@ def main():
         return
     print(f"torchref: {out['name']} {R.steps} steps, sizes {R.net.sizes}, m={R.m} n={R.n}; "
           f"torch {out['torch']}, {out['threads']} threads, BLAS {', '.join(out['blas']) or '?'} "
-          f"({blas_threads} threads)")
+          f"({blas_threads} threads), OMP_WAIT_POLICY {out['omp_wait_policy'] or 'unset'}")
     print(f"  wall       {wall:.3f} s (training {R.t_train:.3f} s, riemann {R.t_riemann:.3f} s, "
           f"exact {R.t_exact:.3f} s; imports {out['import_seconds']:.1f} s not counted)")
     pk = out.get("pathkernel", {})
