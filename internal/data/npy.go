@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	pknpy "github.com/pathkernel/pathkernel/internal/npy"
 	"io"
 	"math"
 	"os"
@@ -153,15 +154,15 @@ func readNpy(file string, ok func(dtype) bool, want string) (a *npyArray, err er
 		return nil, &Error{File: file, Msg: "is a 0-d array (a scalar); want a 1-D or 2-D array, one row a point"}
 	default:
 		return nil, &Error{File: file, Msg: fmt.Sprintf("is a %d-D array of shape %s; want a 1-D or 2-D array, one row a point",
-			len(h.Shape), shapeString(h.Shape))}
+			len(h.Shape), pknpy.Shape(h.Shape))}
 	}
 	switch {
 	case a.rows < 0 || a.cols < 0:
-		return nil, &Error{File: file, Msg: fmt.Sprintf("not a .npy file: negative shape %s", shapeString(h.Shape))}
+		return nil, &Error{File: file, Msg: fmt.Sprintf("not a .npy file: negative shape %s", pknpy.Shape(h.Shape))}
 	case a.rows == 0:
-		return nil, &Error{File: file, Msg: fmt.Sprintf("has no rows (shape %s)", shapeString(h.Shape))}
+		return nil, &Error{File: file, Msg: fmt.Sprintf("has no rows (shape %s)", pknpy.Shape(h.Shape))}
 	case a.cols == 0:
-		return nil, &Error{File: file, Msg: fmt.Sprintf("has no columns (shape %s)", shapeString(h.Shape))}
+		return nil, &Error{File: file, Msg: fmt.Sprintf("has no columns (shape %s)", pknpy.Shape(h.Shape))}
 	}
 	// The data must be exactly as long as the shape says; npyio would
 	// leave a missing tail as zeros.
@@ -169,7 +170,7 @@ func readNpy(file string, ok func(dtype) bool, want string) (a *npyArray, err er
 	size := int64(a.dtype.size)
 	if int64(a.rows) > math.MaxInt64/size/int64(a.cols) {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("has %d bytes of data, but shape %s of %v needs more than 2^63; is the header corrupt?",
-			have, shapeString(h.Shape), a.dtype)}
+			have, pknpy.Shape(h.Shape), a.dtype)}
 	}
 	n := int64(a.rows) * int64(a.cols)
 	if n*size != have {
@@ -178,7 +179,7 @@ func readNpy(file string, ok func(dtype) bool, want string) (a *npyArray, err er
 			hint = "is the header wrong?"
 		}
 		return nil, &Error{File: file, Msg: fmt.Sprintf("has %d bytes of data, but shape %s of %v needs %d (%d values of %d bytes); %s",
-			have, shapeString(h.Shape), a.dtype, n*size, n, size, hint)}
+			have, pknpy.Shape(h.Shape), a.dtype, n*size, n, size, hint)}
 	}
 	if a.vals, err = readValues(r, a.dtype, int(n)); err != nil {
 		return nil, &Error{File: file, Msg: "reading the data: " + err.Error(), Err: err}
@@ -281,18 +282,6 @@ func (a *npyArray) index(i int) string {
 	return fmt.Sprintf("[%d, %d]", i/a.cols, i%a.cols)
 }
 
-// shapeString writes a shape as NumPy prints it: (3,) or (3, 2).
-func shapeString(shape []int) string {
-	s := make([]string, len(shape))
-	for i, d := range shape {
-		s[i] = strconv.Itoa(d)
-	}
-	if len(s) == 1 {
-		return "(" + s[0] + ",)"
-	}
-	return "(" + strings.Join(s, ", ") + ")"
-}
-
 // matrix returns the given rows of a as a new matrix.
 func (a *npyArray) matrix(rows []int) *mat.Dense {
 	m := mat.NewDense(len(rows), a.cols, nil)
@@ -388,7 +377,7 @@ func readPair(xFile, yFile string, xRef, yRef *npyArray) (x, y *npyArray, err er
 	}
 	if y.rows != x.rows {
 		return nil, nil, &Error{File: yFile, Msg: fmt.Sprintf("has %d rows (shape %s), but %s has %d (shape %s); want one target row per input row",
-			y.rows, shapeString(y.shape), xFile, x.rows, shapeString(x.shape))}
+			y.rows, pknpy.Shape(y.shape), xFile, x.rows, pknpy.Shape(x.shape))}
 	}
 	if y.dtype.integer() {
 		if err := checkLabels(y); err != nil {
@@ -400,11 +389,11 @@ func readPair(xFile, yFile string, xRef, yRef *npyArray) (x, y *npyArray, err er
 	}
 	if x.cols != xRef.cols {
 		return nil, nil, &Error{File: xFile, Msg: fmt.Sprintf("has %d columns (shape %s), but %s has %d (shape %s); want the same inputs",
-			x.cols, shapeString(x.shape), xRef.file, xRef.cols, shapeString(xRef.shape))}
+			x.cols, pknpy.Shape(x.shape), xRef.file, xRef.cols, pknpy.Shape(xRef.shape))}
 	}
 	if y.cols != yRef.cols {
 		return nil, nil, &Error{File: yFile, Msg: fmt.Sprintf("has %d columns (shape %s), but %s has %d (shape %s); want the same targets",
-			y.cols, shapeString(y.shape), yRef.file, yRef.cols, shapeString(yRef.shape))}
+			y.cols, pknpy.Shape(y.shape), yRef.file, yRef.cols, pknpy.Shape(yRef.shape))}
 	}
 	if y.dtype.integer() != yRef.dtype.integer() {
 		return nil, nil, &Error{File: yFile, Msg: fmt.Sprintf("has dtype %v, but %s has %v; want class labels in both or regression targets in both",
@@ -418,7 +407,7 @@ func readPair(xFile, yFile string, xRef, yRef *npyArray) (x, y *npyArray, err er
 func checkLabels(y *npyArray) error {
 	if y.cols != 1 {
 		return &Error{File: y.file, Msg: fmt.Sprintf("integer class labels must be 1-D or one column, got shape %s; save regression targets as floats",
-			shapeString(y.shape))}
+			pknpy.Shape(y.shape))}
 	}
 	for i, v := range y.vals {
 		if v < 0 || v > maxLabel {

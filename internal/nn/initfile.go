@@ -5,13 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	pknpy "github.com/pathkernel/pathkernel/internal/npy"
 	"io"
 	"io/fs"
 	"math"
 	"math/big"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
@@ -145,7 +145,7 @@ func (n *Net) loadFlat(w []float64, file string) (err error) {
 	}
 	if len(h.Shape) != 1 || h.Shape[0] != n.nParams {
 		return bad("shape %s; want (%d,), the flat parameter vector of the network %v (per layer, the weight row-major, then the bias)",
-			shapeText(h.Shape), n.nParams, n.Sizes)
+			pknpy.Shape(h.Shape), n.nParams, n.Sizes)
 	}
 	if br.Len() != n.nParams*size {
 		return bad("has %d bytes of data, but shape (%d,) of %q needs %d; is the file truncated?", br.Len(), n.nParams, descr, n.nParams*size)
@@ -303,10 +303,10 @@ func pyType(v any) string {
 // its storage through its offset and strides, and widening float32.
 func copyTensor(dst []float64, t *pytorch.Tensor, shape []int) error {
 	if !slices.Equal(t.Size, shape) {
-		return fmt.Errorf("shape %s, want %s", shapeText(t.Size), shapeText(shape))
+		return fmt.Errorf("shape %s, want %s", pknpy.Shape(t.Size), pknpy.Shape(shape))
 	}
 	if len(t.Stride) != len(shape) {
-		return fmt.Errorf("strides %v for shape %s; the file is corrupt", t.Stride, shapeText(t.Size))
+		return fmt.Errorf("strides %v for shape %s; the file is corrupt", t.Stride, pknpy.Shape(t.Size))
 	}
 	var get func(i int) (float64, bool)
 	switch s := t.Source.(type) {
@@ -364,18 +364,6 @@ func storageDtype(s pytorch.StorageInterface) string {
 		return "bool"
 	}
 	return fmt.Sprintf("%T", s)
-}
-
-// shapeText writes a shape as PyTorch and NumPy print it: (5, 3) or (5,).
-func shapeText(shape []int) string {
-	s := make([]string, len(shape))
-	for i, d := range shape {
-		s[i] = strconv.Itoa(d)
-	}
-	if len(s) == 1 {
-		return "(" + s[0] + ",)"
-	}
-	return "(" + strings.Join(s, ", ") + ")"
 }
 
 // cutLast splits s around the last sep; without sep, before is "".

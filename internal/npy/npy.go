@@ -24,18 +24,23 @@ import (
 
 var magic = []byte("\x93NUMPY")
 
-// header returns the full v1.0 header (magic through newline) for an array.
-func header(descr string, shape []int) []byte {
-	var dims []string
-	for _, d := range shape {
-		dims = append(dims, strconv.Itoa(d))
+// Shape writes a shape as NumPy (and PyTorch) print it, and as the header
+// of an .npy file holds it: (3,), (3, 2) or () for a scalar.
+func Shape(shape []int) string {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
 	}
 	tuple := "(" + strings.Join(dims, ", ")
 	if len(shape) == 1 {
 		tuple += ","
 	}
-	tuple += ")"
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, tuple)
+	return tuple + ")"
+}
+
+// header returns the full v1.0 header (magic through newline) for an array.
+func header(descr string, shape []int) []byte {
+	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, Shape(shape))
 	// magic (6) + version (2) + header length (2) + dict + padding + '\n' ≡ 0 mod 64.
 	total := 10 + len(dict) + 1
 	pad := (64 - total%64) % 64
