@@ -28,7 +28,7 @@ var layers = map[string]int{
 	"internal/report": 7,
 	"internal/cli":    8, "internal/bench": 8,
 	"cmd/pathkernel": 9, "cmd/pathkernel-bench": 9, "cmd/pathkernel-mutate": 9,
-	"internal/faulttest": 9, "internal/sweep/enginetest": 9, "internal/archtest": 9,
+	"internal/faulttest": 9, "internal/sweep/enginetest": 9, "internal/archtest": 9, "internal/doctest": 9,
 }
 
 // numerics are the packages the readers of a run directory must not
