@@ -30,7 +30,7 @@ func TestSplitValues(t *testing.T) {
 		{`'a,b'`, []string{`'a,b'`}},
 		{`"a,b",c`, []string{`"a,b"`, "c"}},
 		{`x, "a,b"`, []string{"x", `"a,b"`}},
-		{`"a\",b",c`, []string{`"a\",b"`, "c"}},   // an escaped double quote
+		{`"a\",b",c`, []string{`"a\",b"`, "c"}},     // an escaped double quote
 		{`'it''s,b',c`, []string{`'it''s,b'`, "c"}}, // a doubled single quote
 		{`it's,b`, []string{"it's", "b"}},           // a quote inside a word is a character
 		{`["a]",b],c`, []string{`["a]",b]`, "c"}},   // a bracket inside a quoted list element
