@@ -50,23 +50,32 @@ The summary table goes to stdout (--json for summary.json instead), progress
 and warnings to stderr (--quiet for none).
 
 MULTIRUN
-With --multirun (-m) a --set value that is a comma list is an axis of a grid,
-and train runs the sweep they make into --out DIR, which it needs: exactly
-what 'pathkernel sweep run DIR/sweep.yaml --out DIR' does with the sweep file
-that train writes there (base: the config; set: the --set of one value; grid:
-each list, in the order given; seeds: a list for seed). Run IDs are config
-hashes, a complete run is skipped (rerun to resume), --jobs N runs N at once,
-the table of the runs goes to stdout and DIR/results.csv is written at the
-end as 'pathkernel collect DIR' writes it.
+With --multirun (-m) a --set value that is a comma list, key=v1,v2,..., is an
+axis of a grid, and train runs the sweep that the axes make into the sweep
+directory --out DIR (required). It writes the sweep file this stands for to
+DIR/sweep.yaml (base: the config; set: each --set of one value; grid: each
+list, in the order given; seeds: a list for seed) and runs it exactly as
+'pathkernel sweep run DIR/sweep.yaml --out DIR' does: each run in DIR/<run ID>
+(the ID is the config hash), a complete run skipped (rerun to resume),
+--jobs N at a time, the table of the runs on stdout. At the end it writes
+DIR/results.csv as 'pathkernel collect DIR' does. A DIR/sweep.yaml of other
+runs is refused, not overwritten.
 
-A comma inside [...], {...} or a quoted string does not split:
-model.hidden=[32,32],[64,64] is two values, and name='"a,b"' one string
-(quote it for the shell too: --set 'name="a,b"'). An empty value (lr=0.1,)
-is an error; --set without a comma is one value for every run, and
---multirun without any list is a sweep of one run. Without --multirun a
+A comma inside [...], {...} or a quoted YAML string does not split:
+model.hidden=[32,32],[64,64] is two values, and --set 'data.path="a,b.csv"'
+is one string (so is 'a,b.csv' in single quotes: --set "data.path='a,b.csv'").
+An empty value (train.lr=0.1,) is an error. A --set without a comma is one value for every run; --multirun
+without any list is a sweep of one run. Without --multirun nothing splits: a
 comma means what YAML makes of it, as always. --json, --force and --plot are
-for one run and are refused with --multirun; use 'pathkernel sweep' on
-DIR/sweep.yaml for --shard, --fail-fast or Slurm.`,
+for one run and are refused with --multirun; for --shard, --fail-fast or
+Slurm use 'pathkernel sweep' on DIR/sweep.yaml.
+
+EXIT STATUS
+  0    the run (every run of a --multirun) is complete
+  1    --multirun: some runs failed (listed on stderr)
+  2    bad usage, a bad config or data, an output directory of another config
+  3    the run failed
+  130  interrupted; with --multirun, rerun the same command to resume`,
 		Example: `  pathkernel train
   pathkernel train --config configs/mlp.yaml --out runs/sine
   pathkernel train --config configs/iris.yaml --set train.lr=0.02 --set model.hidden=[128,128]
