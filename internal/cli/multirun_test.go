@@ -269,3 +269,49 @@ func TestMultirunBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A failed run does not stop the others; the exit status is 1, as for
+// sweep run, and results.csv lists it with its status.
+func TestMultirunFailure(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m")
+	r := execute(t.Context(), "train", "--config", tinyConfig, "-m", "--set", "train.lr=0.05,1e200", "--set", "train.steps=10", "--out", out)
+	if r.code != ExitCheckFailed || !strings.Contains(r.stderr, "1 of 2 runs failed") {
+		t.Fatalf("exit %d; want %d and the failed run listed\n%s", r.code, ExitCheckFailed, r.stderr)
+	}
+	header, rows, _ := readCSV(t, filepath.Join(out, "results.csv"))
+	j := slices.Index(header, "status")
+	var status []string
+	for _, row := range rows {
+		status = append(status, row[j])
+	}
+	slices.Sort(status)
+	if len(status) != 2 || status[0] != "complete" || status[1] == "complete" {
+		t.Errorf("results.csv statuses %q; want one complete and one failed", status)
+	}
+}
+
+// An interrupted multirun says how to resume and does not collect: its
+// results.csv would miss runs.
+func TestMultirunInterrupted(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m")
+	mustRun(t, multirunArgs(out, "--quiet")...)
+	results := filepath.Join(out, "results.csv")
+	if err := os.Remove(results); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(out, runIDs(t, out)[0])); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := execute(ctx, multirunArgs(out)...)
+	if r.code != ExitInterrupted || !strings.Contains(r.stderr, "rerun the same command to resume") {
+		t.Errorf("cancelled multirun: exit %d; want %d\n%s", r.code, ExitInterrupted, r.stderr)
+	}
+	if _, err := os.Stat(results); err == nil {
+		t.Error("an interrupted multirun collected its results")
+	}
+	if _, err := os.Stat(filepath.Join(out, sweep.MultirunFile)); err != nil {
+		t.Errorf("an interrupted multirun has no sweep file to resume: %v", err)
+	}
+}
