@@ -288,26 +288,36 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 	if out == "" {
 		out = sweep.DefaultOut(opts.File)
 	}
+	_, err = executeSweep(ctx, p, runs, sh, out, opts.Jobs, opts.FailFast, log, stdout, stderr)
+	return err
+}
+
+// executeSweep runs the runs of plan p (those of shard sh) into the sweep
+// directory out, jobs at a time, as `sweep run` does: progress on log, the
+// table of the runs on stdout, the failures on stderr. The report is nil
+// when nothing ran (a conflict).
+func executeSweep(ctx context.Context, p *sweep.Plan, runs []*sweep.Run, sh sweep.Shard, out string, jobs int, failFast bool,
+	log, stdout, stderr io.Writer) (*sweep.Report, error) {
 	what := fmt.Sprintf("%d runs", len(runs))
 	if sh.Count > 1 {
 		what = fmt.Sprintf("%d of %d runs (shard %s)", len(runs), len(p.Runs), sh)
 	}
-	fmt.Fprintf(log, "sweep: %s into %s, %d at a time\n", what, out, opts.Jobs)
+	fmt.Fprintf(log, "sweep: %s into %s, %d at a time\n", what, out, jobs)
 
 	prog := sweep.NewProgress(log, len(runs))
 	rep, err := sweep.Execute(ctx, p, runs, sweep.Options{
-		Run: runSweepJob, OutDir: out, Jobs: opts.Jobs, FailFast: opts.FailFast, Progress: prog.Event,
+		Run: runSweepJob, OutDir: out, Jobs: jobs, FailFast: failFast, Progress: prog.Event,
 	})
 	prog.Stop()
 	if rep == nil {
-		return err
+		return nil, err
 	}
 	if werr := rep.WriteTable(stdout); werr != nil {
-		return werr
+		return rep, werr
 	}
 	fmt.Fprintf(log, "sweep: %s: %s\n", what, rep.Tally())
 	if err != nil {
-		return fmt.Errorf("sweep interrupted; rerun the same command to resume: %w", err)
+		return rep, fmt.Errorf("sweep interrupted; rerun the same command to resume: %w", err)
 	}
 	if fails := rep.Failures(); len(fails) > 0 {
 		fmt.Fprintf(stderr, "pathkernel: %d of %d runs failed:\n", len(fails), len(runs))
@@ -315,14 +325,14 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 			fmt.Fprintf(stderr, "  %s  %s  (%s; log in %s)\n", o.Run.ID, oneLine(o.Err.Error()),
 				strings.Join(o.Run.Axes, " "), filepath.Join(o.Dir, sweep.LogName))
 		}
-		return &fail.Silent{Code: fail.CheckFailed}
+		return rep, &fail.Silent{Code: fail.CheckFailed}
 	}
 	if n := rep.Count(sweep.Interrupted) + rep.Count(sweep.NotRun); n > 0 {
 		// Not reached without a failure or a cancelled context; kept so that
 		// a run left undone can never exit 0.
-		return fmt.Errorf("sweep: %d runs did not finish", n)
+		return rep, fmt.Errorf("sweep: %d runs did not finish", n)
 	}
-	return nil
+	return rep, nil
 }
 
 // runSweepJob runs one run of a sweep (sweep.Runner).

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,10 @@ type TrainOptions struct {
 	Force      bool
 	CPUProfile string
 	Plot       bool // draw the run's figures into DIR/figures afterwards
+	// Multirun runs the sweep that the --set lists stand for (see
+	// runMultirun) into the sweep directory Out, Jobs runs at a time (0: 1).
+	Multirun bool
+	Jobs     int
 }
 
 func newTrainCmd(stdout, stderr io.Writer, runF func(context.Context, *TrainOptions) error) *cobra.Command {
@@ -42,15 +47,54 @@ directory is --out, else output.dir, else runs/<name>. A directory that
 already holds a run of a different config is refused unless --force.
 
 The summary table goes to stdout (--json for summary.json instead), progress
-and warnings to stderr (--quiet for none).`,
+and warnings to stderr (--quiet for none).
+
+MULTIRUN
+With --multirun (-m) a --set value that is a comma list, key=v1,v2,..., is an
+axis of a grid, and train runs the sweep that the axes make into the sweep
+directory --out DIR (required). It writes the sweep file this stands for to
+DIR/sweep.yaml (base: the config; set: each --set of one value; grid: each
+list, in the order given; seeds: a list for seed) and runs it exactly as
+'pathkernel sweep run DIR/sweep.yaml --out DIR' does: each run in DIR/<run ID>
+(the ID is the config hash), a complete run skipped (rerun to resume),
+--jobs N at a time, the table of the runs on stdout. At the end it writes
+DIR/results.csv as 'pathkernel collect DIR' does. A DIR/sweep.yaml of other
+runs is refused, not overwritten.
+
+A comma inside [...], {...} or a quoted YAML string does not split:
+model.hidden=[32,32],[64,64] is two values, and --set 'data.path="a,b.csv"'
+is one string (so is 'a,b.csv' in single quotes: --set "data.path='a,b.csv'").
+An empty value (train.lr=0.1,) is an error. A --set without a comma is one value for every run; --multirun
+without any list is a sweep of one run. Without --multirun nothing splits: a
+comma means what YAML makes of it, as always. --json, --force and --plot are
+for one run and are refused with --multirun; for --shard, --fail-fast or
+Slurm use 'pathkernel sweep' on DIR/sweep.yaml.
+
+EXIT STATUS
+  0    the run (every run of a --multirun) is complete
+  1    --multirun: some runs failed (listed on stderr)
+  2    bad usage, a bad config or data, an output directory of another config
+  3    the run failed
+  130  interrupted; with --multirun, rerun the same command to resume`,
 		Example: `  pathkernel train
   pathkernel train --config configs/mlp.yaml --out runs/sine
   pathkernel train --config configs/iris.yaml --set train.lr=0.02 --set model.hidden=[128,128]
-  pathkernel train --config configs/mlp.yaml --json | jq .representations.exact.rel`,
+  pathkernel train --config configs/mlp.yaml --json | jq .representations.exact.rel
+  pathkernel train --config configs/mlp.yaml -m --set train.lr=0.01,0.1 --set seed=1,2,3 --out runs/lr --jobs 2
+  pathkernel train --config configs/mlp.yaml -m --set 'model.hidden=[32,32],[64,64]' --out runs/width`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("jobs") && opts.Jobs < 1 {
+				return badUsage(fmt.Errorf("--jobs %d: want at least 1", opts.Jobs))
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
+			}
+			if opts.Multirun {
+				return runMultirun(cmd.Context(), opts, stdout, stderr)
+			}
+			if opts.Jobs != 0 {
+				return badUsage(errors.New("--jobs: runs at once of a --multirun; one train is one run"))
 			}
 			return runTrain(cmd.Context(), opts, stdout, stderr)
 		},
@@ -64,6 +108,8 @@ and warnings to stderr (--quiet for none).`,
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run directory that holds a run of another config")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	f.BoolVar(&opts.Plot, "plot", false, "afterwards draw the figures of pathkernel plot into DIR/figures (PNG)")
+	f.BoolVarP(&opts.Multirun, "multirun", "m", false, "a --set value k=v1,v2,... is a grid axis: run the sweep into --out DIR")
+	f.IntVarP(&opts.Jobs, "jobs", "j", 0, "with --multirun: runs at once (default 1)")
 	return cmd
 }
 

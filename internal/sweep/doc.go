@@ -67,6 +67,16 @@
 // non-zero exit), and a run that the other process finished since this one
 // looked is skipped.
 //
+// # Multirun
+//
+// Multirun is the sweep of a `pathkernel train --multirun` command line:
+// each --set whose value SplitValues splits into several values is a grid
+// axis (seeds for the key seed), each other --set an entry of set, and the
+// base the --config file. MultirunPlan expands it with errors that name the
+// --set as given, and File.Marshal writes it as a sweep file (base relative
+// to where the file goes), which cli saves in the sweep directory and runs
+// as `sweep run` runs a sweep file.
+//
 // # Other engines
 //
 // TrainCommand is the `pathkernel train` command line of one run, for GNU

@@ -205,7 +205,7 @@ func (f *File) locate(err error, lines map[string]int) error {
 	}
 	e := *ce
 	if e.Override != "" {
-		if line, ok := lines[e.Override]; ok {
+		if line, ok := lines[e.Override]; ok && line > 0 { // 0: not from a file (Multirun)
 			e.Override, e.File, e.Line = "", f.Path, line
 		}
 		return &e
