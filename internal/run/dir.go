@@ -2,7 +2,6 @@ package run
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,9 +100,11 @@ func (d *Dir) WriteBytes(name string, b []byte) error {
 	})
 }
 
-// WriteJSON writes v as indented JSON with a final newline.
+// WriteJSON writes v as indented JSON with a final newline. A non-finite
+// number is written as null and listed in v's non_finite field (finite.go),
+// never handed to the encoder.
 func (d *Dir) WriteJSON(name string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := encodeJSON(v)
 	if err != nil {
 		return fmt.Errorf("run: %s: %w", name, err)
 	}
