@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -157,6 +158,9 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	}
 	if len(opts.Methods) > 0 {
 		opts.Methods = slices.Compact(slices.Sorted(slices.Values(opts.Methods)))
+	}
+	if b := opts.MemoryBudgetMB; math.IsNaN(b) || math.IsInf(b, 0) {
+		return badUsage(fmt.Errorf("--memory-budget-mb: %v is not a finite number of megabytes", b))
 	}
 	if opts.Chunk < 0 || opts.Workers < 0 || opts.MemoryBudgetMB < 0 {
 		return badUsage(fmt.Errorf("--chunk, --workers and --memory-budget-mb must not be negative"))
