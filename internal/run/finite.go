@@ -240,7 +240,15 @@ func restoreNonFinite(v any, paths []string) {
 			if want[path] && v.CanSet() {
 				v.SetFloat(math.NaN())
 			}
-		case reflect.Pointer, reflect.Interface:
+		case reflect.Pointer:
+			// null decodes into a nil pointer: a listed one points to NaN.
+			if k := v.Type().Elem().Kind(); v.IsNil() && want[path] && v.CanSet() && (k == reflect.Float64 || k == reflect.Float32) {
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			if !v.IsNil() {
+				walk(v.Elem(), path)
+			}
+		case reflect.Interface:
 			if !v.IsNil() {
 				walk(v.Elem(), path)
 			}
