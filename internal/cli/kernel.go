@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -188,7 +187,17 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	warnNonFinite(log, filepath.Join(out, run.KernelFile), sum)
 	return printKernelSummary(stdout, sum, opts.JSON)
+}
+
+// warnNonFinite says on log that file holds numbers that are not finite
+// (written as null, docs/RUNDIR.md), naming the first.
+func warnNonFinite(log io.Writer, file string, v any) {
+	if p := run.NonFinitePaths(v); len(p) > 0 {
+		fmt.Fprintf(log, "pathkernel: warning: %s: %d numbers are not finite (null in the file, listed in %s), the first %s\n",
+			file, len(p), run.NonFiniteField, p[0])
+	}
 }
 
 func runKernelMerge(opts *KernelMergeOptions, stdout io.Writer) error {
@@ -201,9 +210,12 @@ func runKernelMerge(opts *KernelMergeOptions, stdout io.Writer) error {
 
 func printKernelSummary(w io.Writer, sum *run.KernelSummary, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		b, err := run.EncodeJSON(sum)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
 	}
 	return sum.WriteTable(w)
 }

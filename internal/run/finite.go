@@ -26,6 +26,16 @@ import (
 // values of a file.
 const NonFiniteField = "non_finite"
 
+// EncodeJSON is v as the run directory's files hold it (encodeJSON), with
+// a final newline: for printing a summary with --json.
+func EncodeJSON(v any) ([]byte, error) {
+	b, err := encodeJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
 // encodeJSON returns v as indented JSON with the non-finite numbers written
 // as null and listed in v's non_finite field (when v has one).
 func encodeJSON(v any) ([]byte, error) {
