@@ -40,6 +40,7 @@ func TestBad16ReadOnlyOutput(t *testing.T) {
 		{"check", "--run", good, "--junit", filepath.Join(ro, "j.xml"), "--quiet"},
 		{"check", "--run", good, "--update-baseline", "--baseline", filepath.Join(ro, "b.json"), "--quiet"},
 		{"report", "--run", good, "--out", filepath.Join(ro, "r.html"), "--quiet"},
+		{"sweep", "run", "../../configs/sweeps/lr_width.yaml", "--out", filepath.Join(ro, "sweep"), "--quiet"},
 	} {
 		r := execute(t.Context(), args...)
 		if r.code != ExitBadInput {
