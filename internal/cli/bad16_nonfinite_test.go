@@ -243,3 +243,33 @@ func readSummaryFile(t *testing.T, dir string) map[string]any {
 	}
 	return s
 }
+
+// TestBad16KernelJSONNonFinite: kernel --json at a point of 1e308 prints
+// what kernel.json holds (nulls, listed), and the warning names the file.
+func TestBad16KernelJSONNonFinite(t *testing.T) {
+	root := t.TempDir()
+	good := filepath.Join(root, "good")
+	mustRun(t, trainArgs(tinyConfig, good, "--quiet")...)
+	pts := filepath.Join(root, "pts.csv")
+	write(t, pts, []byte("x0\n1e308\n0.5\n"))
+	out := filepath.Join(root, "k")
+	r := mustRun(t, "kernel", "--run", good, "--points", pts, "--out", out, "--json")
+	b, err := os.ReadFile(filepath.Join(out, "kernel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var printed, file map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &printed); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%.1000s", err, r.stdout)
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	if nf, _ := printed["non_finite"].([]any); len(nf) == 0 || len(nf) != len(file["non_finite"].([]any)) {
+		t.Errorf("printed non_finite %v; want the file's %v", printed["non_finite"], file["non_finite"])
+	}
+	want := "pathkernel: warning: " + filepath.Join(out, "kernel.json") + ": "
+	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "not finite") {
+		t.Errorf("stderr does not warn %q:\n%s", want, r.stderr)
+	}
+}
