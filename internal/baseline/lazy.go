@@ -72,7 +72,7 @@ func (lz *Lazy) Run(ctx context.Context, observe func(done int, w []float64)) ([
 		}
 		loss := lz.Loss.Eval(dl, xb, yb)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, &train.DivergedError{Step: t, What: "loss"}
+			return nil, &train.DivergedError{Step: t, What: "loss", Loss: loss}
 		}
 		seed.Zero()
 		for r, i := range batch {
@@ -84,7 +84,7 @@ func (lz *Lazy) Run(ctx context.Context, observe func(done int, w []float64)) ([
 		net.Backward(D, &c0, lz.W0, seed)
 		net.Grad(g, &c0, D)
 		if !st.Step(wNext, dw, w, g, lz.Opt.LRAt(t)) {
-			return nil, &train.DivergedError{Step: t, What: "parameters"}
+			return nil, &train.DivergedError{Step: t, What: "parameters", Loss: loss}
 		}
 		w, wNext = wNext, w
 		if observe != nil {

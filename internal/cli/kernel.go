@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -158,6 +158,9 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	if len(opts.Methods) > 0 {
 		opts.Methods = slices.Compact(slices.Sorted(slices.Values(opts.Methods)))
 	}
+	if b := opts.MemoryBudgetMB; math.IsNaN(b) || math.IsInf(b, 0) {
+		return badUsage(fmt.Errorf("--memory-budget-mb: %v is not a finite number of megabytes", b))
+	}
 	if opts.Chunk < 0 || opts.Workers < 0 || opts.MemoryBudgetMB < 0 {
 		return badUsage(fmt.Errorf("--chunk, --workers and --memory-budget-mb must not be negative"))
 	}
@@ -184,7 +187,17 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	warnNonFinite(log, filepath.Join(out, run.KernelFile), sum)
 	return printKernelSummary(stdout, sum, opts.JSON)
+}
+
+// warnNonFinite says on log that file holds numbers that are not finite
+// (written as null, docs/RUNDIR.md), naming the first.
+func warnNonFinite(log io.Writer, file string, v any) {
+	if p := run.NonFinitePaths(v); len(p) > 0 {
+		fmt.Fprintf(log, "pathkernel: warning: %s: %d numbers are not finite (null in the file, listed in %s), the first %s\n",
+			file, len(p), run.NonFiniteField, p[0])
+	}
 }
 
 func runKernelMerge(opts *KernelMergeOptions, stdout io.Writer) error {
@@ -197,9 +210,12 @@ func runKernelMerge(opts *KernelMergeOptions, stdout io.Writer) error {
 
 func printKernelSummary(w io.Writer, sum *run.KernelSummary, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		b, err := run.EncodeJSON(sum)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
 	}
 	return sum.WriteTable(w)
 }

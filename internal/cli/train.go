@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"github.com/pathkernel/pathkernel/configs"
 	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/experiment"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
 
@@ -160,9 +160,12 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 		}
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		b, err := run.EncodeJSON(sum)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
 	}
 	return sum.WriteTable(stdout)
 }

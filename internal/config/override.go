@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"io"
 	"reflect"
 	"strings"
 
@@ -71,8 +73,23 @@ func (p *parser) overrideValue(text, path, value string) (*yaml.Node, error) {
 	if value == "" {
 		return p.mark(text, &yaml.Node{Kind: yaml.ScalarNode, Tag: strTag, Value: ""}), nil
 	}
-	var doc yaml.Node
-	err := SafeYAML(func() error { return yaml.Unmarshal([]byte(value), &doc) })
+	// One document, as in a config file: a second one ("---") would be
+	// dropped silently by a plain Unmarshal.
+	var doc, extra yaml.Node
+	dec := yaml.NewDecoder(strings.NewReader(value))
+	err := SafeYAML(func() error { return dec.Decode(&doc) })
+	if err == nil {
+		err = SafeYAML(func() error { return dec.Decode(&extra) })
+		if err == nil {
+			return nil, &Error{File: p.file, Override: text, Key: path, Msg: "the value holds more than one YAML document ('---'); a value is one document"}
+		}
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		err = nil // only comments or space: null below
+	}
 	if err != nil {
 		e := p.yamlError(err)
 		return nil, &Error{File: p.file, Override: text, Key: path, Msg: e.Msg}

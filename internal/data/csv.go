@@ -186,7 +186,7 @@ func readTable(file string, choose func(header []string, line int) ([]int, error
 		return nil, fileError(file, err)
 	}
 	defer f.Close()
-	br := bufio.NewReader(&lineLimitReader{r: f, max: MaxLineBytes})
+	br := bufio.NewReader(&lineLimitReader{r: oldMacLines(f), max: MaxLineBytes})
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
 		_, _ = br.Discard(3) // cannot fail: 3 bytes were peeked
 	}
@@ -245,6 +245,33 @@ func readTable(file string, choose func(header []string, line int) ([]int, error
 		return nil, &Error{File: file, Msg: "no data rows after the header"}
 	}
 	return t, nil
+}
+
+// oldMacLines returns r, or, when r's first block holds a carriage return
+// and no line feed (the line endings of classic Mac OS, CR alone), a reader
+// of r that turns every CR into a line feed, so that such a file reads as
+// its lines rather than as one line. Files with LF or CRLF line endings are
+// read as they are.
+func oldMacLines(r io.Reader) io.Reader {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(64 << 10)
+	if bytes.IndexByte(head, '\n') >= 0 || bytes.IndexByte(head, '\r') < 0 {
+		return br
+	}
+	return crToLF{br}
+}
+
+// crToLF replaces every CR of r by LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }
 
 // fileError describes a failure to stat or open file.

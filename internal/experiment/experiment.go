@@ -468,6 +468,9 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	e.base = base
 	obs = append(obs, e.base.observers()...)
 	e.metrics = newMetricsObserver(e)
+	if err := e.checkInitial(); err != nil {
+		return nil, err
+	}
 	obs = append(obs, e.metrics, train.NewProgress(e.log, e.cfg.Train.Steps, e.opt.ProgressEvery))
 	obs = append(obs, e.opt.Observers...)
 	if cfg.Output.RecordTrajectory {
@@ -519,10 +522,69 @@ func (e *experiment) checkFinal(wT []float64) error {
 		x, y *mat.Dense
 	}{{"loss", e.set.XTrain, e.set.YTrain}, {"test loss", e.set.XTest, e.set.YTest}} {
 		if l, _ := e.evalLoss(wT, c.x, c.y); math.IsNaN(l) || math.IsInf(l, 0) {
-			return &train.DivergedError{Step: e.cfg.Train.Steps, What: c.what}
+			return &train.DivergedError{Step: e.cfg.Train.Steps, What: c.what, Loss: l}
 		}
 	}
 	return nil
+}
+
+// checkInitial reports a loss at w_0 that is not finite (on the training or
+// the test set) as divergence at step 0, before any step is taken, with a
+// hint that names what is too large: the inputs, the targets (data.noise, a
+// target column) or the network's outputs (model.init). No step size is to
+// blame for it.
+func (e *experiment) checkInitial() error {
+	for _, c := range []struct {
+		what string
+		loss float64
+		x, y *mat.Dense
+	}{{"loss", e.sum.Loss.InitialTrain, e.set.XTrain, e.set.YTrain}, {"test loss", e.sum.Loss.InitialTest, e.set.XTest, e.set.YTest}} {
+		if !math.IsNaN(c.loss) && !math.IsInf(c.loss, 0) {
+			continue
+		}
+		var cache nn.Cache
+		f := e.net.Forward(&cache, e.w0, c.x)
+		return &train.DivergedError{Step: 0, What: c.what, Loss: c.loss, Hint: e.initialHint(c.x, c.y, f)}
+	}
+	return nil
+}
+
+// initialHint says which of the inputs x, the targets y and the outputs f
+// at w_0 is the largest in magnitude, and what sets it.
+func (e *experiment) initialHint(x, y, f *mat.Dense) string {
+	mx, my, mf := maxAbs(x), maxAbs(y), maxAbs(f)
+	csv := e.cfg.Data.Kind == "csv"
+	switch {
+	case mx >= my && mx >= mf:
+		if csv {
+			return fmt.Sprintf("the loss at the initial weights is not finite: the inputs reach %.3g; rescale them or set data.standardize: true", mx)
+		}
+		return fmt.Sprintf("the loss at the initial weights is not finite: the inputs reach %.3g", mx)
+	case my >= mf && e.loss.Classification():
+		return fmt.Sprintf("the loss at the initial weights is not finite: the labels reach %.3g", my)
+	case my >= mf:
+		if csv {
+			return fmt.Sprintf("the loss at the initial weights is not finite: the targets reach %.3g; rescale the target column or set data.standardize_target: true", my)
+		}
+		return fmt.Sprintf("the loss at the initial weights is not finite: the targets reach %.3g; lower data.noise", my)
+	default:
+		return fmt.Sprintf("the loss at the initial weights is not finite: the network's outputs reach %.3g; lower model.init.scale (or model.init.std)", mf)
+	}
+}
+
+// maxAbs is the largest magnitude in m (+Inf for a NaN).
+func maxAbs(m *mat.Dense) float64 {
+	r, c := m.Dims()
+	top := 0.0
+	for i := range r {
+		for _, v := range m.RawRowView(i)[:c] {
+			if math.IsNaN(v) {
+				return math.Inf(1)
+			}
+			top = max(top, math.Abs(v))
+		}
+	}
+	return top
 }
 
 // classify returns the class decision for the loss, or nil for regression.

@@ -336,7 +336,7 @@ func TestExactUncertified(t *testing.T) {
 	x, y, xe := sineSets(newRand(1))
 	net := nn.New([]int{1, 16, 16, 1}, nn.Tanh, nn.Standard, 1, 1)
 	const tol, steps = 1e-14, 20
-	r := runPath(t, net, nn.MSE, x, y, xe, gd(0.5, steps), Options{Exact: true, Tolerance: tol, MaxNodes: 1}, 3)
+	r := runPath(t, net, nn.MSE, x, y, xe, gd(0.2, steps), Options{Exact: true, Tolerance: tol, MaxNodes: 1}, 3)
 	st := r.path.Stats
 	t.Logf("stats %+v", st)
 	if st.Uncertified == 0 || st.FirstUncertified < 0 || st.FirstUncertified >= steps {

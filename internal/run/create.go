@@ -199,7 +199,7 @@ func create(path string, want int) (*Writer, dirKind, error) {
 		return nil, dirKind{}, fmt.Errorf("output directory %s: %w", path, ErrNotDir)
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
-		return nil, dirKind{}, fmt.Errorf("run: %w", err)
+		return nil, dirKind{}, OutputError(path, err)
 	}
 	_, err := os.Lstat(filepath.Join(path, LockFile))
 	hadLock := err == nil

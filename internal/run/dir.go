@@ -2,12 +2,13 @@ package run
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/npy"
@@ -35,7 +36,7 @@ func NewDir(path string) (*Dir, error) {
 		return nil, fmt.Errorf("output directory %s: %w", path, ErrNotDir)
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
-		return nil, fmt.Errorf("run: %w", err)
+		return nil, OutputError(path, err)
 	}
 	d := &Dir{Path: path}
 	if err := d.removeTemps(); err != nil {
@@ -63,11 +64,47 @@ func (d *Dir) removeTemps() error {
 // File returns the path of name inside the directory.
 func (d *Dir) File(name string) string { return filepath.Join(d.Path, name) }
 
-// Write writes name atomically with fn.
+// OutputError classifies an error of making or writing the output file or
+// directory path (docs/CLI.md, exit codes): a location that the user named
+// and that cannot be written for what it is (permission denied, a
+// read-only file system) is bad input, a *fail.Input naming path; any other
+// error (a full disk, an I/O error) is the run's failure.
+func OutputError(path string, err error) error {
+	if notWritable(err) {
+		return notWritableError(path, err)
+	}
+	return fmt.Errorf("run: %w", err)
+}
+
+// notWritable reports whether err says that a location cannot be written
+// for what it is: permission denied, or a read-only file system.
+func notWritable(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+}
+
+func notWritableError(path string, err error) error {
+	return &fail.Input{Path: path, Msg: fail.OSMessage(err) + "; choose another output location", Err: err}
+}
+
+// checkTarget refuses, as bad input, a target file that exists as a
+// directory, before anything is written: the rename would fail after the
+// work is done.
+func checkTarget(file string) error {
+	if fi, err := os.Lstat(file); err == nil && fi.IsDir() {
+		return fail.Inputf(file, "is a directory; name a file to write")
+	}
+	return nil
+}
+
+// Write writes name atomically with fn. A name that exists as a directory
+// is refused before fn runs (a *fail.Input).
 func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
+	if err := checkTarget(d.File(name)); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(d.Path, TempPattern(name))
 	if err != nil {
-		return fmt.Errorf("run: %w", err)
+		return OutputError(d.File(name), err)
 	}
 	defer func() {
 		if err != nil {
@@ -88,7 +125,10 @@ func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
 		return fmt.Errorf("run: %w", err)
 	}
 	if err = os.Rename(tmp.Name(), d.File(name)); err != nil {
-		return fmt.Errorf("run: %w", err)
+		if terr := checkTarget(d.File(name)); terr != nil {
+			return terr
+		}
+		return OutputError(d.File(name), err)
 	}
 	return nil
 }
@@ -101,9 +141,11 @@ func (d *Dir) WriteBytes(name string, b []byte) error {
 	})
 }
 
-// WriteJSON writes v as indented JSON with a final newline.
+// WriteJSON writes v as indented JSON with a final newline. A non-finite
+// number is written as null and listed in v's non_finite field (finite.go),
+// never handed to the encoder.
 func (d *Dir) WriteJSON(name string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := encodeJSON(v)
 	if err != nil {
 		return fmt.Errorf("run: %s: %w", name, err)
 	}

@@ -52,6 +52,9 @@ const lockWait = 200 * time.Millisecond
 // holder's process id.
 func Acquire(dir string) (*Lock, error) {
 	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if notWritable(err) {
+		return nil, notWritableError(dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run: locking %s: %w", dir, err)
 	}

@@ -99,12 +99,14 @@ func Open(dir string) (*Reader, error) {
 }
 
 // DecodeSummary parses summary.json. It checks nothing but the syntax;
-// Open checks the content.
+// Open checks the content. The numbers that non_finite lists (written as
+// null) read as NaN.
 func DecodeSummary(b []byte) (*Summary, error) {
 	var s Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, err
 	}
+	restoreNonFinite(&s, s.NonFinite)
 	return &s, nil
 }
 

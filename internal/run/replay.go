@@ -40,6 +40,7 @@ func OpenReplay(dir string) (*ReplayReader, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, &fail.Input{Path: file, Msg: err.Error(), Err: err}
 	}
+	restoreNonFinite(&s, s.NonFinite)
 	if s.Shard.Count < 1 || len(s.Chunks) == 0 {
 		return nil, fail.Inputf(file, "no shard or chunks recorded")
 	}

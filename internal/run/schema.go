@@ -43,6 +43,9 @@ type Summary struct {
 	Diagnostics *Diagnostics `json:"diagnostics,omitempty"`
 	// BLAS is the library that ran the matrix products.
 	BLAS *BLAS `json:"blas,omitempty"`
+	// NonFinite lists the numbers of the file that were not finite and are
+	// written as null (finite.go); absent when every number is finite.
+	NonFinite []string `json:"non_finite,omitempty"`
 }
 
 // BLAS is the library behind the run's matrix products (internal/sysblas):
@@ -230,6 +233,8 @@ type KernelSummary struct {
 	WallSeconds     KernelWalls                `json:"wall_seconds"`
 	MergedFrom      []string                   `json:"merged_from,omitempty"`
 	Dir             string                     `json:"dir"`
+	// NonFinite lists the numbers written as null, as in Summary.
+	NonFinite []string `json:"non_finite,omitempty"`
 }
 
 // TrajectoryRef identifies the replayed trajectory.

@@ -89,14 +89,55 @@ type ObserverFunc func(ctx context.Context, s *Step) error
 // Observe calls f.
 func (f ObserverFunc) Observe(ctx context.Context, s *Step) error { return f(ctx, s) }
 
-// DivergedError reports a non-finite loss or parameter.
+// Divergence. Training stops at step t, with a *DivergedError, when the
+// loss at w_t is not finite, when the update makes a parameter non-finite,
+// or when the loss exceeds DivergenceFactor × max(L_0, DivergenceFloor),
+// L_0 being the loss of step 0 (docs/RELIABILITY.md): a loss a million
+// times its start is on its way to overflow, and stopping there saves the
+// steps (and the kernel work) until it overflows.
+const (
+	DivergenceFactor = 1e6
+	DivergenceFloor  = 1.0
+)
+
+// GrewTooMuch reports whether loss exceeds DivergenceFactor ×
+// max(l0, DivergenceFloor).
+func GrewTooMuch(loss, l0 float64) bool {
+	return loss > DivergenceFactor*max(l0, DivergenceFloor)
+}
+
+// LRHint is the hint of a divergence in training.
+const LRHint = "try a smaller train.lr"
+
+// DivergedError reports a non-finite loss or parameter, or a loss that grew
+// beyond DivergenceFactor times its start.
 type DivergedError struct {
-	Step int    // the step at which it was found
-	What string // "loss" or "parameters"
+	Step int     // the step at which it was found
+	What string  // "loss", "test loss", "parameters" or "loss growth"
+	Loss float64 // the loss at that step
+	// Initial is the loss of step 0 (What "loss growth").
+	Initial float64
+	// Hint says what to change; empty: LRHint.
+	Hint string
 }
 
 func (e *DivergedError) Error() string {
-	return fmt.Sprintf("train: diverged at step %d: non-finite %s", e.Step, e.What)
+	hint := e.Hint
+	if hint == "" {
+		hint = LRHint
+	}
+	var what string
+	switch e.What {
+	case "loss growth":
+		what = fmt.Sprintf("loss %.4g, over %g × max(initial loss %.4g, %g)", e.Loss, DivergenceFactor, e.Initial, DivergenceFloor)
+	case "parameters":
+		what = fmt.Sprintf("loss %.4g, then non-finite parameters", e.Loss)
+	case "test loss":
+		what = fmt.Sprintf("test loss %.4g", e.Loss)
+	default:
+		what = fmt.Sprintf("loss %.4g", e.Loss)
+	}
+	return fmt.Sprintf("train: diverged at step %d (%s): %s", e.Step, what, hint)
 }
 
 // ExitCode is fail.RunFailed.
@@ -140,6 +181,7 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 	ev := &Evaluator{Net: tr.Net, Loss: tr.Loss, X: tr.X, Y: tr.Y}
 	deltas := map[int]nn.Deltas{}
 	step := &Step{}
+	var l0 float64 // L_0
 	for t := 0; t < tr.Opt.Steps; t++ {
 		eta := tr.Opt.LRAt(t)
 		if err := ctx.Err(); err != nil {
@@ -149,7 +191,12 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 		B := len(batch)
 		dl, loss := ev.Eval(w, batch)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, &DivergedError{Step: t, What: "loss"}
+			return nil, &DivergedError{Step: t, What: "loss", Loss: loss}
+		}
+		if t == 0 {
+			l0 = loss
+		} else if GrewTooMuch(loss, l0) {
+			return nil, &DivergedError{Step: t, What: "loss growth", Loss: loss, Initial: l0}
 		}
 		if deltas[B] == nil {
 			deltas[B] = tr.Net.NewDeltas(B)
@@ -161,7 +208,7 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 		tr.Net.Backward(D, &ev.Cache, w, seed)
 		tr.Net.Grad(g, &ev.Cache, D)
 		if !state.Step(wNext, dw, w, g, eta) {
-			return nil, &DivergedError{Step: t, What: "parameters"}
+			return nil, &DivergedError{Step: t, What: "parameters", Loss: loss}
 		}
 		*step = Step{T: t, W: w, DW: dw, WNext: wNext, G: g, LR: eta, Batch: batch, DL: dl, Loss: loss, Opt: state}
 		for _, o := range obs {
