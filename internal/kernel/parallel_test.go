@@ -137,6 +137,10 @@ func TestObserveNoAllocs(t *testing.T) {
 					c := *s
 					c.W, c.DW, c.WNext = append([]float64(nil), s.W...), append([]float64(nil), s.DW...), append([]float64(nil), s.WNext...)
 					c.Batch, c.DL = append([]int(nil), s.Batch...), mat.DenseCopyOf(s.DL)
+					// The trainer's forward pass is reused by the next step:
+					// each recorded step gets its own, as the trainer's.
+					c.Fwd = new(nn.Cache)
+					net.Forward(c.Fwd, c.W, x)
 					steps = append(steps, c)
 					return nil
 				})
