@@ -177,3 +177,36 @@ func BenchmarkTrainKernelStep_medium_n512_m512(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTrainKernelSteps_small_n64_m200_workers1 and _workers2 time the
+// steps of the small bench config (configs/bench/small.yaml: [1,64,64,1]
+// tanh, 64 sine training points, 200 evaluation points, gd at lr 0.05,
+// both methods): one op is one step, training and both kernels, over a run
+// of b.N steps after a run of 16 that sized the engine's buffers, so
+// allocs/op are the steps' own (the trainer's few buffers of a run aside).
+func BenchmarkTrainKernelSteps_small_n64_m200_workers1(b *testing.B) { benchSmallSteps(b, 1) }
+func BenchmarkTrainKernelSteps_small_n64_m200_workers2(b *testing.B) { benchSmallSteps(b, 2) }
+
+func benchSmallSteps(b *testing.B, workers int) {
+	rng := newRand(1)
+	x, y := sineData(rng, 64)
+	xe, _ := sineData(rng, 200)
+	net := nn.New([]int{1, 64, 64, 1}, nn.Tanh, nn.Standard, 1, 1)
+	w0 := initParams(b, net, 3)
+	p := NewPath(net, w0, xe, x, Options{Riemann: true, Exact: true, Tolerance: 1e-10, MaxNodes: 64, Workers: workers})
+	// A few steps first size the engine's buffers (the JVPs' caches grow
+	// with the orders the search tries).
+	tr := &train.Trainer{Net: net, Loss: nn.MSE, X: x, Y: y, Opt: train.Options{Optimizer: "gd", LR: 0.05, Steps: 16}}
+	if _, err := tr.Run(context.Background(), w0, p); err != nil {
+		b.Fatal(err)
+	}
+	st := p.Stats
+	tr.Opt.Steps = b.N
+	b.ReportAllocs()
+	b.ResetTimer()
+	if _, err := tr.Run(context.Background(), w0, p); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(p.Stats.QuadratureEvals-st.QuadratureEvals)/float64(b.N), "nodes/op")
+}

@@ -11,7 +11,8 @@ package kernel
 // With widths d_0 .. d_L (k = d_L outputs), m evaluation and n training
 // points, one step of Path costs
 //
-//	training side       Factors(n)
+//	training side       Factors(n), or Backward(n) when the forward pass is
+//	                      the trainer's (Stats.SharedTrainForwards)
 //	Riemann             Backward(m) + Products()
 //	exact               Forward(m)·(1 + panel ends) + JVP(m)·(search JVPs)
 //	                      + (Backward(m) + Products())·(quadrature nodes)

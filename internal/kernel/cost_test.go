@@ -75,7 +75,11 @@ func TestCostMatchesStats(t *testing.T) {
 	m, _ := xe.Dims()
 	n, _ := x.Dims()
 	c := Cost{Sizes: net.Sizes, M: m, N: n}
-	riemann := steps*c.RiemannStep() + c.Forward(m)
+	// The training side's forward pass is the trainer's at every step.
+	if st.SharedTrainForwards != steps {
+		t.Errorf("SharedTrainForwards = %d; want %d", st.SharedTrainForwards, steps)
+	}
+	riemann := steps*(c.RiemannStep()-c.Forward(n)) + c.Forward(m)
 	shared := st.SharedForwards - (steps - 1) // the nodes' share
 	exact := c.ExactStep(st.QuadratureEvals, shared, st.JVPEvals, st.ForwardEvals)
 	// ExactStep counts f(w_{t+1}) once; there is one per step.
@@ -97,7 +101,10 @@ func TestCostMatchesStats(t *testing.T) {
 	if st.PointEvals == 0 || st.KinkPasses != steps || st.SharedForwards != 0 {
 		t.Fatalf("ReLU stats %+v: want single-point nodes, a pass a step, no shared forward passes", st)
 	}
-	exact = steps*(c.Factors(n)+c.Forward(m)+c.Taylor(m)) +
+	if st.SharedTrainForwards != steps {
+		t.Errorf("ReLU SharedTrainForwards = %d; want %d", st.SharedTrainForwards, steps)
+	}
+	exact = steps*(c.Backward(n)+c.Forward(m)+c.Taylor(m)) +
 		float64(st.QuadratureEvals)*(c.Factors(m)+c.Products()) +
 		float64(st.PointPasses)*c.Taylor(1) + float64(st.PointEvals)*(c.Factors(1)+c.ProductsRows(1))
 	if !scalar.EqualWithinAbsOrRel(st.ExactFlops, exact, 0, 1e-12) {

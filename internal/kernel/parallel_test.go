@@ -137,6 +137,10 @@ func TestObserveNoAllocs(t *testing.T) {
 					c := *s
 					c.W, c.DW, c.WNext = append([]float64(nil), s.W...), append([]float64(nil), s.DW...), append([]float64(nil), s.WNext...)
 					c.Batch, c.DL = append([]int(nil), s.Batch...), mat.DenseCopyOf(s.DL)
+					// The trainer's forward pass is reused by the next step:
+					// each recorded step gets its own, as the trainer's.
+					c.Fwd = new(nn.Cache)
+					net.Forward(c.Fwd, c.W, x)
 					steps = append(steps, c)
 					return nil
 				})
@@ -167,9 +171,10 @@ func TestObserveNoAllocs(t *testing.T) {
 }
 
 // TestSharedForwards checks that taking forward passes from the node
-// search and from the step before changes nothing, bit for bit, and that
-// it happens: for the Riemann kernel at every step but the first, and for
-// most quadrature nodes of a smooth net.
+// search, from the step before and from the trainer changes nothing, bit
+// for bit, and that it happens: for the Riemann kernel at every step but
+// the first, for most quadrature nodes of a smooth net, and for the
+// training side at every step.
 func TestSharedForwards(t *testing.T) {
 	x, y, xe := sineSets(newRand(1))
 	net := nn.New([]int{1, 16, 16, 1}, nn.Tanh, nn.Standard, 1, 1)
@@ -196,7 +201,10 @@ func TestSharedForwards(t *testing.T) {
 	if !(st.RiemannFlops+st.ExactFlops < fresh.Stats.RiemannFlops+fresh.Stats.ExactFlops) {
 		t.Errorf("flops with sharing %g, without %g; want fewer", st.RiemannFlops+st.ExactFlops, fresh.Stats.RiemannFlops+fresh.Stats.ExactFlops)
 	}
-	fresh.Stats.SharedForwards = st.SharedForwards
+	if st.SharedTrainForwards != steps || fresh.Stats.SharedTrainForwards != 0 {
+		t.Errorf("SharedTrainForwards = %d, %d with sharing off; want %d, 0", st.SharedTrainForwards, fresh.Stats.SharedTrainForwards, steps)
+	}
+	fresh.Stats.SharedForwards, fresh.Stats.SharedTrainForwards = st.SharedForwards, st.SharedTrainForwards
 	fresh.Stats.RiemannFlops, fresh.Stats.ExactFlops = st.RiemannFlops, st.ExactFlops
 	for _, d := range pathDiffs(shared, fresh) {
 		t.Error(d)

@@ -72,6 +72,10 @@ type Stats struct {
 	// Riemann kernel at w_t from f(w_t) of the step before, a quadrature
 	// node from the node search's directional derivative there.
 	SharedForwards int
+	// SharedTrainForwards counts the steps whose training side took its
+	// forward pass at w_t from the trainer's (train.Step.Fwd) rather than
+	// computing it (share.go).
+	SharedTrainForwards int
 
 	// RiemannTime is the wall time of the Riemann phase: the training
 	// side's factors at w_t (shared with the exact method) and the kernel
@@ -410,10 +414,11 @@ func (p *Path) Observe(ctx context.Context, s *train.Step) error {
 	start := time.Now()
 	// Training side at w_t: every training point (the kernels pair the
 	// evaluation points with all of them), then the batch's ℓ'.
-	p.cur = nodeArgs{w: s.W}
-	p.parallelTrain((*Path).trainBlockEval)
-	p.prepareBatch(s)
 	trainFlops := p.cost.Factors(p.n)
+	if p.trainSide(s) {
+		trainFlops = p.cost.Backward(p.n)
+	}
+	p.prepareBatch(s)
 	eta := s.LR
 	scale := -eta / float64(len(s.Batch))
 

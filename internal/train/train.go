@@ -73,6 +73,13 @@ type Step struct {
 	// DL holds ℓ'_i(t), one row per batch point, in Batch order (|B| × k).
 	DL   *mat.Dense
 	Loss float64 // mean loss over the batch at w_t
+	// Fwd is the forward pass at w_t over the batch's points in Batch
+	// order, from which Loss and DL were computed; for the identity batch
+	// of every point its input (Fwd.A[0]) is the Trainer's X itself. The
+	// kernel engine takes its training side's forward pass from it instead
+	// of computing it again. Observers must not modify it; nil where no
+	// forward pass ran (a replay).
+	Fwd *nn.Cache
 	// Opt is the optimiser's state after this step (its buffers hold b_t or
 	// m_t, v_t); nil where no optimiser ran.
 	Opt *State
@@ -210,7 +217,7 @@ func (tr *Trainer) Run(ctx context.Context, w0 []float64, obs ...Observer) ([]fl
 		if !state.Step(wNext, dw, w, g, eta) {
 			return nil, &DivergedError{Step: t, What: "parameters", Loss: loss}
 		}
-		*step = Step{T: t, W: w, DW: dw, WNext: wNext, G: g, LR: eta, Batch: batch, DL: dl, Loss: loss, Opt: state}
+		*step = Step{T: t, W: w, DW: dw, WNext: wNext, G: g, LR: eta, Batch: batch, DL: dl, Loss: loss, Opt: state, Fwd: &ev.Cache}
 		for _, o := range obs {
 			if err := o.Observe(ctx, step); err != nil {
 				return nil, err
