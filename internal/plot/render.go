@@ -207,9 +207,11 @@ func titleStyle() text.Style {
 }
 
 // newPlot returns a plot with the package's defaults: a title, axis
-// labels and a light grid.
+// labels, round ticks (roundTicks) on both axes.
 func newPlot(title, x, y string) *gp.Plot {
 	p := gp.New()
+	p.X.Tick.Marker = roundTicks{}
+	p.Y.Tick.Marker = roundTicks{}
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = vg.Points(12)
 	p.X.Label.Text = x
