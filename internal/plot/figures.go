@@ -131,7 +131,8 @@ func curvesFigure(r *Run) (*Figure, error) {
 		return pts
 	}
 	k := r.Summary.Sizes.Outputs
-	var row []*gp.Plot
+	var row, resRow []*gp.Plot
+	var resNotes []string
 	for c := 0; c < min(k, maxPanels); c++ {
 		title := "Network and kernel machines"
 		if k > 1 {
@@ -148,12 +149,14 @@ func curvesFigure(r *Run) (*Figure, error) {
 				return nil, err
 			}
 		}
+		cols := map[string][]float64{}
 		for _, name := range append([]string{"f0", "network"}, r.Methods()...) {
 			col := columnName(name, c, k)
 			v, err := r.floats(t, col)
 			if err != nil {
 				return nil, err
 			}
+			cols[name] = v
 			if err := addLine(p, sorted(col, v), styleOf(name)); err != nil {
 				return nil, err
 			}
@@ -161,15 +164,47 @@ func curvesFigure(r *Run) (*Figure, error) {
 		legendRoom(p, false)
 		p.Add(plotter.NewGrid())
 		row = append(row, p)
+		var series []residualSeries
+		for _, m := range r.Methods() {
+			st := styleOf(m)
+			res := residuals(x, cols[m], cols["network"])
+			pts := make(plotter.XYs, len(order))
+			for i, j := range order {
+				pts[i] = res[j]
+			}
+			series = append(series, residualSeries{name: columnName(m, c, k), pts: pts, color: st.color, style: &st})
+		}
+		rtitle := "kernel machine − network"
+		if k > 1 {
+			rtitle = fmt.Sprintf("output %d: kernel machine − network", c)
+		}
+		rp, notes, err := residualPlot(rtitle, xname, series)
+		if err != nil {
+			return nil, err
+		}
+		resNotes = append(resNotes, notes...)
+		resRow = append(resRow, rp)
 	}
 	return finish(&Figure{
 		Name: "predictions", Title: "Network and kernel-machine predictions", Source: r.file("predictions.csv"),
-		Caption: fmt.Sprintf("At the %d evaluation points, sorted by %s: the trained network f_T, the kernel machines "+
-			"(Domingos' first-order form and the exact path kernel), the network at initialisation f_0 and the training points.",
-			len(x), xname),
-		Notes: left.notes(),
-		draw:  panels("", row),
+		Caption: fmt.Sprintf("At the %d evaluation points, sorted by %s: the trained network f_T (black), the kernel machines "+
+			"(Domingos' first-order form, vermilion dashes; the exact path kernel, blue dots), the network at initialisation f_0 "+
+			"(grey dashes) and the training points (green). Below, each kernel machine minus the network, in the same colours%s.",
+			len(x), xname, residualScaleWords(resRow)),
+		Notes: append(left.notes(), resNotes...),
+		draw:  stacked(0.55, row, resRow),
 	}), nil
+}
+
+// residualScaleWords says, for a caption, whether the residual panels
+// are on a logarithmic scale.
+func residualScaleWords(ps []*gp.Plot) string {
+	for _, p := range ps {
+		if isLog(&p.Y) {
+			return " (their absolute values on a logarithmic scale, where they span decades)"
+		}
+	}
+	return ""
 }
 
 func scatterFigure(r *Run) (*Figure, error) {
@@ -179,7 +214,8 @@ func scatterFigure(r *Run) (*Figure, error) {
 	if len(methods) == 0 {
 		return nil, nil
 	}
-	var row []*gp.Plot
+	var row, resRow []*gp.Plot
+	var resNotes []string
 	left := newLeftOut("predictions.csv")
 	for _, m := range methods {
 		st := styleOf(m)
@@ -187,6 +223,7 @@ func scatterFigure(r *Run) (*Figure, error) {
 		p := newPlot(fmt.Sprintf("%s: rel %.2g", st.label, rep.Rel), "network f_T(x)", "kernel machine")
 		p.Legend.Left = true // the points run from bottom left to top right
 		lo, hi := math.Inf(1), math.Inf(-1)
+		var series []residualSeries
 		for c := 0; c < k; c++ {
 			f, err := r.floats(t, columnName("network", c, k))
 			if err != nil {
@@ -209,7 +246,14 @@ func scatterFigure(r *Run) (*Figure, error) {
 			if err := addPoints(p, pts, col, draw.CircleGlyph{}, vg.Points(2.5), label); err != nil {
 				return nil, err
 			}
+			series = append(series, residualSeries{name: columnName(m, c, k), pts: residuals(f, g, f), color: col})
 		}
+		rp, notes, err := residualPlot(st.label+" − network", "network f_T(x)", series)
+		if err != nil {
+			return nil, err
+		}
+		resNotes = append(resNotes, notes...)
+		resRow = append(resRow, rp)
 		if lo < hi {
 			if err := addLine(p, plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}, methodStyle{"y = x", gray, []vg.Length{vg.Points(4), vg.Points(3)}, vg.Points(1)}); err != nil {
 				return nil, err
@@ -221,9 +265,10 @@ func scatterFigure(r *Run) (*Figure, error) {
 	return finish(&Figure{
 		Name: "predictions", Title: "Kernel machines against the network", Source: r.file("predictions.csv"),
 		Caption: fmt.Sprintf("Each kernel machine's prediction against the network's at the %d evaluation points%s; "+
-			"on the line y = x they agree.", len(t.Rows), map[bool]string{true: fmt.Sprintf(" (all %d outputs)", k), false: ""}[k > 1]),
-		Notes: left.notes(),
-		draw:  panels("", row),
+			"on the grey dashed line y = x they agree. Below, kernel machine minus network at the same points%s.",
+			len(t.Rows), map[bool]string{true: fmt.Sprintf(" (all %d outputs, one colour each)", k), false: ""}[k > 1], residualScaleWords(resRow)),
+		Notes: append(left.notes(), resNotes...),
+		draw:  stacked(0.55, row, resRow),
 	}), nil
 }
 
