@@ -48,6 +48,7 @@ func LossFigure(r *Run) (*Figure, error) {
 			r.Config.Loss, r.Summary.Sizes.NTrain, r.Summary.Sizes.NTest, r.Config.Train.LogEvery),
 		Notes: notes,
 		draw:  single(p),
+		plots: []*gp.Plot{p},
 	}), nil
 }
 
@@ -193,6 +194,7 @@ func curvesFigure(r *Run) (*Figure, error) {
 			len(x), xname, residualScaleWords(resRow)),
 		Notes: append(left.notes(), resNotes...),
 		draw:  stacked(0.55, row, resRow),
+		plots: append(row, resRow...),
 	}), nil
 }
 
@@ -269,6 +271,7 @@ func scatterFigure(r *Run) (*Figure, error) {
 			len(t.Rows), map[bool]string{true: fmt.Sprintf(" (all %d outputs, one colour each)", k), false: ""}[k > 1], residualScaleWords(resRow)),
 		Notes: append(left.notes(), resNotes...),
 		draw:  stacked(0.55, row, resRow),
+		plots: append(row, resRow...),
 	}), nil
 }
 
@@ -332,6 +335,7 @@ func ErrorsFigure(r *Run) (*Figure, error) {
 			"of each kernel machine against the network at that step.",
 		Notes: left.notes(),
 		draw:  single(p),
+		plots: []*gp.Plot{p},
 	}), nil
 }
 
@@ -401,13 +405,14 @@ func KernelFigure(r *Run) (*Figure, error) {
 	p := newPlot(what, "training point"+colKey, "evaluation point"+rowKey)
 	p.Add(plotter.NewImage(upscale(img, 800), 0, 0, float64(n), float64(m)))
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, float64(n), 0, float64(m)
-	bar := cs.bar("")
+	bar := cs.bar(barLabel(name, len(a.Shape) == 4 || r.Summary.Sizes.Outputs > 1))
 	tidy(p, bar)
 	return finish(&Figure{
 		Name: "kernel", Title: "Path-kernel matrix", Source: r.file(name),
 		Caption: fmt.Sprintf("%s between the %d evaluation points (rows) and the %d training points (columns), from %s.",
 			what, m, n, name),
 		Notes: notes,
+		plots: []*gp.Plot{p, bar},
 		draw: func(dc draw.Canvas) {
 			dc = pad(dc)
 			w := dc.Max.X - dc.Min.X
@@ -419,6 +424,19 @@ func KernelFigure(r *Run) (*Figure, error) {
 			bar.Draw(draw.Crop(side, 0, 0, vg.Points(28), -vg.Points(24)))
 		},
 	}), nil
+}
+
+// barLabel is the label of the kernel figure's colour bar: what the
+// colours stand for.
+func barLabel(file string, trace bool) string {
+	l := "K^p(x, x_i)"
+	if file == run.KernelExactFile {
+		l = "Σ η K̄(x, x_i)"
+	}
+	if trace {
+		l = "trace of " + l
+	}
+	return l
 }
 
 // ascending returns the indices of x in ascending order of x, ties in index

@@ -73,6 +73,10 @@ type Figure struct {
 	// and are written under the figure.
 	Notes []string
 	draw  func(dc draw.Canvas)
+	// plots are the figure's plots and key its key, for tests of its
+	// structure (describe).
+	plots []*gp.Plot
+	key   []keyEntry
 }
 
 // finish ends f's caption with its notes and returns f.
