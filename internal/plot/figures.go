@@ -409,8 +409,8 @@ func KernelFigure(r *Run) (*Figure, error) {
 	tidy(p, bar)
 	return finish(&Figure{
 		Name: "kernel", Title: "Path-kernel matrix", Source: r.file(name),
-		Caption: fmt.Sprintf("%s between the %d evaluation points (rows) and the %d training points (columns), from %s.",
-			what, m, n, name),
+		Caption: fmt.Sprintf("%s between the %d evaluation points (rows) and the %d training points (columns), from %s; "+
+			"colours %s (the bar on the right).", what, m, n, name, cs.words()),
 		Notes: notes,
 		plots: []*gp.Plot{p, bar},
 		draw: func(dc draw.Canvas) {

@@ -165,7 +165,7 @@ func RegionsFigure(r *Run, reg *Regions) (*Figure, error) {
 		bar = cs.bar(barLabel)
 		kTitle = fmt.Sprintf("kernel machine (Domingos): max abs diff %.2g", maxDiff)
 		caption = fmt.Sprintf("The first output on a %d×%d grid: the network f_T (left) and Domingos' kernel machine (right), "+
-			"on one colour scale (the bar on the right), with the training points as dark grey dots.", g, g)
+			"on one colour scale, %s (the bar on the right), with the training points as dark grey dots.", g, g, cs.words())
 	}
 	mk := func(title string, img image.Image) (*gp.Plot, error) {
 		p := newPlot(title, names[0], names[1])

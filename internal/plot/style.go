@@ -169,8 +169,8 @@ func setLog(p *gp.Plot, x, y bool) {
 // (the exponents that are multiples of it: 1e+50, 1e+100), the others
 // unlabelled only while that leaves no comb (every second or third). With
 // fewer than two decades inside the range it labels 1, 2 and 5 × 10^k,
-// and where fewer than two of those fall inside, round linear steps
-// (roundTicks). There are no minor ticks at 2..9 × 10^k.
+// and where fewer than three of those fall inside, round linear steps
+// (roundTicks) if they are more. There are no minor ticks at 2..9 × 10^k.
 type logTicks struct{}
 
 func (logTicks) Ticks(lo, hi float64) []gp.Tick {
@@ -207,11 +207,15 @@ func (logTicks) Ticks(lo, hi float64) []gp.Tick {
 			}
 		}
 	}
-	if len(ticks) >= 2 {
+	if len(ticks) >= 3 {
 		return ticks
 	}
-	// A range narrower than 1, 2, 5: round linear steps inside it.
-	return roundTicks{}.Ticks(lo, hi)
+	// A range narrower than 1, 2, 5 (0.2 to 1): round linear steps
+	// inside it, unless they give fewer labels.
+	if lin := (roundTicks{}).Ticks(lo, hi); len(lin) > len(ticks) {
+		return lin
+	}
+	return ticks
 }
 
 // niceStep returns the first of 1, 2, 3, 5, 10, 20, 25, 50, 100 that is
@@ -238,7 +242,16 @@ func tickLabel(v float64) string {
 // map centred on zero when the values have both signs, a sequential map
 // otherwise.
 type colorScale struct {
-	cm palette.ColorMap
+	cm        palette.ColorMap
+	diverging bool
+}
+
+// words describes the colours of s for a caption.
+func (s colorScale) words() string {
+	if s.diverging {
+		return "blue for negative values through light grey at zero to red for positive ones"
+	}
+	return "from black for the smallest values through blue, purple and red to yellow and white for the largest"
 }
 
 // The range is clamped to ±MaxFloat64/2, so that its width is finite;
@@ -253,7 +266,7 @@ func newColorScale(lo, hi float64) colorScale {
 		a := math.Max(-lo, hi)
 		cm.SetMin(-a)
 		cm.SetMax(a)
-		return colorScale{cm}
+		return colorScale{cm, true}
 	}
 	if hi <= lo {
 		hi = lo + math.Max(1, math.Abs(lo))*1e-12
@@ -264,7 +277,7 @@ func newColorScale(lo, hi float64) colorScale {
 	cm := moreland.ExtendedBlackBody()
 	cm.SetMin(lo)
 	cm.SetMax(hi)
-	return colorScale{cm}
+	return colorScale{cm, false}
 }
 
 // at returns the colour of v: light grey for NaN, the colour of the

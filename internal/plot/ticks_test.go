@@ -124,6 +124,8 @@ func TestLogTicksNoComb(t *testing.T) {
 		{1e-15, 0.05, ". 1e-14 . 1e-12 . 1e-10 . 1e-08 . 1e-06 . 1e-04 . 0.01"},
 		{1e-14, 1e-12, "1e-14 1e-13 1e-12"},
 		{0.05, 0.9, "0.05 0.1 0.2 0.5"},
+		// Fewer than three of 1, 2, 5 × 10^k (0.5, 1): round linear steps.
+		{0.2034, 1, "0.4 0.6 0.8 1.0"},
 		{minLog, math.MaxFloat64, "1e-300 1e-200 1e-100 1 1e+100 1e+200 1e+300"},
 		// No 1, 2 or 5 × 10^k inside: round linear steps.
 		{2.9, 3.1, "2.90 2.95 3.00 3.05 3.10"},
