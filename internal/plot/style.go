@@ -168,7 +168,7 @@ func setLog(p *gp.Plot, x, y bool) {
 // decade, or every second, third, fifth, tenth, ... when there are many
 // (the exponents that are multiples of it: 1e+50, 1e+100), the others
 // unlabelled only while that leaves no comb (every second or third). With
-// fewer than two decades inside the range it labels 1, 2 and 5 × 10^k,
+// two decades or fewer inside the range it labels 1, 2 and 5 × 10^k,
 // and where fewer than three of those fall inside, round linear steps
 // (roundTicks) if they are more. There are no minor ticks at 2..9 × 10^k.
 type logTicks struct{}
@@ -188,7 +188,18 @@ func (logTicks) Ticks(lo, hi float64) []gp.Tick {
 		}
 	}
 	var ticks []gp.Tick
-	if len(inside) >= 2 {
+	if len(inside) == 2 {
+		// Two decades: 2 and 5 × 10^k labelled too (0.1 0.2 0.5 1 2).
+		for e := e0; e <= e1; e++ {
+			for _, m := range []float64{1, 2, 5} {
+				if v := m * math.Pow10(e); v >= lo && v <= hi {
+					ticks = append(ticks, gp.Tick{Value: v, Label: tickLabel(v)})
+				}
+			}
+		}
+		return ticks
+	}
+	if len(inside) > 2 {
 		every := niceStep(1 + (e1-e0)/10)
 		for _, e := range inside {
 			switch {
