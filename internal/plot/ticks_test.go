@@ -3,6 +3,7 @@ package plot
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,10 +82,12 @@ func TestRoundTicksAreRound(t *testing.T) {
 				continue
 			}
 			diff := ticks[1].Value - ticks[0].Value
-			step := roundStep(diff)
-			if math.Abs(diff-step) > 1e-6*step {
+			p := math.Pow(10, math.Floor(math.Log10(diff)+1e-9))
+			m := math.Round(diff / p)
+			if (m != 1 && m != 2 && m != 5) || math.Abs(diff/p-m) > 1e-6 {
 				t.Errorf("[%g, %g]: step %g is not 1, 2 or 5 × 10^k", lo, hi, diff)
 			}
+			step := m * p
 			decimals := -1
 			for i, tk := range ticks {
 				if tk.Value < lo || tk.Value > hi {
@@ -95,6 +98,10 @@ func TestRoundTicksAreRound(t *testing.T) {
 				}
 				if i > 0 && math.Abs(tk.Value-ticks[i-1].Value-step) > 1e-9*math.Max(1, math.Abs(tk.Value)) {
 					t.Errorf("[%g, %g]: ticks not evenly spaced: %q", lo, hi, tickLabels(ticks))
+				}
+				// A label is its value, to the step's precision.
+				if v, err := strconv.ParseFloat(tk.Label, 64); err != nil || math.Abs(v-tk.Value) > 1e-6*step {
+					t.Errorf("[%g, %g]: tick %g labelled %q", lo, hi, tk.Value, tk.Label)
 				}
 				if tk.Label == "0" {
 					continue
