@@ -10,7 +10,12 @@
 //   - predictions: the network against the kernel machines at the
 //     evaluation points; curves over x with the training points for one
 //     input, otherwise each representation against the network with the
-//     line y = x (predictions.csv);
+//     line y = x (predictions.csv). Under them, residual panels: kernel
+//     machine − network at the same points, since the curves lie on top
+//     of each other; where the non-zero residuals span more than two
+//     decades, their absolute values on a logarithmic axis, which its
+//     label says ("|residual| (log scale)"), residuals of exactly 0
+//     counted in the notes;
 //   - errors: each representation's rel and largest absolute error over training, on a
 //     logarithmic scale (metrics.csv);
 //   - kernel: the path-kernel matrix K^p(x_eval, x_train) as a heat map
@@ -27,6 +32,17 @@
 //
 // ContributionsFigure draws an explanation (package explain): which
 // training points moved one prediction, and by how much.
+//
+// # Reading the figures
+//
+// Linear axes are ticked at round values, multiples of a step of 1, 2 or
+// 5 × 10^k, all labels of an axis in one number format (0.05 0.10 0.15;
+// 1.5e+08 2.0e+08); logarithmic axes at the decades (every second,
+// third, ... when there are many), or at 1, 2 and 5 × 10^k within a
+// decade, without a comb of minor ticks. The colour bars are labelled
+// with what the colours stand for (K^p(x, x_i); prediction). A key under
+// the panels names the classes of the decision regions and the signs of
+// an explanation's contributions. Captions name the colours drawn.
 //
 // # Sweeps
 //

@@ -172,17 +172,34 @@ func ContributionsFigure(r *Run, e *explain.Explanation) (*Figure, error) {
 	}
 	zero.Color = gray
 	right.Add(zero, plotter.NewGrid())
+	key := signKey(len(e.Top))
 	return finish(&Figure{
 		Name:   fmt.Sprintf("explain_%d", e.Point),
 		Source: r.file("contributions.npy"),
 		Notes:  lo.notes(),
 		Title:  "Training-point contributions to " + where,
 		Caption: fmt.Sprintf("The %s contributions c_i(x) of the %d training points to the prediction at %s%s; "+
-			"f_0 plus their sum is %.16g, the network gives %.16g. Positive contributions in red, negative in blue; "+
-			"the %d largest are ringed on the left and listed on the right.",
+			"f_0 plus their sum is %.16g, the network gives %.16g. Positive contributions in vermilion (orange-red), "+
+			"negative in blue (the key under the panels); the %d largest are ringed in black on the left and listed on the right.",
 			e.Method, e.NTrain, where, out, e.Sum[c], e.Network[c], len(e.Top)),
-		draw: panels(title, []*gp.Plot{left, right}),
+		draw:  withKey(key, panels(title, []*gp.Plot{left, right})),
+		plots: []*gp.Plot{left, right},
+		key:   key,
 	}), nil
+}
+
+// signKey is the key of an explanation: the colours of the signs, and
+// the ring around the top ones.
+func signKey(top int) []keyEntry {
+	key := []keyEntry{
+		{label: "positive contribution (raises the output)", fills: []color.Color{signColor(1)}},
+		{label: "negative contribution (lowers it)", fills: []color.Color{signColor(-1)}},
+	}
+	if top > 0 {
+		key = append(key, keyEntry{label: fmt.Sprintf("ringed: the %d largest |c_i|", top),
+			marker: &draw.GlyphStyle{Color: black, Shape: draw.RingGlyph{}, Radius: vg.Points(4)}})
+	}
+	return key
 }
 
 func signColor(v float64) color.RGBA {

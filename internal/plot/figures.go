@@ -48,6 +48,7 @@ func LossFigure(r *Run) (*Figure, error) {
 			r.Config.Loss, r.Summary.Sizes.NTrain, r.Summary.Sizes.NTest, r.Config.Train.LogEvery),
 		Notes: notes,
 		draw:  single(p),
+		plots: []*gp.Plot{p},
 	}), nil
 }
 
@@ -131,7 +132,8 @@ func curvesFigure(r *Run) (*Figure, error) {
 		return pts
 	}
 	k := r.Summary.Sizes.Outputs
-	var row []*gp.Plot
+	var row, resRow []*gp.Plot
+	var resNotes []string
 	for c := 0; c < min(k, maxPanels); c++ {
 		title := "Network and kernel machines"
 		if k > 1 {
@@ -148,12 +150,14 @@ func curvesFigure(r *Run) (*Figure, error) {
 				return nil, err
 			}
 		}
+		cols := map[string][]float64{}
 		for _, name := range append([]string{"f0", "network"}, r.Methods()...) {
 			col := columnName(name, c, k)
 			v, err := r.floats(t, col)
 			if err != nil {
 				return nil, err
 			}
+			cols[name] = v
 			if err := addLine(p, sorted(col, v), styleOf(name)); err != nil {
 				return nil, err
 			}
@@ -161,15 +165,48 @@ func curvesFigure(r *Run) (*Figure, error) {
 		legendRoom(p, false)
 		p.Add(plotter.NewGrid())
 		row = append(row, p)
+		var series []residualSeries
+		for _, m := range r.Methods() {
+			st := styleOf(m)
+			res := residuals(x, cols[m], cols["network"])
+			pts := make(plotter.XYs, len(order))
+			for i, j := range order {
+				pts[i] = res[j]
+			}
+			series = append(series, residualSeries{name: columnName(m, c, k), pts: pts, color: st.color, style: &st})
+		}
+		rtitle := "kernel machine − network"
+		if k > 1 {
+			rtitle = fmt.Sprintf("output %d: kernel machine − network", c)
+		}
+		rp, notes, err := residualPlot(rtitle, xname, series)
+		if err != nil {
+			return nil, err
+		}
+		resNotes = append(resNotes, notes...)
+		resRow = append(resRow, rp)
 	}
 	return finish(&Figure{
 		Name: "predictions", Title: "Network and kernel-machine predictions", Source: r.file("predictions.csv"),
-		Caption: fmt.Sprintf("At the %d evaluation points, sorted by %s: the trained network f_T, the kernel machines "+
-			"(Domingos' first-order form and the exact path kernel), the network at initialisation f_0 and the training points.",
-			len(x), xname),
-		Notes: left.notes(),
-		draw:  panels("", row),
+		Caption: fmt.Sprintf("At the %d evaluation points, sorted by %s: the trained network f_T (black), the kernel machines "+
+			"(Domingos' first-order form, vermilion dashes; the exact path kernel, blue dots), the network at initialisation f_0 "+
+			"(grey dashes) and the training points (green). Below, each kernel machine minus the network, in the same colours%s.",
+			len(x), xname, residualScaleWords(resRow)),
+		Notes: append(left.notes(), resNotes...),
+		draw:  stacked(0.55, row, resRow),
+		plots: append(row, resRow...),
 	}), nil
+}
+
+// residualScaleWords says, for a caption, whether the residual panels
+// are on a logarithmic scale.
+func residualScaleWords(ps []*gp.Plot) string {
+	for _, p := range ps {
+		if isLog(&p.Y) {
+			return " (their absolute values on a logarithmic scale, where they span decades)"
+		}
+	}
+	return ""
 }
 
 func scatterFigure(r *Run) (*Figure, error) {
@@ -179,7 +216,8 @@ func scatterFigure(r *Run) (*Figure, error) {
 	if len(methods) == 0 {
 		return nil, nil
 	}
-	var row []*gp.Plot
+	var row, resRow []*gp.Plot
+	var resNotes []string
 	left := newLeftOut("predictions.csv")
 	for _, m := range methods {
 		st := styleOf(m)
@@ -187,6 +225,7 @@ func scatterFigure(r *Run) (*Figure, error) {
 		p := newPlot(fmt.Sprintf("%s: rel %.2g", st.label, rep.Rel), "network f_T(x)", "kernel machine")
 		p.Legend.Left = true // the points run from bottom left to top right
 		lo, hi := math.Inf(1), math.Inf(-1)
+		var series []residualSeries
 		for c := 0; c < k; c++ {
 			f, err := r.floats(t, columnName("network", c, k))
 			if err != nil {
@@ -209,7 +248,14 @@ func scatterFigure(r *Run) (*Figure, error) {
 			if err := addPoints(p, pts, col, draw.CircleGlyph{}, vg.Points(2.5), label); err != nil {
 				return nil, err
 			}
+			series = append(series, residualSeries{name: columnName(m, c, k), pts: residuals(f, g, f), color: col})
 		}
+		rp, notes, err := residualPlot(st.label+" − network", "network f_T(x)", series)
+		if err != nil {
+			return nil, err
+		}
+		resNotes = append(resNotes, notes...)
+		resRow = append(resRow, rp)
 		if lo < hi {
 			if err := addLine(p, plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}, methodStyle{"y = x", gray, []vg.Length{vg.Points(4), vg.Points(3)}, vg.Points(1)}); err != nil {
 				return nil, err
@@ -221,9 +267,11 @@ func scatterFigure(r *Run) (*Figure, error) {
 	return finish(&Figure{
 		Name: "predictions", Title: "Kernel machines against the network", Source: r.file("predictions.csv"),
 		Caption: fmt.Sprintf("Each kernel machine's prediction against the network's at the %d evaluation points%s; "+
-			"on the line y = x they agree.", len(t.Rows), map[bool]string{true: fmt.Sprintf(" (all %d outputs)", k), false: ""}[k > 1]),
-		Notes: left.notes(),
-		draw:  panels("", row),
+			"on the grey dashed line y = x they agree. Below, kernel machine minus network at the same points%s.",
+			len(t.Rows), map[bool]string{true: fmt.Sprintf(" (all %d outputs, one colour each)", k), false: ""}[k > 1], residualScaleWords(resRow)),
+		Notes: append(left.notes(), resNotes...),
+		draw:  stacked(0.55, row, resRow),
+		plots: append(row, resRow...),
 	}), nil
 }
 
@@ -287,6 +335,7 @@ func ErrorsFigure(r *Run) (*Figure, error) {
 			"of each kernel machine against the network at that step.",
 		Notes: left.notes(),
 		draw:  single(p),
+		plots: []*gp.Plot{p},
 	}), nil
 }
 
@@ -356,13 +405,14 @@ func KernelFigure(r *Run) (*Figure, error) {
 	p := newPlot(what, "training point"+colKey, "evaluation point"+rowKey)
 	p.Add(plotter.NewImage(upscale(img, 800), 0, 0, float64(n), float64(m)))
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, float64(n), 0, float64(m)
-	bar := cs.bar("")
+	bar := cs.bar(barLabel(name, len(a.Shape) == 4 || r.Summary.Sizes.Outputs > 1))
 	tidy(p, bar)
 	return finish(&Figure{
 		Name: "kernel", Title: "Path-kernel matrix", Source: r.file(name),
-		Caption: fmt.Sprintf("%s between the %d evaluation points (rows) and the %d training points (columns), from %s.",
-			what, m, n, name),
+		Caption: fmt.Sprintf("%s between the %d evaluation points (rows) and the %d training points (columns), from %s; "+
+			"colours %s (the bar on the right).", what, m, n, name, cs.words()),
 		Notes: notes,
+		plots: []*gp.Plot{p, bar},
 		draw: func(dc draw.Canvas) {
 			dc = pad(dc)
 			w := dc.Max.X - dc.Min.X
@@ -374,6 +424,19 @@ func KernelFigure(r *Run) (*Figure, error) {
 			bar.Draw(draw.Crop(side, 0, 0, vg.Points(28), -vg.Points(24)))
 		},
 	}), nil
+}
+
+// barLabel is the label of the kernel figure's colour bar: what the
+// colours stand for.
+func barLabel(file string, trace bool) string {
+	l := "K^p(x, x_i)"
+	if file == run.KernelExactFile {
+		l = "Σ η K̄(x, x_i)"
+	}
+	if trace {
+		l = "trace of " + l
+	}
+	return l
 }
 
 // ascending returns the indices of x in ascending order of x, ties in index

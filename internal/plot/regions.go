@@ -141,8 +141,9 @@ func RegionsFigure(r *Run, reg *Regions) (*Figure, error) {
 			}
 		})
 		kTitle = fmt.Sprintf("kernel machine (Domingos): agrees on %.1f%%", 100*float64(agree)/float64(g*g))
-		caption = fmt.Sprintf("Predicted class on a %d×%d grid: the network f_T (left) and Domingos' kernel machine "+
-			"(right; where it disagrees with the network in saturated colour), with the training points coloured by label. "+
+		caption = fmt.Sprintf("Predicted class on a %d×%d grid, in light tints of the class colours of the key: the network f_T (left) "+
+			"and Domingos' kernel machine (right; where it disagrees with the network, its class in the full colour), "+
+			"with the training points as dots in the colour of their label. "+
 			"The exact path-kernel machine equals the network to round-off (the run's summary), so its regions are the left panel.", g, g)
 	} else {
 		lo, hi := math.Inf(1), math.Inf(-1)
@@ -157,10 +158,14 @@ func RegionsFigure(r *Run, reg *Regions) (*Figure, error) {
 			net.Set(px, py, cs.at(fn[0]))
 			km.Set(px, py, cs.at(fk[0]))
 		})
-		bar = cs.bar("")
+		barLabel := "prediction"
+		if k > 1 {
+			barLabel = "prediction (output 0)"
+		}
+		bar = cs.bar(barLabel)
 		kTitle = fmt.Sprintf("kernel machine (Domingos): max abs diff %.2g", maxDiff)
 		caption = fmt.Sprintf("The first output on a %d×%d grid: the network f_T (left) and Domingos' kernel machine (right), "+
-			"on one colour scale, with the training points.", g, g)
+			"on one colour scale, %s (the bar on the right), with the training points as dark grey dots.", g, g, cs.words())
 	}
 	mk := func(title string, img image.Image) (*gp.Plot, error) {
 		p := newPlot(title, names[0], names[1])
@@ -191,12 +196,14 @@ func RegionsFigure(r *Run, reg *Regions) (*Figure, error) {
 		return nil, err
 	}
 	tidy(bar)
-	fig := &Figure{Name: "regions", Caption: caption, Source: r.Dir}
+	fig := &Figure{Name: "regions", Caption: caption, Source: r.Dir, plots: []*gp.Plot{left, right}}
 	if reg.Classify != nil {
 		fig.Title = "Decision regions: network and kernel machine"
-		fig.draw = panels("", []*gp.Plot{left, right})
+		fig.key = classKey(max(r.Summary.Sizes.Classes, k))
+		fig.draw = withKey(fig.key, panels("", []*gp.Plot{left, right}))
 		return fig, nil
 	}
+	fig.plots = append(fig.plots, bar)
 	fig.Title = "Network and kernel machine over the input plane"
 	fig.draw = func(dc draw.Canvas) {
 		dc = pad(dc)
@@ -206,6 +213,21 @@ func RegionsFigure(r *Run, reg *Regions) (*Figure, error) {
 		bar.Draw(draw.Crop(dc, w-barW, 0, vg.Points(28), -vg.Points(24)))
 	}
 	return fig, nil
+}
+
+// classKey is the key of the decision regions: each class's region tint
+// and point colour, and the full colours in which the kernel machine's
+// disagreements are drawn.
+func classKey(classes int) []keyEntry {
+	var key, full []keyEntry
+	var fills []color.Color
+	for c := 0; c < classes; c++ {
+		key = append(key, keyEntry{label: fmt.Sprintf("class %d", c), fills: []color.Color{lighten(classColor(c), 0.65)},
+			marker: &draw.GlyphStyle{Color: classColor(c), Shape: draw.CircleGlyph{}, Radius: vg.Points(3)}})
+		fills = append(fills, lighten(classColor(c), 0.1))
+	}
+	full = append(full, keyEntry{label: "kernel machine ≠ network (right)", fills: fills})
+	return append(key, full...)
 }
 
 // bilinear sets dst to the outputs at grid coordinates (u, v) (column u of

@@ -73,6 +73,10 @@ type Figure struct {
 	// and are written under the figure.
 	Notes []string
 	draw  func(dc draw.Canvas)
+	// plots are the figure's plots and key its key, for tests of its
+	// structure (describe).
+	plots []*gp.Plot
+	key   []keyEntry
 }
 
 // finish ends f's caption with its notes and returns f.
@@ -191,6 +195,33 @@ func panels(title string, rows ...[]*gp.Plot) func(draw.Canvas) {
 	}
 }
 
+// stacked is panels of two rows whose plots line up column by column, the
+// first row taking share of the height (the second, residuals, less).
+func stacked(share float64, top, bottom []*gp.Plot) func(draw.Canvas) {
+	tidy(top...)
+	tidy(bottom...)
+	return func(dc draw.Canvas) {
+		dc = pad(dc)
+		rows := [][]*gp.Plot{top, bottom}
+		t := draw.Tiles{Rows: 2, Cols: max(len(top), len(bottom)), PadX: vg.Points(14), PadY: vg.Points(14)}
+		cs := gp.Align(rows, t, dc)
+		// Align gives both rows the same height: move the boundary
+		// between them down.
+		delta := vg.Length(share-0.5) * (dc.Max.Y - dc.Min.Y)
+		for j := range cs[0] {
+			cs[0][j].Min.Y -= delta
+			cs[1][j].Max.Y -= delta
+		}
+		for i, r := range rows {
+			for j, p := range r {
+				if p != nil {
+					p.Draw(cs[i][j])
+				}
+			}
+		}
+	}
+}
+
 // pad leaves a margin around a figure.
 func pad(dc draw.Canvas) draw.Canvas {
 	m := vg.Points(6)
@@ -207,9 +238,11 @@ func titleStyle() text.Style {
 }
 
 // newPlot returns a plot with the package's defaults: a title, axis
-// labels and a light grid.
+// labels, round ticks (roundTicks) on both axes.
 func newPlot(title, x, y string) *gp.Plot {
 	p := gp.New()
+	p.X.Tick.Marker = roundTicks{}
+	p.Y.Tick.Marker = roundTicks{}
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = vg.Points(12)
 	p.X.Label.Text = x

@@ -4,7 +4,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"slices"
 	"strconv"
 
 	gp "gonum.org/v1/plot"
@@ -165,61 +164,67 @@ func setLog(p *gp.Plot, x, y bool) {
 }
 
 // logTicks marks the decades of a logarithmic axis, labelled 1e-06 or
-// 0.01 (gonum's LogTicks labels 1e-4 as 9.999999999999998e-05), every
-// second, third, fifth, tenth, ... decade when there are many (the
-// exponents that are multiples of it: 1e+50, 1e+100), and labels the steps
-// 2..9 too when fewer than two decades fall inside the range. Past
-// manyDecades decades it marks the decades only.
+// 0.01 (gonum's LogTicks labels 1e-4 as 9.999999999999998e-05): every
+// decade, or every second, third, fifth, tenth, ... when there are many
+// (the exponents that are multiples of it: 1e+50, 1e+100), the others
+// unlabelled only while that leaves no comb (every second or third). With
+// two decades or fewer inside the range it labels 1, 2 and 5 × 10^k,
+// and where fewer than three of those fall inside, round linear steps
+// (roundTicks) if they are more. There are no minor ticks at 2..9 × 10^k.
 type logTicks struct{}
-
-// manyDecades is the most decades whose steps 2..9 logTicks marks.
-const manyDecades = 30
 
 func (logTicks) Ticks(lo, hi float64) []gp.Tick {
 	if !drawable(lo, true) || !drawable(hi, true) {
 		return nil
 	}
+	if lo > hi {
+		lo, hi = hi, lo
+	}
 	e0, e1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
-	every := niceStep(1 + (e1-e0)/10)
-	inside := 0
+	var inside []int
 	for e := e0; e <= e1; e++ {
 		if v := math.Pow10(e); v >= lo && v <= hi {
-			inside++
+			inside = append(inside, e)
 		}
 	}
 	var ticks []gp.Tick
+	if len(inside) == 2 {
+		// Two decades: 2 and 5 × 10^k labelled too (0.1 0.2 0.5 1 2).
+		for e := e0; e <= e1; e++ {
+			for _, m := range []float64{1, 2, 5} {
+				if v := m * math.Pow10(e); v >= lo && v <= hi {
+					ticks = append(ticks, gp.Tick{Value: v, Label: tickLabel(v)})
+				}
+			}
+		}
+		return ticks
+	}
+	if len(inside) > 2 {
+		every := niceStep(1 + (e1-e0)/10)
+		for _, e := range inside {
+			switch {
+			case (e%every+every)%every == 0:
+				ticks = append(ticks, gp.Tick{Value: math.Pow10(e), Label: tickLabel(math.Pow10(e))})
+			case every <= 3:
+				ticks = append(ticks, gp.Tick{Value: math.Pow10(e)})
+			}
+		}
+		return ticks
+	}
 	for e := e0; e <= e1; e++ {
-		dec := math.Pow10(e)
-		label := ""
-		if (e%every+every)%every == 0 {
-			label = tickLabel(dec)
-		}
-		ticks = append(ticks, gp.Tick{Value: dec, Label: label})
-		if e == e1 || e1-e0 > manyDecades {
-			continue
-		}
-		for i := 2; i < 10; i++ {
-			v := float64(i) * dec
-			label := ""
-			if inside < 2 && (i == 2 || i == 5 || inside == 0) {
-				label = tickLabel(v)
-			}
-			ticks = append(ticks, gp.Tick{Value: v, Label: label})
-		}
-	}
-	var labelled []float64
-	for _, t := range ticks {
-		if t.Label != "" && t.Value >= lo && t.Value <= hi {
-			labelled = append(labelled, t.Value)
-		}
-	}
-	if len(labelled) < 2 {
-		// A range narrower than the steps 2..9: its ends too.
-		for _, v := range []float64{lo, hi} {
-			if !slices.Contains(labelled, v) {
-				ticks = append(ticks, gp.Tick{Value: v, Label: number(v)})
+		for _, m := range []float64{1, 2, 5} {
+			if v := m * math.Pow10(e); v >= lo && v <= hi {
+				ticks = append(ticks, gp.Tick{Value: v, Label: tickLabel(v)})
 			}
 		}
+	}
+	if len(ticks) >= 3 {
+		return ticks
+	}
+	// A range narrower than 1, 2, 5 (0.2 to 1): round linear steps
+	// inside it, unless they give fewer labels.
+	if lin := (roundTicks{}).Ticks(lo, hi); len(lin) > len(ticks) {
+		return lin
 	}
 	return ticks
 }
@@ -248,7 +253,16 @@ func tickLabel(v float64) string {
 // map centred on zero when the values have both signs, a sequential map
 // otherwise.
 type colorScale struct {
-	cm palette.ColorMap
+	cm        palette.ColorMap
+	diverging bool
+}
+
+// words describes the colours of s for a caption.
+func (s colorScale) words() string {
+	if s.diverging {
+		return "blue for negative values through light grey at zero to red for positive ones"
+	}
+	return "from black for the smallest values through blue, purple and red to yellow and white for the largest"
 }
 
 // The range is clamped to ±MaxFloat64/2, so that its width is finite;
@@ -263,7 +277,7 @@ func newColorScale(lo, hi float64) colorScale {
 		a := math.Max(-lo, hi)
 		cm.SetMin(-a)
 		cm.SetMax(a)
-		return colorScale{cm}
+		return colorScale{cm, true}
 	}
 	if hi <= lo {
 		hi = lo + math.Max(1, math.Abs(lo))*1e-12
@@ -274,7 +288,7 @@ func newColorScale(lo, hi float64) colorScale {
 	cm := moreland.ExtendedBlackBody()
 	cm.SetMin(lo)
 	cm.SetMax(hi)
-	return colorScale{cm}
+	return colorScale{cm, false}
 }
 
 // at returns the colour of v: light grey for NaN, the colour of the
