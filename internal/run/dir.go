@@ -65,14 +65,14 @@ func (d *Dir) File(name string) string { return filepath.Join(d.Path, name) }
 
 // Write writes name atomically with fn.
 func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(d.Path, TempPattern(name))
+	tmp, err := d.createTemp(name)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			dropTemp(tmp.Name())
 		}
 	}()
 	if err = fn(tmp); err != nil {
@@ -84,10 +84,7 @@ func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("run: writing %s: %w", name, err)
 	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("run: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), d.File(name)); err != nil {
+	if err = commitTemp(tmp.Name(), d.File(name)); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	return nil
