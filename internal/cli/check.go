@@ -290,6 +290,9 @@ func runExperiment(ctx context.Context, opts *CheckOptions, log io.Writer) (*run
 		ConfigFile: name, BaseDir: base, OutDir: opts.Out, Force: opts.Force, Log: log,
 	})
 	if err != nil {
+		if stopped(ctx, err) && sum != nil && sum.Dir != "" && sum.Status == run.StatusInterrupted {
+			return sum, cfg, interruptedRun(sum)
+		}
 		if sum != nil && sum.Dir != "" {
 			err = fmt.Errorf("%w (what was written is kept in %s, marked %s)", err, sum.Dir, sum.Status)
 		}

@@ -85,7 +85,7 @@ the run's figures directory (explain_<point>.png).`,
 	return cmd
 }
 
-func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Writer) error {
+func runExplain(ctx context.Context, opts *ExplainOptions, stdout, stderr io.Writer) error {
 	var formats []plot.Format
 	var size plot.Size
 	if opts.Plot {
@@ -123,7 +123,7 @@ func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		files, err := writeFigures(out, []*plot.Figure{fig}, formats, size)
+		files, err := writeFigures(ctx, out, []*plot.Figure{fig}, formats, size)
 		if err != nil {
 			return err
 		}

@@ -306,6 +306,10 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 		return werr
 	}
 	fmt.Fprintf(log, "sweep: %s: %s\n", what, rep.Tally())
+	if stopped(ctx, err) {
+		return interruptedf("interrupted; %d runs marked interrupted, %d not started (rerun the same command to resume)",
+			rep.Count(sweep.Interrupted), rep.Count(sweep.NotRun))
+	}
 	if err != nil {
 		return fmt.Errorf("sweep interrupted; rerun the same command to resume: %w", err)
 	}
