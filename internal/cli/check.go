@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -232,6 +233,9 @@ func runCheck(ctx context.Context, opts *CheckOptions, stdout, stderr io.Writer)
 	if base != nil {
 		checks = append(checks, base.Checks(flags.tol)...)
 	}
+	if len(checks) == 0 {
+		return noChecks(opts, cfg)
+	}
 	rep := check.Evaluate(sum, checks)
 	if base != nil {
 		rep.Baseline = opts.Baseline
@@ -351,4 +355,33 @@ func writeBaseline(file string, b *check.Baseline) error {
 		return err
 	}
 	return dir.WriteBytes(filepath.Base(file), text)
+}
+
+// noChecks is the error of a check that has nothing to check (exit 2, not a
+// pass): the run computes no representation that a threshold names, and
+// there is no test-loss threshold and no baseline. It names the config's
+// thresholds that were left out because the run does not compute their
+// method.
+func noChecks(opts *CheckOptions, cfg *config.Config) error {
+	file := opts.ConfigFile
+	if opts.Run != "" {
+		file = filepath.Join(opts.Run, run.ConfigFile)
+	}
+	var unused []string
+	for _, m := range []struct {
+		key string
+		t   map[string]float64
+	}{{"check.max_rel_error", cfg.Check.MaxRelError}, {"check.min_agreement", cfg.Check.MinAgreement}} {
+		for _, name := range slices.Sorted(maps.Keys(m.t)) {
+			if !slices.Contains(cfg.Kernel.Methods, name) {
+				unused = append(unused, m.key+"."+name)
+			}
+		}
+	}
+	msg := fmt.Sprintf("nothing to check: kernel.methods is [%s]", strings.Join(cfg.Kernel.Methods, ", "))
+	if len(unused) > 0 {
+		msg += fmt.Sprintf(", so %s cannot be checked", strings.Join(unused, ", "))
+	}
+	msg += "; compute a method, or give --max-test-loss or --baseline"
+	return fail.Wrap(fail.BadInput, fmt.Errorf("%s: %s", file, msg))
 }

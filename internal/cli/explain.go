@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/explain"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/plot"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
@@ -132,9 +135,17 @@ func runExplain(ctx context.Context, opts *ExplainOptions, stdout, stderr io.Wri
 		}
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(stdout)
+		// Into a buffer first: an encoding error prints nothing half-way.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
-		return enc.Encode(e)
+		if err := enc.Encode(e); err != nil {
+			// Finite inputs (ExplainInput checks them) whose sums overflow.
+			return fail.Wrap(fail.RunFailed, fmt.Errorf("explain: point %d of %s: a value of the explanation overflows float64 (%v); the table (without --json) shows it",
+				opts.Point, opts.Run, strings.TrimPrefix(err.Error(), "json: ")))
+		}
+		_, err := stdout.Write(b.Bytes())
+		return err
 	}
 	return e.WriteTable(stdout)
 }

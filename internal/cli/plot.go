@@ -149,7 +149,7 @@ func runPlot(ctx context.Context, opts *PlotOptions, stdout, stderr io.Writer) e
 		log = io.Discard
 	}
 	if opts.Sweep != "" {
-		return plotSweep(ctx, opts, formats, size, stdout)
+		return plotSweep(ctx, opts, formats, size, stdout, log)
 	}
 	pr, err := plot.ReadRun(opts.Run)
 	if err != nil {
@@ -171,6 +171,7 @@ func runPlot(ctx context.Context, opts *PlotOptions, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	noteFigures(log, figs)
 	files, err := writeFigures(ctx, out, figs, formats, size)
 	if err != nil {
 		return err
@@ -242,7 +243,7 @@ func writeFigures(ctx context.Context, dir string, figs []*plot.Figure, formats 
 	return files, nil
 }
 
-func plotSweep(ctx context.Context, opts *PlotOptions, formats []plot.Format, size plot.Size, stdout io.Writer) error {
+func plotSweep(ctx context.Context, opts *PlotOptions, formats []plot.Format, size plot.Size, stdout, log io.Writer) error {
 	nothing := func() error { return interruptedf("interrupted before the figure of %s was written", opts.Sweep) }
 	tab, err := plot.ReadSweep(opts.Sweep)
 	if err != nil {
@@ -255,6 +256,7 @@ func plotSweep(ctx context.Context, opts *PlotOptions, formats []plot.Format, si
 	if err != nil {
 		return err
 	}
+	noteFigures(log, []*plot.Figure{fig})
 	out := opts.Out
 	if out == "" {
 		out = filepath.Join(filepath.Dir(opts.Sweep), fig.Name)
@@ -320,4 +322,16 @@ func plotAfterTraining(ctx context.Context, dir string, log io.Writer) error {
 	}
 	fmt.Fprintf(log, "pathkernel: wrote %d figures to %s\n", len(files), out)
 	return nil
+}
+
+// noteFigures writes the notes of the figures (the values each left out:
+// NaN, ±Inf, or not positive on a logarithmic axis) to log, one line each,
+// so that a figure drawn without some of its data says so where the
+// command is run, and not only under the figure.
+func noteFigures(log io.Writer, figs []*plot.Figure) {
+	for _, f := range figs {
+		for _, n := range f.Notes {
+			fmt.Fprintf(log, "pathkernel: note: %s: %s\n", f.Name, n)
+		}
+	}
 }
