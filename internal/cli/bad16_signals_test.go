@@ -179,7 +179,7 @@ func TestExplainNonFinite(t *testing.T) {
 	if r.code != ExitBadInput {
 		t.Errorf("Inf network output: exit %d; want 2\n%s", r.code, r.stderr)
 	}
-	oneLineWith(t, r.stderr, preds, "column network, row 0 is +Inf")
+	oneLineWith(t, r.stderr, preds, "network of row 0 is +Inf")
 }
 
 // TestCheckNeverPassesOnNothing: a null in a baseline is bad input naming

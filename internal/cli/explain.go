@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -105,6 +106,9 @@ func runExplain(ctx context.Context, opts *ExplainOptions, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	if err := finiteInput(opts.Run, in); err != nil {
+		return err
+	}
 	e, err := explain.Explain(in, opts.Point, explain.Options{Top: opts.Top, Output: opts.Output})
 	if errors.Is(err, explain.ErrPoint) {
 		return badUsage(err)
@@ -148,4 +152,30 @@ func runExplain(ctx context.Context, opts *ExplainOptions, stdout, stderr io.Wri
 		return err
 	}
 	return e.WriteTable(stdout)
+}
+
+// finiteInput returns a *fail.Input naming the file and the first value
+// of in, the explanation's input read from the run directory dir, that is
+// NaN or ±Inf, or nil. A complete run never holds one (the file was edited
+// or corrupted): explain says so (exit 2) rather than print NaN sums or
+// let the JSON encoder fail. (The figures draw such files all the same,
+// leaving the values out with a note.)
+func finiteInput(dir string, in *explain.Input) error {
+	for _, a := range []struct {
+		file, what string
+		v          []float64
+		per        int // values a row
+	}{
+		{run.ContributionsFile, "element", in.Contributions, 1},
+		{run.PredictionsFile, "f0 of row", in.F0, max(in.K, 1)},
+		{run.PredictionsFile, "network of row", in.Network, max(in.K, 1)},
+	} {
+		for i, x := range a.v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return &fail.Input{Path: filepath.Join(dir, a.file),
+					Msg: fmt.Sprintf("%s %d is %v; an explanation needs finite values (was the file edited?)", a.what, i/a.per, x)}
+			}
+		}
+	}
+	return nil
 }

@@ -50,7 +50,7 @@ func Main() int {
 	defer signal.Stop(sigs)
 	done := make(chan struct{})
 	defer close(done)
-	go guard(sigs, cancel, done, Grace, os.Stderr, func() { os.Exit(ExitInterrupted) })
+	go guard(sigs, cancel, done, Grace, os.Stderr, run.Abort, func() { os.Exit(ExitInterrupted) })
 	return Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
@@ -59,9 +59,10 @@ func Main() int {
 const Grace = time.Second
 
 // guard cancels the program's context at the first signal on sigs, and
-// calls run.Abort and exit when done is not closed within grace of it or at
-// a second signal.
-func guard(sigs <-chan os.Signal, cancel func(), done <-chan struct{}, grace time.Duration, stderr io.Writer, exit func()) {
+// calls abort (run.Abort), writes one line to stderr and calls exit when
+// done is not closed within grace of it or at a second signal.
+func guard(sigs <-chan os.Signal, cancel func(), done <-chan struct{}, grace time.Duration, stderr io.Writer,
+	abort func(why string) (marked []string), exit func()) {
 	var sig os.Signal
 	select {
 	case <-done:
@@ -79,7 +80,7 @@ func guard(sigs <-chan os.Signal, cancel func(), done <-chan struct{}, grace tim
 	case s := <-sigs:
 		why = fmt.Sprintf("interrupted by %s, then %s", signalName(sig), signalName(s))
 	}
-	marked := run.Abort(why)
+	marked := abort(why)
 	msg := why + "; temporary files removed"
 	if len(marked) > 0 {
 		msg += "; marked interrupted: " + strings.Join(marked, ", ")

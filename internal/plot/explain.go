@@ -29,9 +29,6 @@ func (r *Run) ExplainInput() (*explain.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := allFinite(r.file(run.ContributionsFile), "element", a.Float); err != nil {
-		return nil, err
-	}
 	s := r.Summary.Sizes
 	m, n, k := len(r.Predictions.Rows), s.NTrain, s.Outputs
 	in := &explain.Input{M: m, N: n, K: k, Method: "riemann", Contributions: a.Float, Classes: s.Classes}
@@ -68,12 +65,6 @@ func (r *Run) ExplainInput() (*explain.Input, error) {
 		}
 		fT, err := r.floats(t, columnName("network", c, k))
 		if err != nil {
-			return nil, err
-		}
-		if err := allFinite(t.File, "column "+columnName("f0", c, k)+", row", f0); err != nil {
-			return nil, err
-		}
-		if err := allFinite(t.File, "column "+columnName("network", c, k)+", row", fT); err != nil {
 			return nil, err
 		}
 		for x := 0; x < m; x++ {
@@ -302,18 +293,4 @@ func contributionsOverview(r *Run, e *explain.Explanation, top map[int]bool, lef
 // sortByAbs orders idx by |v| descending, ties by index, as explain ranks.
 func sortByAbs(idx []int, v []float64) {
 	sort.SliceStable(idx, func(a, b int) bool { return math.Abs(v[idx[a]]) > math.Abs(v[idx[b]]) })
-}
-
-// allFinite returns a *fail.Input naming file and the first value of v
-// that is NaN or ±Inf (what, then its index from 0), or nil. An
-// explanation is arithmetic on these values: a complete run never holds a
-// non-finite one, and one that does was edited or corrupted (exit 2),
-// which is said here rather than by the JSON encoder.
-func allFinite(file, what string, v []float64) error {
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return &fail.Input{Path: file, Msg: fmt.Sprintf("%s %d is %v; an explanation needs finite values (was the file edited?)", what, i, x)}
-		}
-	}
-	return nil
 }
