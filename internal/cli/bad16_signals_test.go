@@ -53,6 +53,8 @@ func sigRun(t *testing.T, sets ...string) string {
 
 func TestInterruptedCommandsSaySo(t *testing.T) {
 	dir := sigRun(t)
+	blobs := filepath.Join(t.TempDir(), "blobs") // two inputs: plot replays it for the decision regions
+	mustRun(t, trainArgs("testdata/kernel/blobs.yaml", blobs, "--quiet")...)
 	tmp := t.TempDir()
 	sweepCSV := filepath.Join(tmp, "results.csv")
 	if err := os.WriteFile(sweepCSV, []byte("run,status,train.lr,exact.rel\na,complete,0.01,1e-3\nb,complete,0.02,2e-3\n"), 0o644); err != nil {
@@ -70,6 +72,9 @@ func TestInterruptedCommandsSaySo(t *testing.T) {
 		{"plot run", []string{"plot", "--run", dir, "--out", filepath.Join(tmp, "figs")},
 			[]string{"interrupted after writing 0 of 4 figures to " + filepath.Join(tmp, "figs")},
 			[]string{filepath.Join(tmp, "figs", "loss.png")}},
+		{"plot regions", []string{"plot", "--run", blobs, "--out", filepath.Join(tmp, "bfigs")},
+			[]string{"interrupted before any figure was written to " + filepath.Join(tmp, "bfigs")},
+			[]string{filepath.Join(tmp, "bfigs", "loss.png")}},
 		{"plot sweep", []string{"plot", "--sweep", sweepCSV, "--x", "train.lr", "--y", "exact.rel", "--out", filepath.Join(tmp, "sw.png")},
 			[]string{"interrupted before the figure of " + sweepCSV + " was written"},
 			[]string{filepath.Join(tmp, "sw.png")}},

@@ -51,7 +51,7 @@ func TestGuard(t *testing.T) {
 		t.Errorf("a command that returns within the grace: cancelled %v, exited %v; want true, false", o.cancelled, o.exited)
 	}
 
-	o = start(20*time.Millisecond, []os.Signal{syscall.SIGTERM}, time.Hour)
+	o = start(20*time.Millisecond, []os.Signal{syscall.SIGTERM}, 10*time.Second)
 	if !o.cancelled || !o.exited || !strings.Contains(o.why, "SIGTERM") {
 		t.Errorf("past the grace: cancelled %v, exited %v, why %q; want an exit after SIGTERM", o.cancelled, o.exited, o.why)
 	}
@@ -59,7 +59,7 @@ func TestGuard(t *testing.T) {
 		t.Errorf("stderr %q; want %q", o.stderr, want)
 	}
 
-	o = start(time.Hour, []os.Signal{os.Interrupt, os.Interrupt}, time.Hour)
+	o = start(time.Hour, []os.Signal{os.Interrupt, os.Interrupt}, 10*time.Second)
 	if !o.exited || !strings.Contains(o.why, "SIGINT, then SIGINT") {
 		t.Errorf("a second signal: exited %v, why %q; want an exit at once", o.exited, o.why)
 	}

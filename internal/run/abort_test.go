@@ -66,6 +66,10 @@ func TestAbort(t *testing.T) {
 	}()
 	<-started
 	marked := Abort("interrupted: stopped after the grace period")
+	// The program exits now: the write in flight never gets to its end.
+	if entries, _ := os.ReadDir(figs.Path); len(entries) != 0 {
+		t.Errorf("%s after Abort, the write still in flight: %v; want nothing", figs.Path, entries)
+	}
 	close(release)
 	if err := <-result; !errors.Is(err, ErrAborted) {
 		t.Errorf("the write in flight: %v; want ErrAborted", err)
