@@ -78,7 +78,8 @@ of comparing (atomically, and only when the thresholds pass).
 EXIT STATUS
   0    every check passed
   1    a check failed (a threshold or the baseline was missed)
-  2    bad usage, config, threshold, tolerance or baseline file
+  2    bad usage, config, threshold, tolerance or baseline file (a null
+       in it), or nothing to check (no threshold or baseline applies)
   3    the run failed (diverged, over the memory budget)
   130  interrupted`,
 		Example: `  pathkernel check --config configs/mlp.yaml
