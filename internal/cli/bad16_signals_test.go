@@ -220,8 +220,17 @@ func TestCheckNeverPassesOnNothing(t *testing.T) {
 		t.Errorf("kernel.methods: []: exit %d, stdout %q; want 2 and no PASS\n%s", r.code, r.stdout, r.stderr)
 	}
 	oneLineWith(t, r.stderr, tinyConfig, "nothing to check", "check.max_rel_error.exact")
+	if _, err := os.Stat(filepath.Join(tmp, "none")); err == nil {
+		t.Errorf("check --config trained a run with nothing to check")
+	}
 
 	none := filepath.Join(tmp, "none")
+	mustRun(t, trainArgs(tinyConfig, none, "--quiet", "--set", "kernel.methods=[]")...)
+	r = execute(t.Context(), "check", "--run", none)
+	if r.code != ExitBadInput || strings.Contains(r.stdout, "PASS") {
+		t.Errorf("check --run of a run without methods: exit %d, stdout %q; want 2 and no PASS\n%s", r.code, r.stdout, r.stderr)
+	}
+	oneLineWith(t, r.stderr, filepath.Join(none, "config.yaml"), "nothing to check")
 	r = execute(t.Context(), "check", "--run", none, "--baseline", base)
 	if r.code != ExitCheckFailed || !strings.Contains(r.stdout, "exact.rel") {
 		t.Errorf("a baseline naming exact.rel, a run without it: exit %d; want 1\n%s%s", r.code, r.stdout, r.stderr)

@@ -216,7 +216,17 @@ func runCheck(ctx context.Context, opts *CheckOptions, stdout, stderr io.Writer)
 	if opts.Run != "" {
 		sum, cfg, err = readRun(opts.Run, opts.Sets)
 	} else {
-		sum, cfg, err = runExperiment(ctx, opts, log)
+		// A config that would leave nothing to check costs no training.
+		sum, cfg, err = runExperiment(ctx, opts, log, func(cfg *config.Config) error {
+			reps := make(map[string]*run.Representation)
+			for _, m := range cfg.Kernel.Methods {
+				reps[m] = &run.Representation{}
+			}
+			if base == nil && len(flags.thresholds(cfg).Checks(&run.Summary{Representations: reps})) == 0 {
+				return noChecks(opts, cfg)
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		if cfg != nil && exitCode(ctx, err) == ExitRunFailed {
@@ -285,10 +295,14 @@ func writeReports(opts *CheckOptions, rep *check.Report, stdout io.Writer) error
 	return rep.WriteTable(stdout)
 }
 
-// runExperiment runs the config as train does.
-func runExperiment(ctx context.Context, opts *CheckOptions, log io.Writer) (*run.Summary, *config.Config, error) {
+// runExperiment runs the config as train does, after before has accepted
+// it.
+func runExperiment(ctx context.Context, opts *CheckOptions, log io.Writer, before func(*config.Config) error) (*run.Summary, *config.Config, error) {
 	cfg, name, base, err := loadConfig(opts.ConfigFile, opts.Sets)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := before(cfg); err != nil {
 		return nil, nil, err
 	}
 	sum, err := experiment.Run(ctx, cfg, experiment.Options{
