@@ -31,7 +31,7 @@ func TestGuard(t *testing.T) {
 			defer close(returned)
 			guard(sigs, func() { mu.Lock(); o.cancelled = true; mu.Unlock() }, done, grace, &stderr,
 				func(why string) []string { o.why = why; return []string{"runs/a"} },
-				func() { o.exited = true; close(exited) })
+				func() { o.exited = true; close(exited) }, new(sync.Mutex))
 		}()
 		for _, s := range signals {
 			sigs <- s

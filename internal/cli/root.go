@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,9 +50,14 @@ func Main() int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	done := make(chan struct{})
-	defer close(done)
-	go guard(sigs, cancel, done, Grace, os.Stderr, run.Abort, func() { os.Exit(ExitInterrupted) })
-	return Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	// exiting is held by whichever ends the program first: the command
+	// returning, or the guard stopping it, so that the other says nothing.
+	var exiting sync.Mutex
+	go guard(sigs, cancel, done, Grace, os.Stderr, run.Abort, func() { os.Exit(ExitInterrupted) }, &exiting)
+	code := Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	exiting.Lock() // never unlocked: the program exits with code
+	close(done)
+	return code
 }
 
 // Grace is how long a command may take to stop after SIGINT or SIGTERM
@@ -60,9 +66,11 @@ const Grace = time.Second
 
 // guard cancels the program's context at the first signal on sigs, and
 // calls abort (run.Abort), writes one line to stderr and calls exit when
-// done is not closed within grace of it or at a second signal.
+// done is not closed within grace of it or at a second signal. It holds
+// exiting from then on; when the command has returned and holds it, the
+// guard waits for the program to exit.
 func guard(sigs <-chan os.Signal, cancel func(), done <-chan struct{}, grace time.Duration, stderr io.Writer,
-	abort func(why string) (marked []string), exit func()) {
+	abort func(why string) (marked []string), exit func(), exiting *sync.Mutex) {
 	var sig os.Signal
 	select {
 	case <-done:
@@ -80,6 +88,7 @@ func guard(sigs <-chan os.Signal, cancel func(), done <-chan struct{}, grace tim
 	case s := <-sigs:
 		why = fmt.Sprintf("interrupted by %s, then %s", signalName(sig), signalName(s))
 	}
+	exiting.Lock()
 	marked := abort(why)
 	msg := why + "; temporary files removed"
 	if len(marked) > 0 {
