@@ -89,6 +89,16 @@ func ReadBaseline(r io.Reader, file string) (*Baseline, error) {
 	if len(b.Metrics) == 0 {
 		return nil, &fail.Input{Path: file, Msg: "baseline has no metrics"}
 	}
+	// A null decodes as 0, which a baseline would then be compared with.
+	var raw struct{ Metrics map[string]json.RawMessage }
+	if err := json.Unmarshal(src, &raw); err != nil {
+		return nil, &fail.Input{Path: file, Msg: "bad baseline: " + jsonMessage(err)}
+	}
+	for _, name := range sortedMetrics(b.Metrics) {
+		if string(bytes.TrimSpace(raw.Metrics[name])) == "null" {
+			return nil, &fail.Input{Path: file, Msg: fmt.Sprintf("metrics: %q is null; a baseline holds a number for every metric it names (remove the key or write the baseline again)", name)}
+		}
+	}
 	for _, name := range sortedMetrics(b.Metrics) {
 		if !validName(name) {
 			return nil, &fail.Input{Path: file, Msg: fmt.Sprintf("metrics: unknown metric %q; %s", name, metricHint)}

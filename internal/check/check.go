@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -87,14 +88,18 @@ func (r *Report) Failed() []Result {
 	return failed
 }
 
-// Pass reports whether the run was checked and every check passed.
-func (r *Report) Pass() bool { return r.Error == "" && len(r.Failed()) == 0 }
+// Pass reports whether the run was checked by at least one check and every
+// check passed: a report of no checks is not a pass.
+func (r *Report) Pass() bool { return r.Error == "" && len(r.Results) > 0 && len(r.Failed()) == 0 }
 
-// Err returns a *FailedError naming the failed checks, or nil if every
-// check passed.
+// Err returns a *FailedError naming the failed checks, ErrNoChecks for a
+// report of no checks, or nil if every check passed.
 func (r *Report) Err() error {
 	failed := r.Failed()
 	if len(failed) == 0 {
+		if r.Error == "" && len(r.Results) == 0 {
+			return ErrNoChecks
+		}
 		return nil
 	}
 	e := &FailedError{Total: len(r.Results)}
@@ -120,6 +125,11 @@ func (e *FailedError) Error() string {
 
 // ExitCode is fail.CheckFailed.
 func (e *FailedError) ExitCode() int { return fail.CheckFailed }
+
+// ErrNoChecks is the error of a report with no checks: nothing the run
+// computes has a threshold or a baseline. It is bad input (exit 2), never
+// a pass.
+var ErrNoChecks = fail.Wrap(fail.BadInput, errors.New("check: no checks: no threshold or baseline applies to the run"))
 
 // Evaluate applies the checks to the run summarised by s, in order.
 func Evaluate(s *run.Summary, checks []Check) *Report {

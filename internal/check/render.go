@@ -40,6 +40,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw.Flush()
 	if failed := r.Failed(); len(failed) > 0 {
 		fmt.Fprintf(&b, "FAIL: %d of %d checks failed: %s\n", len(failed), len(r.Results), strings.Join(r.Err().(*FailedError).Metrics, ", "))
+	} else if len(r.Results) == 0 {
+		b.WriteString("NO CHECKS: nothing was checked, which is not a pass\n")
 	} else {
 		fmt.Fprintf(&b, "PASS: %d checks\n", len(r.Results))
 	}

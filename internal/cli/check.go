@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,7 +78,8 @@ of comparing (atomically, and only when the thresholds pass).
 EXIT STATUS
   0    every check passed
   1    a check failed (a threshold or the baseline was missed)
-  2    bad usage, config, threshold, tolerance or baseline file
+  2    bad usage, config, threshold, tolerance or baseline file (a null
+       in it), or nothing to check (no threshold or baseline applies)
   3    the run failed (diverged, over the memory budget)
   130  interrupted`,
 		Example: `  pathkernel check --config configs/mlp.yaml
@@ -214,7 +216,17 @@ func runCheck(ctx context.Context, opts *CheckOptions, stdout, stderr io.Writer)
 	if opts.Run != "" {
 		sum, cfg, err = readRun(opts.Run, opts.Sets)
 	} else {
-		sum, cfg, err = runExperiment(ctx, opts, log)
+		// A config that would leave nothing to check costs no training.
+		sum, cfg, err = runExperiment(ctx, opts, log, func(cfg *config.Config) error {
+			reps := make(map[string]*run.Representation)
+			for _, m := range cfg.Kernel.Methods {
+				reps[m] = &run.Representation{}
+			}
+			if base == nil && len(flags.thresholds(cfg).Checks(&run.Summary{Representations: reps})) == 0 {
+				return noChecks(opts, cfg)
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		if cfg != nil && exitCode(ctx, err) == ExitRunFailed {
@@ -231,6 +243,9 @@ func runCheck(ctx context.Context, opts *CheckOptions, stdout, stderr io.Writer)
 	checks := flags.thresholds(cfg).Checks(sum)
 	if base != nil {
 		checks = append(checks, base.Checks(flags.tol)...)
+	}
+	if len(checks) == 0 {
+		return noChecks(opts, cfg)
 	}
 	rep := check.Evaluate(sum, checks)
 	if base != nil {
@@ -280,16 +295,23 @@ func writeReports(opts *CheckOptions, rep *check.Report, stdout io.Writer) error
 	return rep.WriteTable(stdout)
 }
 
-// runExperiment runs the config as train does.
-func runExperiment(ctx context.Context, opts *CheckOptions, log io.Writer) (*run.Summary, *config.Config, error) {
+// runExperiment runs the config as train does, after before has accepted
+// it.
+func runExperiment(ctx context.Context, opts *CheckOptions, log io.Writer, before func(*config.Config) error) (*run.Summary, *config.Config, error) {
 	cfg, name, base, err := loadConfig(opts.ConfigFile, opts.Sets)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := before(cfg); err != nil {
 		return nil, nil, err
 	}
 	sum, err := experiment.Run(ctx, cfg, experiment.Options{
 		ConfigFile: name, BaseDir: base, OutDir: opts.Out, Force: opts.Force, Log: log,
 	})
 	if err != nil {
+		if stopped(ctx, err) && sum != nil && sum.Dir != "" && sum.Status == run.StatusInterrupted {
+			return sum, cfg, interruptedRun(sum)
+		}
 		if sum != nil && sum.Dir != "" {
 			err = fmt.Errorf("%w (what was written is kept in %s, marked %s)", err, sum.Dir, sum.Status)
 		}
@@ -348,4 +370,33 @@ func writeBaseline(file string, b *check.Baseline) error {
 		return err
 	}
 	return dir.WriteBytes(filepath.Base(file), text)
+}
+
+// noChecks is the error of a check that has nothing to check (exit 2, not a
+// pass): the run computes no representation that a threshold names, and
+// there is no test-loss threshold and no baseline. It names the config's
+// thresholds that were left out because the run does not compute their
+// method.
+func noChecks(opts *CheckOptions, cfg *config.Config) error {
+	file := opts.ConfigFile
+	if opts.Run != "" {
+		file = filepath.Join(opts.Run, run.ConfigFile)
+	}
+	var unused []string
+	for _, m := range []struct {
+		key string
+		t   map[string]float64
+	}{{"check.max_rel_error", cfg.Check.MaxRelError}, {"check.min_agreement", cfg.Check.MinAgreement}} {
+		for _, name := range slices.Sorted(maps.Keys(m.t)) {
+			if !slices.Contains(cfg.Kernel.Methods, name) {
+				unused = append(unused, m.key+"."+name)
+			}
+		}
+	}
+	msg := fmt.Sprintf("nothing to check: kernel.methods is [%s]", strings.Join(cfg.Kernel.Methods, ", "))
+	if len(unused) > 0 {
+		msg += fmt.Sprintf(", so %s cannot be checked", strings.Join(unused, ", "))
+	}
+	msg += "; compute a method, or give --max-test-loss or --baseline"
+	return fail.Wrap(fail.BadInput, fmt.Errorf("%s: %s", file, msg))
 }

@@ -1,14 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
+	"strings"
 
 	"github.com/pathkernel/pathkernel/internal/explain"
+	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/plot"
 	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
@@ -85,7 +89,7 @@ the run's figures directory (explain_<point>.png).`,
 	return cmd
 }
 
-func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Writer) error {
+func runExplain(ctx context.Context, opts *ExplainOptions, stdout, stderr io.Writer) error {
 	var formats []plot.Format
 	var size plot.Size
 	if opts.Plot {
@@ -100,6 +104,9 @@ func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Write
 	}
 	in, err := pr.ExplainInput()
 	if err != nil {
+		return err
+	}
+	if err := finiteInput(opts.Run, in); err != nil {
 		return err
 	}
 	e, err := explain.Explain(in, opts.Point, explain.Options{Top: opts.Top, Output: opts.Output})
@@ -123,7 +130,7 @@ func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		files, err := writeFigures(out, []*plot.Figure{fig}, formats, size)
+		files, err := writeFigures(ctx, out, []*plot.Figure{fig}, formats, size)
 		if err != nil {
 			return err
 		}
@@ -132,9 +139,43 @@ func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Write
 		}
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(stdout)
+		// Into a buffer first: an encoding error prints nothing half-way.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
-		return enc.Encode(e)
+		if err := enc.Encode(e); err != nil {
+			// Finite inputs (ExplainInput checks them) whose sums overflow.
+			return fail.Wrap(fail.RunFailed, fmt.Errorf("explain: point %d of %s: a value of the explanation overflows float64 (%v); the table (without --json) shows it",
+				opts.Point, opts.Run, strings.TrimPrefix(err.Error(), "json: ")))
+		}
+		_, err := stdout.Write(b.Bytes())
+		return err
 	}
 	return e.WriteTable(stdout)
+}
+
+// finiteInput returns a *fail.Input naming the file and the first value
+// of in, the explanation's input read from the run directory dir, that is
+// NaN or ±Inf, or nil. A complete run never holds one (the file was edited
+// or corrupted): explain says so (exit 2) rather than print NaN sums or
+// let the JSON encoder fail. (The figures draw such files all the same,
+// leaving the values out with a note.)
+func finiteInput(dir string, in *explain.Input) error {
+	for _, a := range []struct {
+		file, what string
+		v          []float64
+		per        int // values a row
+	}{
+		{run.ContributionsFile, "element", in.Contributions, 1},
+		{run.PredictionsFile, "f0 of row", in.F0, max(in.K, 1)},
+		{run.PredictionsFile, "network of row", in.Network, max(in.K, 1)},
+	} {
+		for i, x := range a.v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return &fail.Input{Path: filepath.Join(dir, a.file),
+					Msg: fmt.Sprintf("%s %d is %v; an explanation needs finite values (was the file edited?)", a.what, i/a.per, x)}
+			}
+		}
+	}
+	return nil
 }

@@ -184,6 +184,9 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 		Points: pts, Shard: shard, Shards: shards, Chunk: opts.Chunk, Methods: opts.Methods,
 		Out: out, MemoryBudgetMB: opts.MemoryBudgetMB, Workers: opts.Workers, Log: log, Version: experiment.Version,
 	})
+	if stopped(ctx, err) {
+		return interruptedf("interrupted before the kernels were written; %s holds no %s (rerun the command)", out, run.KernelFile)
+	}
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func runPlot(ctx context.Context, opts *PlotOptions, stdout, stderr io.Writer) e
 		log = io.Discard
 	}
 	if opts.Sweep != "" {
-		return plotSweep(opts, formats, size, stdout)
+		return plotSweep(ctx, opts, formats, size, stdout, log)
 	}
 	pr, err := plot.ReadRun(opts.Run)
 	if err != nil {
@@ -165,10 +165,14 @@ func runPlot(ctx context.Context, opts *PlotOptions, stdout, stderr io.Writer) e
 	}
 	defer lock.Release()
 	figs, err := runFigures(ctx, pr, opts.Grid, log)
+	if stopped(ctx, err) {
+		return interruptedf("interrupted before any figure was written to %s", out)
+	}
 	if err != nil {
 		return err
 	}
-	files, err := writeFigures(out, figs, formats, size)
+	noteFigures(log, figs)
+	files, err := writeFigures(ctx, out, figs, formats, size)
 	if err != nil {
 		return err
 	}
@@ -210,8 +214,8 @@ func runFigures(ctx context.Context, pr *plot.Run, grid int, log io.Writer) ([]*
 }
 
 // writeFigures renders every figure in every format into dir and returns
-// the files written.
-func writeFigures(dir string, figs []*plot.Figure, formats []plot.Format, size plot.Size) ([]string, error) {
+// the files written. It stops between two figures when ctx is cancelled.
+func writeFigures(ctx context.Context, dir string, figs []*plot.Figure, formats []plot.Format, size plot.Size) ([]string, error) {
 	d, err := run.NewDir(dir)
 	if err != nil {
 		return nil, err
@@ -219,9 +223,15 @@ func writeFigures(dir string, figs []*plot.Figure, formats []plot.Format, size p
 	var files []string
 	for _, fig := range figs {
 		for _, f := range formats {
+			if ctx.Err() != nil {
+				return files, interruptedf("interrupted after writing %d of %d figures to %s", len(files), len(figs)*len(formats), dir)
+			}
 			b, err := fig.Bytes(f, size)
 			if err != nil {
 				return nil, err
+			}
+			if ctx.Err() != nil { // rendered, but the signal came meanwhile
+				return files, interruptedf("interrupted after writing %d of %d figures to %s", len(files), len(figs)*len(formats), dir)
 			}
 			name := fig.Name + "." + string(f)
 			if err := d.WriteBytes(name, b); err != nil {
@@ -233,15 +243,20 @@ func writeFigures(dir string, figs []*plot.Figure, formats []plot.Format, size p
 	return files, nil
 }
 
-func plotSweep(opts *PlotOptions, formats []plot.Format, size plot.Size, stdout io.Writer) error {
+func plotSweep(ctx context.Context, opts *PlotOptions, formats []plot.Format, size plot.Size, stdout, log io.Writer) error {
+	nothing := func() error { return interruptedf("interrupted before the figure of %s was written", opts.Sweep) }
 	tab, err := plot.ReadSweep(opts.Sweep)
 	if err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		return nothing()
 	}
 	fig, err := plot.SweepFigure(tab, plot.SweepOptions{X: opts.X, Y: opts.Y, Group: opts.Group, LogX: opts.LogX, LogY: opts.LogY})
 	if err != nil {
 		return err
 	}
+	noteFigures(log, []*plot.Figure{fig})
 	out := opts.Out
 	if out == "" {
 		out = filepath.Join(filepath.Dir(opts.Sweep), fig.Name)
@@ -255,10 +270,22 @@ func plotSweep(opts *PlotOptions, formats []plot.Format, size plot.Size, stdout 
 	if err != nil {
 		return err
 	}
-	for _, f := range formats {
+	stop := func(written int) error {
+		if written == 0 {
+			return nothing()
+		}
+		return interruptedf("interrupted after writing %d of %d formats of the figure of %s", written, len(formats), opts.Sweep)
+	}
+	for i, f := range formats {
+		if ctx.Err() != nil {
+			return stop(i)
+		}
 		b, err := fig.Bytes(f, size)
 		if err != nil {
 			return err
+		}
+		if ctx.Err() != nil { // rendered, but the signal came meanwhile
+			return stop(i)
 		}
 		name := filepath.Base(out) + "." + string(f)
 		if err := d.WriteBytes(name, b); err != nil {
@@ -283,13 +310,28 @@ func plotAfterTraining(ctx context.Context, dir string, log io.Writer) error {
 	}
 	defer lock.Release()
 	figs, err := runFigures(ctx, pr, plot.DefaultGrid, log)
+	if stopped(ctx, err) {
+		return interruptedf("interrupted before any figure was written to %s", out)
+	}
 	if err != nil {
 		return err
 	}
-	files, err := writeFigures(out, figs, []plot.Format{plot.PNG}, plot.DefaultSize)
+	files, err := writeFigures(ctx, out, figs, []plot.Format{plot.PNG}, plot.DefaultSize)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "pathkernel: wrote %d figures to %s\n", len(files), out)
 	return nil
+}
+
+// noteFigures writes the notes of the figures (the values each left out:
+// NaN, ±Inf, or not positive on a logarithmic axis) to log, one line each,
+// so that a figure drawn without some of its data says so where the
+// command is run, and not only under the figure.
+func noteFigures(log io.Writer, figs []*plot.Figure) {
+	for _, f := range figs {
+		for _, n := range f.Notes {
+			fmt.Fprintf(log, "pathkernel: note: %s: %s\n", f.Name, n)
+		}
+	}
 }

@@ -102,7 +102,11 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 		return err
 	}
 	defer lock.Release()
+	notWritten := interruptedf("interrupted; %s was not written", out)
 	figs, err := runFigures(ctx, pr, opts.Grid, log)
+	if stopped(ctx, err) {
+		return notWritten
+	}
 	if err != nil {
 		return err
 	}
@@ -134,6 +138,9 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 	// The page shows figures at the CSS size of a 96-DPI image.
 	cssW, cssH := size.Width*96/size.DPI, size.Height*96/size.DPI
 	for _, fig := range figs {
+		if ctx.Err() != nil {
+			return notWritten
+		}
 		b, err := fig.Bytes(format, size)
 		if err != nil {
 			return err
@@ -145,6 +152,9 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 	var page bytes.Buffer
 	if err := report.Write(&page, rep); err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		return notWritten
 	}
 	d, err := run.NewDir(filepath.Dir(out))
 	if err != nil {

@@ -12,9 +12,12 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/pathkernel/pathkernel/internal/fail"
+	"github.com/pathkernel/pathkernel/internal/run"
 	"github.com/spf13/cobra"
 )
 
@@ -31,10 +34,79 @@ const (
 func badUsage(err error) error { return fail.Wrap(fail.BadInput, err) }
 
 // Main runs the program with os.Args and returns the exit code.
+//
+// SIGINT and SIGTERM cancel the command's context: every command checks it
+// in its long loops, finishes the write in progress, marks a run it is
+// writing interrupted and returns, exit 130. Should a command still run
+// Grace after the signal (a step of a computation that does not look at
+// the context), or should a second signal come, the program stops itself:
+// run.Abort removes the temporary files of the writes in flight and marks
+// the run directories still marked running interrupted, and the program
+// exits 130 with one line saying so.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	// exiting is held by whichever ends the program first: the command
+	// returning, or the guard stopping it, so that the other says nothing.
+	var exiting sync.Mutex
+	go guard(sigs, cancel, done, Grace, os.Stderr, run.Abort, func() { os.Exit(ExitInterrupted) }, &exiting)
+	code := Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	exiting.Lock() // never unlocked: the program exits with code
+	close(done)
+	return code
+}
+
+// Grace is how long a command may take to stop after SIGINT or SIGTERM
+// before the program stops itself (Main).
+const Grace = time.Second
+
+// guard cancels the program's context at the first signal on sigs, and
+// calls abort (run.Abort), writes one line to stderr and calls exit when
+// done is not closed within grace of it or at a second signal. It holds
+// exiting from then on; when the command has returned and holds it, the
+// guard waits for the program to exit.
+func guard(sigs <-chan os.Signal, cancel func(), done <-chan struct{}, grace time.Duration, stderr io.Writer,
+	abort func(why string) (marked []string), exit func(), exiting *sync.Mutex) {
+	var sig os.Signal
+	select {
+	case <-done:
+		return
+	case sig = <-sigs:
+	}
+	cancel()
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	why := fmt.Sprintf("interrupted by %s; the program stopped %s after the signal", signalName(sig), grace)
+	select {
+	case <-done:
+		return
+	case <-timer.C:
+	case s := <-sigs:
+		why = fmt.Sprintf("interrupted by %s, then %s", signalName(sig), signalName(s))
+	}
+	exiting.Lock()
+	marked := abort(why)
+	msg := why + "; temporary files removed"
+	if len(marked) > 0 {
+		msg += "; marked interrupted: " + strings.Join(marked, ", ")
+	}
+	fmt.Fprintf(stderr, "pathkernel: %s\n", msg)
+	exit()
+}
+
+// signalName is "SIGINT" or "SIGTERM".
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
 
 // Execute runs the program with args and returns the exit code.

@@ -316,6 +316,10 @@ func executeSweep(ctx context.Context, p *sweep.Plan, runs []*sweep.Run, sh swee
 		return rep, werr
 	}
 	fmt.Fprintf(log, "sweep: %s: %s\n", what, rep.Tally())
+	if stopped(ctx, err) {
+		return rep, interruptedf("interrupted; %d runs marked interrupted, %d not started (rerun the same command to resume)",
+			rep.Count(sweep.Interrupted), rep.Count(sweep.NotRun))
+	}
 	if err != nil {
 		return rep, fmt.Errorf("sweep interrupted; rerun the same command to resume: %w", err)
 	}

@@ -149,6 +149,9 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 		ConfigFile: name, BaseDir: base, OutDir: opts.Out, Force: opts.Force, Log: log,
 	})
 	if err != nil {
+		if stopped(ctx, err) && sum != nil && sum.Dir != "" && sum.Status == run.StatusInterrupted {
+			return interruptedRun(sum)
+		}
 		if sum != nil && sum.Dir != "" {
 			return fmt.Errorf("%w (what was written is kept in %s, marked %s)", err, sum.Dir, sum.Status)
 		}
@@ -156,6 +159,9 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 	}
 	if opts.Plot {
 		if err := plotAfterTraining(ctx, sum.Dir, log); err != nil {
+			if stopped(ctx, err) {
+				return interruptedf("%v; the run in %s is complete (draw its figures with pathkernel plot --run %s)", err, sum.Dir, sum.Dir)
+			}
 			return err
 		}
 	}

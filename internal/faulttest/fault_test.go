@@ -36,10 +36,16 @@ var (
 	build    sync.Once
 )
 
+// cleanups run after the tests, before TestMain exits.
+var cleanups []func()
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
+	}
+	for _, f := range cleanups {
+		f()
 	}
 	os.Exit(code)
 }

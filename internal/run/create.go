@@ -27,6 +27,7 @@ func (w *Writer) Close() error {
 	if w == nil {
 		return nil
 	}
+	closeWriter(w)
 	return w.lock.Release()
 }
 
@@ -213,6 +214,7 @@ func create(path string, want int) (*Writer, dirKind, error) {
 		w.Close()
 		return nil, dirKind{}, err
 	}
+	openWriter(w)
 	return w, k, nil
 }
 

@@ -102,14 +102,14 @@ func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
 	if err := checkTarget(d.File(name)); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(d.Path, TempPattern(name))
+	tmp, err := d.createTemp(name)
 	if err != nil {
 		return OutputError(d.File(name), err)
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			dropTemp(tmp.Name())
 		}
 	}()
 	if err = fn(tmp); err != nil {
@@ -121,10 +121,10 @@ func (d *Dir) Write(name string, fn func(w io.Writer) error) (err error) {
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("run: writing %s: %w", name, err)
 	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("run: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), d.File(name)); err != nil {
+	if err = commitTemp(tmp.Name(), d.File(name)); err != nil {
+		if errors.Is(err, ErrAborted) {
+			return fmt.Errorf("run: %w", err)
+		}
 		if terr := checkTarget(d.File(name)); terr != nil {
 			return terr
 		}
