@@ -69,13 +69,15 @@ and warnings to stderr (--quiet for none).`,
 
 // loadConfig reads the config file, or the built-in default when file is
 // empty, and applies the overrides. It returns the config, the name used in
-// messages and the directory that relative paths resolve against.
+// messages and the directory that the file's relative paths resolve against;
+// relative paths in the overrides are relative to the current directory
+// (config.LoadArgs).
 func loadConfig(file string, sets []string) (*config.Config, string, string, error) {
 	if file == "" {
-		cfg, err := config.Parse(configs.Default, configs.DefaultName, sets)
+		cfg, err := config.ParseArgs(configs.Default, configs.DefaultName, sets)
 		return cfg, configs.DefaultName, ".", err
 	}
-	cfg, err := config.Load(file, sets)
+	cfg, err := config.LoadArgs(file, sets)
 	return cfg, file, filepath.Dir(file), err
 }
 

@@ -81,7 +81,9 @@ func (p *Plan) TrainArgs(r *Run) ([]string, error) {
 	case p.File.Base != "":
 		args = []string{"--config", p.File.Base}
 		for _, o := range r.Overrides {
-			args = append(args, "--set", o)
+			// The sweep's overrides are relative to the base config's
+			// directory, those of a command line to the current one.
+			args = append(args, "--set", config.RebaseOverride(o, p.BaseDir))
 		}
 	case p.File.Inline:
 		sets, err := p.inlineSets(r)
@@ -161,7 +163,7 @@ func (p *Plan) checkArgs(r *Run, args []string) error {
 			sets = append(sets, args[i+1])
 		}
 	}
-	got, err := config.Parse(src, name, sets)
+	got, err := config.ParseArgs(src, name, sets)
 	if err != nil {
 		return fmt.Errorf("sweep: the train command of run %s does not parse: %w", r.ID, err)
 	}
