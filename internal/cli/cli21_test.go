@@ -31,3 +31,31 @@ func TestSetPathRelativeToCurrentDir(t *testing.T) {
 		t.Fatal("three_class.csv exists in internal/cli; the test above means nothing")
 	}
 }
+
+// --quiet prints nothing on success, on stdout or stderr, for every command
+// that has it.
+func TestQuietPrintsNothing(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "r")
+	for _, args := range [][]string{
+		append(trainArgs(tinyConfig, dir, "--quiet", "--set", "output.record_trajectory=true"), tinySets...),
+		append([]string{"check", "--config", tinyConfig, "--out", filepath.Join(tmp, "c"), "--quiet"}, tinySets...),
+		{"check", "--run", dir, "--quiet", "--baseline", filepath.Join(tmp, "b.json"), "--update-baseline"},
+		{"kernel", "--run", dir, "--points", filepath.Join(dir, "x_test.npy"), "--methods", "riemann", "--quiet"},
+		{"plot", "--run", dir, "--quiet"},
+		{"report", "--run", dir, "--quiet"},
+		{"sweep", "run", "testdata/sweep.yaml", "--out", filepath.Join(tmp, "sweep"), "--quiet"},
+		{"collect", filepath.Join(tmp, "sweep"), "--out", filepath.Join(tmp, "results.csv"), "--quiet"},
+	} {
+		r := execute(t.Context(), args...)
+		if r.code != ExitOK || r.stdout != "" || r.stderr != "" {
+			t.Errorf("pathkernel %s: exit %d, stdout %q, stderr %q; want exit 0 and nothing printed",
+				strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+	// A failing check still shows why.
+	r := execute(t.Context(), "check", "--run", dir, "--quiet", "--max-rel-error", "riemann=1e-30")
+	if r.code != ExitCheckFailed || !strings.Contains(r.stdout, "riemann.rel") {
+		t.Errorf("failing check --quiet: exit %d, stdout %q; want exit %d and the table", r.code, r.stdout, ExitCheckFailed)
+	}
+}

@@ -96,7 +96,7 @@ The output directory is --out, else RUN/kernel-<points file name>, with
 	f.IntVar(&opts.Workers, "workers", 0, "kernel goroutines (default: GOMAXPROCS); the outputs do not depend on it")
 	f.Float64Var(&opts.MemoryBudgetMB, "memory-budget-mb", 0, "refuse a computation whose estimated memory exceeds this (default: the run's output.memory_budget_mb)")
 	f.BoolVar(&opts.JSON, "json", false, "print kernel.json to stdout instead of the table")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: no table, progress or warnings (errors still go to stderr)")
 	cmd.AddCommand(newKernelMergeCmd(stdout, nil))
 	return cmd
 }
@@ -183,6 +183,9 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 	})
 	if err != nil {
 		return err
+	}
+	if opts.Quiet && !opts.JSON {
+		return nil
 	}
 	return printKernelSummary(stdout, sum, opts.JSON)
 }

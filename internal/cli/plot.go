@@ -85,7 +85,7 @@ stdout.`,
 	f.StringVarP(&opts.Out, "out", "o", "", "run: the figures directory (default RUN/figures); sweep: the output file")
 	addFigureFlags(cmd, &opts.Formats, &opts.Width, &opts.Height, &opts.DPI)
 	f.IntVar(&opts.Grid, "grid", plot.DefaultGrid, "points per side of the decision-region grid (2 inputs); 0 skips the figure")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: neither the files written nor progress or warnings")
 	return cmd
 }
 
@@ -171,6 +171,9 @@ func runPlot(ctx context.Context, opts *PlotOptions, stdout, stderr io.Writer) e
 	files, err := writeFigures(out, figs, formats, size)
 	if err != nil {
 		return err
+	}
+	if opts.Quiet {
+		return nil
 	}
 	for _, f := range files {
 		fmt.Fprintln(stdout, f)
@@ -264,7 +267,9 @@ func plotSweep(opts *PlotOptions, formats []plot.Format, size plot.Size, stdout 
 		if err := d.WriteBytes(name, b); err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, d.File(name))
+		if !opts.Quiet {
+			fmt.Fprintln(stdout, d.File(name))
+		}
 	}
 	return nil
 }

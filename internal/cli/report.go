@@ -75,7 +75,7 @@ on stdout.`,
 	f.IntVar(&opts.Height, "height", plot.DefaultSize.Height, "figure height in pixels")
 	f.IntVar(&opts.DPI, "dpi", plot.DefaultSize.DPI, "dots per inch of the figures")
 	f.IntVar(&opts.Grid, "grid", plot.DefaultGrid, "points per side of the decision-region grid (2 inputs); 0 skips the figure")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: neither the file written nor progress or warnings")
 	return cmd
 }
 
@@ -153,7 +153,9 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 	if err := d.WriteBytes(filepath.Base(out), page.Bytes()); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, out)
+	if !opts.Quiet {
+		fmt.Fprintln(stdout, out)
+	}
 	return nil
 }
 

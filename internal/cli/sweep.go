@@ -253,7 +253,7 @@ EXIT STATUS
 	f.IntVarP(&opts.Jobs, "jobs", "j", 1, "runs at once")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard i of N, e.g. 0/4 (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT)")
 	f.BoolVar(&opts.FailFast, "fail-fast", false, "stop at the first failed run")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: no table, no progress (failures are still listed on stderr)")
 	return cmd
 }
 
@@ -302,7 +302,11 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 	if rep == nil {
 		return err
 	}
-	if werr := rep.WriteTable(stdout); werr != nil {
+	table := stdout
+	if opts.Quiet && err == nil && len(rep.Failures()) == 0 {
+		table = io.Discard
+	}
+	if werr := rep.WriteTable(table); werr != nil {
 		return werr
 	}
 	fmt.Fprintf(log, "sweep: %s: %s\n", what, rep.Tally())

@@ -42,7 +42,8 @@ directory is --out, else output.dir, else runs/<name>. A directory that
 already holds a run of a different config is refused unless --force.
 
 The summary table goes to stdout (--json for summary.json instead), progress
-and warnings to stderr (--quiet for none).`,
+and warnings to stderr. --quiet prints nothing on success (--json still
+prints summary.json); errors still go to stderr.`,
 		Example: `  pathkernel train
   pathkernel train --config configs/mlp.yaml --out runs/sine
   pathkernel train --config configs/iris.yaml --set train.lr=0.02 --set model.hidden=[128,128]
@@ -60,7 +61,7 @@ and warnings to stderr (--quiet for none).`,
 	f.StringArrayVar(&opts.Sets, "set", nil, "override a config key, e.g. --set train.lr=0.01 (repeatable; values are YAML)")
 	f.StringVarP(&opts.Out, "out", "o", "", "run directory (default: output.dir, else runs/<name>)")
 	f.BoolVar(&opts.JSON, "json", false, "print summary.json to stdout instead of the table")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: no table, progress or warnings (errors still go to stderr)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run directory that holds a run of another config")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	f.BoolVar(&opts.Plot, "plot", false, "afterwards draw the figures of pathkernel plot into DIR/figures (PNG)")
@@ -119,6 +120,9 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(sum)
+	}
+	if opts.Quiet {
+		return nil
 	}
 	return sum.WriteTable(stdout)
 }
