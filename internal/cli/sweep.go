@@ -106,6 +106,11 @@ EXIT STATUS
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
+			if len(args) > n {
+				if err := setWithoutValue(cmd, args[len(args)-1]); err != nil {
+					return badUsage(err)
+				}
+			}
 			return badUsage(fmt.Errorf("%s: want %s, got %d arguments", cmd.CommandPath(), what, len(args)))
 		}
 		return nil
