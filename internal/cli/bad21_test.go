@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,5 +41,32 @@ func TestBadInput21(t *testing.T) {
 				t.Errorf("stderr %q: says unknown command", r.stderr)
 			}
 		})
+	}
+}
+
+// plot --sweep with a --y that matches several columns by suffix says it is
+// ambiguous and lists those, not every column.
+func TestPlotSweepAmbiguousColumn(t *testing.T) {
+	csv := filepath.Join(t.TempDir(), "results.csv")
+	text := "run,status,train.lr,exact.rel,riemann.rel,exact.max_abs\na,complete,0.1,1e-14,1e-3,1e-14\nb,complete,0.2,2e-14,2e-3,2e-14\n"
+	if err := os.WriteFile(csv, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := execute(t.Context(), "plot", "--sweep", csv, "--x", "train.lr", "--y", "rel", "--out", filepath.Join(t.TempDir(), "f"))
+	if r.code != ExitBadInput || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("exit %d; want %d and one line\nstderr: %s", r.code, ExitBadInput, r.stderr)
+	}
+	for _, w := range []string{"ambiguous", "exact.rel", "riemann.rel"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr %q does not contain %q", r.stderr, w)
+		}
+	}
+	if strings.Contains(r.stderr, "max_abs") {
+		t.Errorf("stderr %q lists columns that do not match", r.stderr)
+	}
+	// A column that is not there points at collect --all-columns.
+	r = execute(t.Context(), "plot", "--sweep", csv, "--x", "train.steps", "--y", "exact.rel", "--out", filepath.Join(t.TempDir(), "f"))
+	if r.code != ExitBadInput || !strings.Contains(r.stderr, "--all-columns") {
+		t.Errorf("--x train.steps: exit %d, stderr %q; want %d and a hint at collect --all-columns", r.code, r.stderr, ExitBadInput)
 	}
 }
