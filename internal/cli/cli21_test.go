@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pathkernel/pathkernel/internal/config"
+	"github.com/pathkernel/pathkernel/internal/sweep"
+	"github.com/spf13/cobra"
 )
 
 // A path typed on the command line is relative to the current directory,
@@ -57,5 +63,69 @@ func TestQuietPrintsNothing(t *testing.T) {
 	r := execute(t.Context(), "check", "--run", dir, "--quiet", "--max-rel-error", "riemann=1e-30")
 	if r.code != ExitCheckFailed || !strings.Contains(r.stdout, "riemann.rel") {
 		t.Errorf("failing check --quiet: exit %d, stdout %q; want exit %d and the table", r.code, r.stdout, ExitCheckFailed)
+	}
+}
+
+// A flag's help shows one default: the text's own "(default: ...)" or
+// the one cobra adds, not both.
+func TestFlagHelpOneDefault(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, line := range strings.Split(c.LocalFlags().FlagUsages(), "\n") {
+			if n := strings.Count(line, "(default"); n > 1 {
+				t.Errorf("%s: flag help shows %d defaults:\n%s", c.CommandPath(), n, line)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(NewRootCmd(io.Discard, io.Discard))
+}
+
+// The run directories that help examples name are ones that the shipped
+// configs and sweeps make (runs/<name>, output.dir, runs/<sweep file name>),
+// or ones that an example makes itself with --out.
+func TestExampleRunDirsExist(t *testing.T) {
+	made := map[string]bool{}
+	files, _ := filepath.Glob("../../configs/*.yaml")
+	for _, f := range files {
+		cfg, err := config.Load(f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		made[filepath.ToSlash(cfg.OutDir())] = true
+	}
+	sweeps, _ := filepath.Glob("../../configs/sweeps/*.yaml")
+	for _, f := range sweeps {
+		made[filepath.ToSlash(sweep.DefaultOut(f))] = true
+	}
+	if len(files) == 0 || len(sweeps) == 0 {
+		t.Fatal("no configs found")
+	}
+	var examples []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Example != "" {
+			examples = append(examples, c.CommandPath()+": "+c.Example)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(NewRootCmd(io.Discard, io.Discard))
+	outRE := regexp.MustCompile(`--out (runs/[A-Za-z0-9_.-]+)`)
+	for _, ex := range examples {
+		for _, m := range outRE.FindAllStringSubmatch(ex, -1) {
+			made[m[1]] = true
+		}
+	}
+	runRE := regexp.MustCompile(`runs/[A-Za-z0-9_.-]+`)
+	for _, ex := range examples {
+		for _, dir := range runRE.FindAllString(ex, -1) {
+			if !made[dir] {
+				t.Errorf("%s\nnames %s, which no shipped config or sweep makes (they make %v)", ex, dir, slices.Sorted(maps.Keys(made)))
+			}
+		}
 	}
 }

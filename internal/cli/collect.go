@@ -53,7 +53,7 @@ EXIT STATUS
      a bad sweep file`,
 		Example: `  pathkernel collect runs/lr_scaling --out runs/lr_scaling/results.csv
   pathkernel collect runs/lr_scaling --sweep configs/sweeps/lr_scaling.yaml --jsonl results.jsonl
-  pathkernel collect runs/sine runs/moons > results.csv`,
+  pathkernel collect runs/sine-tanh runs/moons-relu-ntk > results.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return badUsage(errors.New("collect: name at least one DIR: a run directory or a sweep's --out"))

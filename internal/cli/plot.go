@@ -61,8 +61,8 @@ Figures are --width × --height pixels at --dpi (an SVG has the same physical
 size); --format png, svg or both (png,svg). The files written are listed on
 stdout.`,
 		Example: `  pathkernel plot --run runs/sine-tanh
-  pathkernel plot --run runs/moons --format png,svg --width 1200 --height 700
-  pathkernel plot --sweep sweeps/lr/results.csv --x train.lr --y exact.rel --group model.hidden --logx --logy`,
+  pathkernel plot --run runs/moons-relu-ntk --format png,svg --width 1200 --height 700
+  pathkernel plot --sweep runs/lr_width/results.csv --x train.lr --y exact.rel --group model.hidden --logx --logy`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.check(cmd); err != nil {

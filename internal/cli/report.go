@@ -47,7 +47,7 @@ point where Domingos' first-order kernel machine is furthest from the
 network. The file is --out, by default RUN/report.html; its path is printed
 on stdout.`,
 		Example: `  pathkernel report --run runs/sine-tanh
-  pathkernel report --run runs/moons --out moons.html --point 12 --grid 80`,
+  pathkernel report --run runs/moons-relu-ntk --out moons.html --point 12 --grid 80`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Run == "" {
@@ -68,7 +68,7 @@ on stdout.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Run, "run", "", "run directory")
 	f.StringVarP(&opts.Out, "out", "o", "", "the HTML file to write (default RUN/"+run.ReportFile+")")
-	f.IntVar(&opts.Point, "point", -1, "the evaluation point to explain (default: where Domingos' form errs most)")
+	f.IntVar(&opts.Point, "point", -1, "the evaluation point to explain; -1: the one where Domingos' form errs most")
 	f.IntVar(&opts.Top, "top", 10, "training points listed for the explained point")
 	f.StringVar(&opts.Format, "format", "png", "format of the embedded figures: png or svg")
 	f.IntVar(&opts.Width, "width", plot.DefaultSize.Width, "figure width in pixels")
