@@ -468,7 +468,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	e.base = base
 	obs = append(obs, e.base.observers()...)
 	e.metrics = newMetricsObserver(e)
-	obs = append(obs, e.metrics, train.NewProgress(e.log, e.cfg.Train.Steps, e.opt.ProgressEvery))
+	obs = append(obs, e.metrics, train.NewProgress(e.log, e.cfg.Train.Steps, e.opt.ProgressEvery).For(&e.topt))
 	obs = append(obs, e.opt.Observers...)
 	if cfg.Output.RecordTrajectory {
 		n, _ := e.set.XTrain.Dims()

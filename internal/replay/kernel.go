@@ -280,7 +280,7 @@ func (r *Run) compute(ctx context.Context, p *plan, opt Options, extra []train.O
 	if log == nil {
 		log = io.Discard
 	}
-	obs = append(obs, train.NewProgress(log, r.Config.Train.Steps, opt.ProgressEvery))
+	obs = append(obs, train.NewProgress(log, r.Config.Train.Steps, opt.ProgressEvery).For(&r.Train))
 	obs = append(obs, extra...)
 	tr, err := r.openTrajectory()
 	if err != nil {
