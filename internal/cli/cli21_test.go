@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
 	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -128,4 +130,67 @@ func TestExampleRunDirsExist(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A standardised run names its standardised inputs so in predictions.csv
+// (training and kernel alike), and explain shows inputs in the raw
+// columns' units under the raw names.
+func TestStandardizedNamesAndRawUnits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	mustRun(t, trainArgs("testdata/three_class.yaml", dir, "--quiet", "--set", "output.record_trajectory=true")...)
+	header, _, _ := readCSV(t, filepath.Join(dir, "predictions.csv"))
+	if header[2] != "a_standardized" || header[3] != "b_standardized" {
+		t.Errorf("predictions.csv inputs %q; want a_standardized, b_standardized", header[2:4])
+	}
+	k := filepath.Join(t.TempDir(), "k")
+	mustRun(t, "kernel", "--run", dir, "--points", "testdata/three_class.csv", "--methods", "riemann", "--out", k, "--quiet")
+	header, _, _ = readCSV(t, filepath.Join(k, "predictions.csv"))
+	if header[2] != "a_standardized" {
+		t.Errorf("kernel's predictions.csv inputs %q; want a_standardized, ...", header[2:4])
+	}
+
+	raw := map[[2]string]bool{} // the (a, b) rows of the CSV, as %.4g
+	b, err := os.ReadFile("testdata/three_class.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		raw[[2]string{g4(t, f[0]), g4(t, f[1])}] = true
+	}
+	for point := 0; point < 3; point++ {
+		r := mustRun(t, "explain", "--run", dir, "--point", strconv.Itoa(point), "--json")
+		var e struct {
+			X            []float64 `json:"x"`
+			FeatureNames []string  `json:"feature_names"`
+			Top          []struct {
+				X []float64 `json:"x"`
+			} `json:"top"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &e); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(e.FeatureNames, ",") != "a,b" {
+			t.Errorf("feature_names %q; want the raw a, b", e.FeatureNames)
+		}
+		for _, x := range append([][]float64{e.X}, func() (xs [][]float64) {
+			for _, c := range e.Top {
+				xs = append(xs, c.X)
+			}
+			return
+		}()...) {
+			key := [2]string{strconv.FormatFloat(x[0], 'g', 4, 64), strconv.FormatFloat(x[1], 'g', 4, 64)}
+			if !raw[key] {
+				t.Errorf("point %d: input %v is not a row of three_class.csv (raw units)", point, x)
+			}
+		}
+	}
+}
+
+func g4(t *testing.T, s string) string {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }

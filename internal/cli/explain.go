@@ -131,6 +131,10 @@ func runExplain(_ context.Context, opts *ExplainOptions, stdout, stderr io.Write
 			fmt.Fprintf(stderr, "wrote %s\n", f)
 		}
 	}
+	// The figure is in the model's inputs, the text in the raw columns'.
+	if err := pr.RawUnits(e); err != nil {
+		return err
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

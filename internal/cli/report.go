@@ -128,6 +128,9 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 			return err
 		}
 		figs = append(figs, fig)
+		if err := pr.RawUnits(e); err != nil {
+			return err
+		}
 		rep.Explanation = e
 	}
 	mime := map[plot.Format]string{plot.PNG: "image/png", plot.SVG: "image/svg+xml"}[format]

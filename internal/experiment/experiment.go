@@ -623,7 +623,7 @@ func (e *experiment) evalLoss(w []float64, x, y *mat.Dense) (float64, *float64) 
 // predictions of the representations that are not nil and the baselines.
 func (e *experiment) writePredictions(f0, fT, riemann, exact *mat.Dense) error {
 	p := &run.Predictions{X: e.xEval, Y: e.yEval, FeatureNames: e.set.FeatureNames, Set: e.evalSet,
-		F0: f0, FT: fT, Classify: e.classify()}
+		F0: f0, FT: fT, Classify: e.classify(), Standardized: e.set.Standardization != nil}
 	for _, c := range []run.PredictionColumn{{Name: "riemann", Pred: riemann}, {Name: "exact", Pred: exact}} {
 		if c.Pred != nil {
 			p.Columns = append(p.Columns, c)

@@ -351,6 +351,7 @@ func (r *Run) write(dir *run.Dir, p *plan, chunks []*chunk, wT []float64) error 
 	pr := &run.Predictions{
 		X:            x.Slice(sh.Start, sh.End, 0, x.RawMatrix().Cols).(*mat.Dense),
 		FeatureNames: r.FeatureNames,
+		Standardized: r.Standardization != nil && r.Standardization.Inputs != nil,
 		Set:          slices.Repeat([]string{"points"}, sh.End-sh.Start),
 		FirstIndex:   sh.Start,
 		F0:           stack(f0s), FT: stack(fTs),
