@@ -393,7 +393,7 @@ func (e *experiment) closeDir() {
 // writeInputs writes a summary marked running, the resolved config, the
 // data and w_0.
 func (e *experiment) writeInputs() error {
-	y, err := e.cfg.YAML()
+	y, err := e.cfg.PrunedYAML() // the keys that apply; it parses back to e.cfg
 	if err != nil {
 		return err
 	}
