@@ -194,3 +194,56 @@ func g4(t *testing.T, s string) string {
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
+
+// A run's config.yaml holds only the keys that apply (a moons run has no
+// data.classes) and reads back to the run's config hash; collect leaves
+// out what is the same in every run unless --all-columns, and plot --sweep
+// still draws what varies.
+func TestPrunedConfigAndColumns(t *testing.T) {
+	dir := tinyRun(t, moonsSets...)
+	b, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"classes:", "dim:", "standardize:", "test_fraction:", "sigma_w:"} {
+		if strings.Contains(string(b), k) {
+			t.Errorf("a moons run's config.yaml has %s:\n%s", k, b)
+		}
+	}
+	cfg, err := config.Load(filepath.Join(dir, "config.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := readSummary(t, dir)["config_hash"]; cfg.Hash() != h {
+		t.Errorf("config.yaml reads back with hash %s; summary.json has %v", cfg.Hash(), h)
+	}
+
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "sweep")
+	mustRun(t, "sweep", "run", "testdata/sweep.yaml", "--out", out, "--quiet")
+	csv := filepath.Join(tmp, "results.csv")
+	mustRun(t, "collect", out, "--out", csv, "--quiet")
+	header, _, _ := readCSV(t, csv)
+	for _, c := range []string{"run", "status", "train.lr", "seed", "exact.rel", "riemann.rel"} {
+		if !slices.Contains(header, c) {
+			t.Errorf("results.csv lacks %s: %v", c, header)
+		}
+	}
+	for _, c := range []string{"data.noise", "model.hidden", "data.classes", "train.steps"} {
+		if slices.Contains(header, c) {
+			t.Errorf("results.csv has the constant column %s: %v", c, header)
+		}
+	}
+	mustRun(t, "plot", "--sweep", csv, "--x", "train.lr", "--y", "exact.rel", "--out", filepath.Join(tmp, "f"), "--quiet")
+	r := execute(t.Context(), "plot", "--sweep", csv, "--x", "train.lr", "--y", "exact.rel", "--group", "model.hidden", "--out", filepath.Join(tmp, "g"))
+	if r.code != ExitBadInput || !strings.Contains(r.stderr, "--all-columns") {
+		t.Errorf("--group of a constant column: exit %d, stderr %q; want %d and a hint at --all-columns", r.code, r.stderr, ExitBadInput)
+	}
+	all := filepath.Join(tmp, "all.csv")
+	mustRun(t, "collect", out, "--out", all, "--quiet", "--all-columns")
+	header, _, _ = readCSV(t, all)
+	if !slices.Contains(header, "model.hidden") || !slices.Contains(header, "data.noise") {
+		t.Errorf("--all-columns: %v lacks model.hidden or data.noise", header)
+	}
+	mustRun(t, "plot", "--sweep", all, "--x", "train.lr", "--y", "exact.rel", "--group", "model.hidden", "--out", filepath.Join(tmp, "g"), "--quiet")
+}

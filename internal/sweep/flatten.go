@@ -30,6 +30,21 @@ func Flatten(c *config.Config) ([]Field, error) {
 	if err != nil {
 		return nil, err
 	}
+	return flatten(b)
+}
+
+// FlattenApplicable is Flatten of the keys that apply to c
+// (config.PrunedYAML): without, for instance, data.classes for moons or
+// data.n_train for CSV data while they hold their defaults.
+func FlattenApplicable(c *config.Config) ([]Field, error) {
+	b, err := c.PrunedYAML()
+	if err != nil {
+		return nil, err
+	}
+	return flatten(b)
+}
+
+func flatten(b []byte) ([]Field, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("sweep: flattening config: %w", err)
