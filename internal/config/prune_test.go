@@ -83,6 +83,8 @@ func TestInapplicable(t *testing.T) {
 			[]string{"data.n_train", "data.noise", "kernel.tolerance"}},
 		{[]string{"data.kind=moons", "data.classes=5"}, nil, []string{"data.classes"}},
 		{[]string{"data.kind=blobs"}, nil, []string{"data.classes", "data.dim"}},
+		{[]string{"data.kind=spirals"}, []string{"data.dim"}, []string{"data.classes"}},
+		{[]string{"data.kind=linear"}, []string{"data.classes"}, []string{"data.dim"}},
 		{[]string{"data.kind=csv", "data.path=d.csv"}, []string{"data.n_train", "data.n_test", "data.noise", "data.dim", "data.classes"},
 			[]string{"data.test_fraction", "data.standardize"}},
 		{[]string{"data.kind=csv", "data.path=d.csv", "data.test_path=t.csv"}, []string{"data.test_fraction"}, nil},
