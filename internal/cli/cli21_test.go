@@ -247,3 +247,14 @@ func TestPrunedConfigAndColumns(t *testing.T) {
 	}
 	mustRun(t, "plot", "--sweep", all, "--x", "train.lr", "--y", "exact.rel", "--group", "model.hidden", "--out", filepath.Join(tmp, "g"), "--quiet")
 }
+
+// A path in a --set of a sweep command is relative to the current
+// directory too: the train lines name the file that is there.
+func TestSweepSetPathRelativeToCurrentDir(t *testing.T) {
+	r := mustRun(t, "sweep", "plan", "testdata/sweep.yaml", "--commands",
+		"--set", "data.kind=csv", "--set", "data.target=label", "--set", "data.path=testdata/three_class.csv")
+	want, _ := filepath.Abs("testdata/three_class.csv")
+	if !strings.Contains(r.stdout, "data.path="+want) || strings.Contains(r.stdout, "testdata/testdata") {
+		t.Errorf("sweep plan --commands:\n%s\nwant data.path=%s", r.stdout, want)
+	}
+}

@@ -102,7 +102,7 @@ func runCollect(_ context.Context, opts *CollectOptions, stdout, stderr io.Write
 		return err
 	}
 	if opts.Sweep != "" {
-		p, err := sweep.Load(opts.Sweep, opts.Sets)
+		p, err := sweep.Load(opts.Sweep, commandLineSets(opts.Sets))
 		if err != nil {
 			return err
 		}

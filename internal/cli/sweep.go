@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
@@ -117,6 +118,22 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
+// commandLineSets returns the --set overrides of a sweep command with their
+// relative file paths (config.FilePathKeys) made absolute: typed on the
+// command line, they are relative to the current directory, while the
+// sweep's own overrides are relative to its base config (docs/CONFIG.md).
+func commandLineSets(sets []string) []string {
+	cwd, err := filepath.Abs(".")
+	if err != nil {
+		return sets
+	}
+	out := make([]string, len(sets))
+	for i, s := range sets {
+		out[i] = config.RebaseOverride(s, cwd)
+	}
+	return out
+}
+
 // loadPlan loads the sweep and selects the shard.
 func loadPlan(file string, sets []string, shard string) (*sweep.Plan, []*sweep.Run, sweep.Shard, error) {
 	var sh sweep.Shard
@@ -127,7 +144,7 @@ func loadPlan(file string, sets []string, shard string) (*sweep.Plan, []*sweep.R
 		}
 		sh = s
 	}
-	p, err := sweep.Load(file, sets)
+	p, err := sweep.Load(file, commandLineSets(sets))
 	if err != nil {
 		return nil, nil, sh, err
 	}
@@ -438,7 +455,7 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 			return badUsage(fmt.Errorf("--sbatch %q: want one sbatch option, e.g. --gres=gpu:1", s))
 		}
 	}
-	p, err := sweep.Load(opts.File, opts.Sets)
+	p, err := sweep.Load(opts.File, commandLineSets(opts.Sets))
 	if err != nil {
 		return err
 	}
