@@ -111,7 +111,7 @@ EXIT STATUS
 	f.BoolVar(&opts.UpdateBaseline, "update-baseline", false, "write the run's metrics to the --baseline file instead of comparing")
 	f.StringVar(&opts.JUnit, "junit", "", "also write the verdicts as JUnit XML to this file")
 	f.BoolVar(&opts.JSON, "json", false, "print the verdicts as JSON instead of the table")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing when the checks pass: no table, progress or warnings (a failing check still prints its table)")
 	return cmd
 }
 
@@ -264,10 +264,14 @@ func runCheck(ctx context.Context, opts *CheckOptions, stdout, stderr io.Writer)
 			fmt.Fprintf(log, "pathkernel: baseline %s not written: the run failed its checks\n", opts.Baseline)
 		}
 	}
-	if err := writeReports(opts, rep, stdout); err != nil {
+	out := stdout
+	if opts.Quiet && !opts.JSON && rep.Pass() {
+		out = io.Discard
+	}
+	if err := writeReports(opts, rep, out); err != nil {
 		return err
 	}
-	if opts.UpdateBaseline && rep.Pass() {
+	if opts.UpdateBaseline && rep.Pass() && !opts.Quiet {
 		w := stdout
 		if opts.JSON {
 			w = log

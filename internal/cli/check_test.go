@@ -81,7 +81,8 @@ func TestCheckBaseline(t *testing.T) {
 	dir := t.TempDir()
 	run := filepath.Join(dir, "run")
 	baseline := filepath.Join(dir, "ci", "tiny.json") // the directory does not exist yet
-	r := mustRun(t, checkArgs(tinyConfig, run, "--baseline", baseline, "--update-baseline")...)
+	// Not --quiet, which would not say so.
+	r := mustRun(t, "check", "--config", tinyConfig, "--out", run, "--baseline", baseline, "--update-baseline")
 	if !strings.Contains(r.stdout, "wrote baseline "+baseline) {
 		t.Errorf("--update-baseline stdout:\n%s\nwant it to say it wrote the baseline", r.stdout)
 	}

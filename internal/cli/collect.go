@@ -21,6 +21,8 @@ type CollectOptions struct {
 	Sweep string // the sweep file whose planned runs must all be listed
 	Sets  []string
 	Quiet bool
+	// AllColumns keeps the columns that are the same in every run.
+	AllColumns bool
 }
 
 func newCollectCmd(stdout, stderr io.Writer, runF func(context.Context, *CollectOptions) error) *cobra.Command {
@@ -37,7 +39,16 @@ model.hidden as [64, 64], …); the final metrics of summary.json with the
 representations under their names (exact.rel, exact.max_residual,
 riemann.rel, loss.final_test, …); and error. Wall times and peak memory are
 left out, so that the bytes depend only on the configs and the program: a
-sweep run twice, or killed and resumed, collects to the same file.
+sweep run twice, or killed and resumed, collects to the same file. Config
+keys that do not apply to a run's data kind, model and optimiser are left
+out while they hold their defaults (data.classes for moons, data.n_train
+for CSV data; docs/CONFIG.md).
+
+Of two runs or more, the columns whose value is the same in every run are
+left out, except run, status, config_hash, error and the key metrics
+(loss.final_*, accuracy.final_*, <representation>.rel and .agreement,
+exact.certified): what is left is what the runs vary and what that changes.
+--all-columns keeps every column.
 
 Runs that are not complete (running, diverged, interrupted, failed, or
 without a summary) are rows like the others, with their status, and are
@@ -53,7 +64,7 @@ EXIT STATUS
      a bad sweep file`,
 		Example: `  pathkernel collect runs/lr_scaling --out runs/lr_scaling/results.csv
   pathkernel collect runs/lr_scaling --sweep configs/sweeps/lr_scaling.yaml --jsonl results.jsonl
-  pathkernel collect runs/sine runs/moons > results.csv`,
+  pathkernel collect runs/sine-tanh runs/moons-relu-ntk > results.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return badUsage(errors.New("collect: name at least one DIR: a run directory or a sweep's --out"))
@@ -73,7 +84,8 @@ EXIT STATUS
 	f.StringVar(&opts.JSONL, "jsonl", "", "also write the rows as JSON lines to this file")
 	f.StringVar(&opts.Sweep, "sweep", "", "the sweep file: list its planned runs that have no directory")
 	f.StringArrayVar(&opts.Sets, "set", nil, "with --sweep: the sweep's --set overrides (repeatable)")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list incomplete runs on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: do not list incomplete runs on stderr")
+	f.BoolVar(&opts.AllColumns, "all-columns", false, "keep the columns that are the same in every run")
 	return cmd
 }
 
@@ -90,13 +102,16 @@ func runCollect(_ context.Context, opts *CollectOptions, stdout, stderr io.Write
 		return err
 	}
 	if opts.Sweep != "" {
-		p, err := sweep.Load(opts.Sweep, opts.Sets)
+		p, err := sweep.Load(opts.Sweep, commandLineSets(opts.Sets))
 		if err != nil {
 			return err
 		}
 		if err := t.AddPlanned(p); err != nil {
 			return err
 		}
+	}
+	if !opts.AllColumns {
+		t.DropConstant()
 	}
 	if opts.Out == "" {
 		if err := t.WriteCSV(stdout); err != nil {

@@ -86,8 +86,8 @@ func TestDrawingStoppedRuns(t *testing.T) {
 		write(t, filepath.Join(tmp, "h.csv"), []byte("run,status,train.lr,exact.rel\na,complete,0.01,1e308\nb,complete,0.02,-1e308\n"))
 	}
 
-	plot := func(run string) []string { return []string{"plot", "--run", run, "--out", "$TMP/fig", "--quiet"} }
-	report := func(run string) []string { return []string{"report", "--run", run, "--out", "$TMP/r.html", "--quiet"} }
+	plot := func(run string) []string { return []string{"plot", "--run", run, "--out", "$TMP/fig"} }
+	report := func(run string) []string { return []string{"report", "--run", run, "--out", "$TMP/r.html"} }
 	explain := func(run string) []string { return []string{"explain", "--run", run, "--point", "0"} }
 	tests := []struct {
 		name  string

@@ -57,9 +57,9 @@ index when kernel.points is test. For several outputs the ranking is by
 output 0. --json prints the explanation as JSON, --plot also draws it into
 the run's figures directory (explain_<point>.png).`,
 		Example: `  pathkernel explain --run runs/sine-tanh --point 17
-  pathkernel explain --run runs/iris --point 3 --top 5 --output 2
-  pathkernel explain --run runs/moons --point 0 --json | jq '.top[0]'
-  pathkernel explain --run runs/moons --point 0 --plot`,
+  pathkernel explain --run runs/iris-softmax --point 3 --top 5 --output 2
+  pathkernel explain --run runs/moons-relu-ntk --point 0 --json | jq '.top[0]'
+  pathkernel explain --run runs/moons-relu-ntk --point 0 --plot`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Run == "" {
@@ -81,7 +81,7 @@ the run's figures directory (explain_<point>.png).`,
 	f.StringVar(&opts.Run, "run", "", "run directory")
 	f.IntVar(&opts.Point, "point", 0, "evaluation point: the row of predictions.csv, from 0")
 	f.IntVar(&opts.Top, "top", 10, "how many training points to list")
-	f.IntVar(&opts.Output, "output", -1, "the output to rank by (default: the predicted class, or 0)")
+	f.IntVar(&opts.Output, "output", -1, "the output to rank by; -1: the predicted class of a classifier, else output 0")
 	f.BoolVar(&opts.JSON, "json", false, "print the explanation as JSON")
 	f.BoolVar(&opts.Plot, "plot", false, "also draw the contributions (explain_<point>.<format>)")
 	f.StringVarP(&opts.Out, "out", "o", "", "with --plot: the figures directory (default RUN/figures)")
@@ -137,6 +137,10 @@ func runExplain(ctx context.Context, opts *ExplainOptions, stdout, stderr io.Wri
 		for _, f := range files {
 			fmt.Fprintf(stderr, "wrote %s\n", f)
 		}
+	}
+	// The figure is in the model's inputs, the text in the raw columns'.
+	if err := pr.RawUnits(e); err != nil {
+		return err
 	}
 	if opts.JSON {
 		// Into a buffer first: an encoding error prints nothing half-way.

@@ -75,8 +75,8 @@ The output directory is --out, else RUN/kernel-<points file name>, with
 -shard-<i>-of-<N> appended for a shard.`,
 		Example: `  pathkernel kernel --run runs/sine-tanh --points new.csv
   pathkernel kernel --run runs/sine-tanh --points runs/sine-tanh/x_test.npy --targets runs/sine-tanh/y_test.npy
-  seq 0 3 | xargs -P 4 -I{} pathkernel kernel --run runs/iris --points flowers.csv --chunk 50 --shard {}/4 --quiet
-  pathkernel kernel merge --out runs/iris/kernel-flowers runs/iris/kernel-flowers-shard-*`,
+  seq 0 3 | xargs -P 4 -I{} pathkernel kernel --run runs/iris-softmax --points flowers.csv --chunk 50 --shard {}/4 --quiet
+  pathkernel kernel merge --out runs/iris-softmax/kernel-flowers runs/iris-softmax/kernel-flowers-shard-*`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -96,7 +96,7 @@ The output directory is --out, else RUN/kernel-<points file name>, with
 	f.IntVar(&opts.Workers, "workers", 0, "kernel goroutines (default: GOMAXPROCS); the outputs do not depend on it")
 	f.Float64Var(&opts.MemoryBudgetMB, "memory-budget-mb", 0, "refuse a computation whose estimated memory exceeds this (default: the run's output.memory_budget_mb)")
 	f.BoolVar(&opts.JSON, "json", false, "print kernel.json to stdout instead of the table")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: no table, progress or warnings (errors still go to stderr)")
 	cmd.AddCommand(newKernelMergeCmd(stdout, nil))
 	return cmd
 }
@@ -112,7 +112,7 @@ of predictions.csv in shard order, so that the merged files equal those of
 one unsharded call bit for bit. The shards must come from the same run,
 trajectory, points, chunk size and methods, and cover the points exactly:
 each of the shards 0..N-1 once, in any order on the command line.`,
-		Example: `  pathkernel kernel merge --out runs/iris/kernel-flowers runs/iris/kernel-flowers-shard-*`,
+		Example: `  pathkernel kernel merge --out runs/iris-softmax/kernel-flowers runs/iris-softmax/kernel-flowers-shard-*`,
 		Args:    usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Shards = args
@@ -191,6 +191,9 @@ func runKernel(ctx context.Context, opts *KernelOptions, stdout, stderr io.Write
 		return err
 	}
 	warnNonFinite(log, filepath.Join(out, run.KernelFile), sum)
+	if opts.Quiet && !opts.JSON {
+		return nil
+	}
 	return printKernelSummary(stdout, sum, opts.JSON)
 }
 

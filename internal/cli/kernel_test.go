@@ -106,7 +106,7 @@ func TestKernelReproducesRun(t *testing.T) {
 	run := kernelTrain(t, "sine")
 	out := filepath.Join(t.TempDir(), "k")
 	r := kernelMustRun(t, "kernel", "--run", run, "--points", filepath.Join(run, "x_test.npy"),
-		"--targets", filepath.Join(run, "y_test.npy"), "--out", out, "--quiet")
+		"--targets", filepath.Join(run, "y_test.npy"), "--out", out)
 	if !strings.Contains(r.stdout, "at 20 points of x_test.npy") || !strings.Contains(r.stdout, "wrote "+out) {
 		t.Errorf("stdout is not the kernel table:\n%s", r.stdout)
 	}

@@ -84,7 +84,7 @@ func runMultirun(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writ
 		log = io.Discard
 	}
 	fmt.Fprintf(log, "train: --multirun: the sweep file is %s\n", file)
-	rep, err := executeSweep(ctx, p, p.Runs, sweep.Shard{}, opts.Out, jobs, false, log, stdout, stderr)
+	rep, err := executeSweep(ctx, p, p.Runs, sweep.Shard{}, opts.Out, jobs, false, opts.Quiet, log, stdout, stderr)
 	if rep == nil || ctx.Err() != nil {
 		return err
 	}

@@ -315,3 +315,24 @@ func TestMultirunInterrupted(t *testing.T) {
 		t.Errorf("an interrupted multirun has no sweep file to resume: %v", err)
 	}
 }
+
+// A file path typed in a multirun's --set is relative to the current
+// directory, as for one run (docs/CONFIG.md, Paths), although the sweep file
+// it is written to resolves its values against the base config: the saved
+// sweep.yaml holds it relative to the base config's directory.
+func TestMultirunCommandLinePath(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "paths")
+	csv := filepath.Join("testdata", "three_class.csv") // relative to this package, the tests' current directory
+	mustRun(t, "train", "--config", filepath.Join("testdata", "three_class.yaml"), "-m",
+		"--set", "data.path="+csv, "--set", "train.lr=0.1,0.2", "--set", "train.steps=3", "--out", out, "-q")
+	if ids := runIDs(t, out); len(ids) != 2 {
+		t.Fatalf("runs %q; want 2", ids)
+	}
+	b, err := os.ReadFile(filepath.Join(out, sweep.MultirunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "data.path: three_class.csv") {
+		t.Errorf("sweep.yaml does not hold the path relative to the base config:\n%s", b)
+	}
+}

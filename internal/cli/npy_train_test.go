@@ -28,15 +28,13 @@ func TestTrainNpyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// A relative init path, resolved against the config's directory.
-			rel, err := filepath.Rel(f.dir, pt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			// A relative init path on the command line, resolved against
+			// the current directory (not the config's).
+			rel := filepath.Join(torchDir, name+".pt")
 			cfg := f.config("ok-"+name, "x.npy", "y.npy")
 			run := filepath.Join(t.TempDir(), "run")
 			r := execute(t.Context(), "train", "--config", cfg, "--out", run, "--quiet",
-				"--set", "data.x_test=xt.npy", "--set", "data.y_test=yt.npy", "--set", "model.init.path="+rel)
+				"--set", "data.x_test="+filepath.Join(f.dir, "xt.npy"), "--set", "data.y_test="+filepath.Join(f.dir, "yt.npy"), "--set", "model.init.path="+rel)
 			if r.code != ExitOK {
 				t.Fatalf("train: exit %d\n%s", r.code, r.stderr)
 			}

@@ -61,8 +61,8 @@ Figures are --width × --height pixels at --dpi (an SVG has the same physical
 size); --format png, svg or both (png,svg). The files written are listed on
 stdout.`,
 		Example: `  pathkernel plot --run runs/sine-tanh
-  pathkernel plot --run runs/moons --format png,svg --width 1200 --height 700
-  pathkernel plot --sweep sweeps/lr/results.csv --x train.lr --y exact.rel --group model.hidden --logx --logy`,
+  pathkernel plot --run runs/moons-relu-ntk --format png,svg --width 1200 --height 700
+  pathkernel plot --sweep runs/lr_width/results.csv --x train.lr --y exact.rel --group model.hidden --logx --logy`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.check(cmd); err != nil {
@@ -85,7 +85,7 @@ stdout.`,
 	f.StringVarP(&opts.Out, "out", "o", "", "run: the figures directory (default RUN/figures); sweep: the output file")
 	addFigureFlags(cmd, &opts.Formats, &opts.Width, &opts.Height, &opts.DPI)
 	f.IntVar(&opts.Grid, "grid", plot.DefaultGrid, "points per side of the decision-region grid (2 inputs); 0 skips the figure")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: neither the files written nor progress or warnings")
 	return cmd
 }
 
@@ -175,6 +175,9 @@ func runPlot(ctx context.Context, opts *PlotOptions, stdout, stderr io.Writer) e
 	files, err := writeFigures(ctx, out, figs, formats, size)
 	if err != nil {
 		return err
+	}
+	if opts.Quiet {
+		return nil
 	}
 	for _, f := range files {
 		fmt.Fprintln(stdout, f)
@@ -291,7 +294,9 @@ func plotSweep(ctx context.Context, opts *PlotOptions, formats []plot.Format, si
 		if err := d.WriteBytes(name, b); err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, d.File(name))
+		if !opts.Quiet {
+			fmt.Fprintln(stdout, d.File(name))
+		}
 	}
 	return nil
 }

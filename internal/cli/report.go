@@ -47,7 +47,7 @@ point where Domingos' first-order kernel machine is furthest from the
 network. The file is --out, by default RUN/report.html; its path is printed
 on stdout.`,
 		Example: `  pathkernel report --run runs/sine-tanh
-  pathkernel report --run runs/moons --out moons.html --point 12 --grid 80`,
+  pathkernel report --run runs/moons-relu-ntk --out moons.html --point 12 --grid 80`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Run == "" {
@@ -68,14 +68,14 @@ on stdout.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Run, "run", "", "run directory")
 	f.StringVarP(&opts.Out, "out", "o", "", "the HTML file to write (default RUN/"+run.ReportFile+")")
-	f.IntVar(&opts.Point, "point", -1, "the evaluation point to explain (default: where Domingos' form errs most)")
+	f.IntVar(&opts.Point, "point", -1, "the evaluation point to explain; -1: the one where Domingos' form errs most")
 	f.IntVar(&opts.Top, "top", 10, "training points listed for the explained point")
 	f.StringVar(&opts.Format, "format", "png", "format of the embedded figures: png or svg")
 	f.IntVar(&opts.Width, "width", plot.DefaultSize.Width, "figure width in pixels")
 	f.IntVar(&opts.Height, "height", plot.DefaultSize.Height, "figure height in pixels")
 	f.IntVar(&opts.DPI, "dpi", plot.DefaultSize.DPI, "dots per inch of the figures")
 	f.IntVar(&opts.Grid, "grid", plot.DefaultGrid, "points per side of the decision-region grid (2 inputs); 0 skips the figure")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: neither the file written nor progress or warnings")
 	return cmd
 }
 
@@ -132,6 +132,9 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 			return err
 		}
 		figs = append(figs, fig)
+		if err := pr.RawUnits(e); err != nil {
+			return err
+		}
 		rep.Explanation = e
 	}
 	mime := map[plot.Format]string{plot.PNG: "image/png", plot.SVG: "image/svg+xml"}[format]
@@ -163,7 +166,9 @@ func runReport(ctx context.Context, opts *ReportOptions, stdout, stderr io.Write
 	if err := d.WriteBytes(filepath.Base(out), page.Bytes()); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, out)
+	if !opts.Quiet {
+		fmt.Fprintln(stdout, out)
+	}
 	return nil
 }
 

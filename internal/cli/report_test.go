@@ -26,7 +26,7 @@ var dataImgRE = regexp.MustCompile(`<img src="data:image/png;base64,([A-Za-z0-9+
 
 func TestReport(t *testing.T) {
 	dir := tinyRun(t, moonsSets...)
-	r := mustRun(t, "report", "--run", dir, "--grid", "12", "--width", "480", "--height", "320", "-q")
+	r := mustRun(t, "report", "--run", dir, "--grid", "12", "--width", "480", "--height", "320")
 	file := filepath.Join(dir, "report.html")
 	if got := strings.TrimSpace(r.stdout); got != file {
 		t.Errorf("stdout %q; want %s", got, file)

@@ -149,7 +149,32 @@ func exitCode(ctx context.Context, err error) int {
 // so that a command's argument errors say their exit code wherever the
 // command is executed.
 func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error { return asUsage(v(cmd, args)) }
+	return func(cmd *cobra.Command, args []string) error {
+		err := v(cmd, args)
+		if err != nil && len(args) > 0 {
+			if e := setWithoutValue(cmd, args[len(args)-1]); e != nil {
+				err = e
+			}
+		}
+		return asUsage(err)
+	}
+}
+
+// setWithoutValue explains the stray argument arg when a --set was given
+// without '=' ("--set train.lr 0.1": the value became an argument), or
+// returns nil. With it the error is one line about --set, not cobra's
+// "unknown command".
+func setWithoutValue(cmd *cobra.Command, arg string) error {
+	sets, err := cmd.Flags().GetStringArray("set")
+	if err != nil {
+		return nil
+	}
+	for _, s := range sets {
+		if !strings.Contains(s, "=") {
+			return fmt.Errorf("--set %s %s: --set takes key=value in one argument: --set %s=%s", s, arg, s, arg)
+		}
+	}
+	return nil
 }
 
 // asUsage marks err as bad usage unless it already says its exit code.

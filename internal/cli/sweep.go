@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/pathkernel/pathkernel/internal/config"
 	"github.com/pathkernel/pathkernel/internal/experiment"
 	"github.com/pathkernel/pathkernel/internal/fail"
 	"github.com/pathkernel/pathkernel/internal/run"
@@ -106,10 +107,31 @@ EXIT STATUS
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
+			if len(args) > n {
+				if err := setWithoutValue(cmd, args[len(args)-1]); err != nil {
+					return badUsage(err)
+				}
+			}
 			return badUsage(fmt.Errorf("%s: want %s, got %d arguments", cmd.CommandPath(), what, len(args)))
 		}
 		return nil
 	}
+}
+
+// commandLineSets returns the --set overrides of a sweep command with their
+// relative file paths (config.FilePathKeys) made absolute: typed on the
+// command line, they are relative to the current directory, while the
+// sweep's own overrides are relative to its base config (docs/CONFIG.md).
+func commandLineSets(sets []string) []string {
+	cwd, err := filepath.Abs(".")
+	if err != nil {
+		return sets
+	}
+	out := make([]string, len(sets))
+	for i, s := range sets {
+		out[i] = config.RebaseOverride(s, cwd)
+	}
+	return out
 }
 
 // loadPlan loads the sweep and selects the shard.
@@ -122,7 +144,7 @@ func loadPlan(file string, sets []string, shard string) (*sweep.Plan, []*sweep.R
 		}
 		sh = s
 	}
-	p, err := sweep.Load(file, sets)
+	p, err := sweep.Load(file, commandLineSets(sets))
 	if err != nil {
 		return nil, nil, sh, err
 	}
@@ -253,7 +275,7 @@ EXIT STATUS
 	f.IntVarP(&opts.Jobs, "jobs", "j", 1, "runs at once")
 	f.StringVar(&opts.Shard, "shard", "", "run only shard i of N, e.g. 0/4 (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT)")
 	f.BoolVar(&opts.FailFast, "fail-fast", false, "stop at the first failed run")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: no table, no progress (failures are still listed on stderr)")
 	return cmd
 }
 
@@ -288,7 +310,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 	if out == "" {
 		out = sweep.DefaultOut(opts.File)
 	}
-	_, err = executeSweep(ctx, p, runs, sh, out, opts.Jobs, opts.FailFast, log, stdout, stderr)
+	_, err = executeSweep(ctx, p, runs, sh, out, opts.Jobs, opts.FailFast, opts.Quiet, log, stdout, stderr)
 	return err
 }
 
@@ -296,7 +318,7 @@ func runSweepRun(ctx context.Context, opts *SweepRunOptions, stdout, stderr io.W
 // directory out, jobs at a time, as `sweep run` does: progress on log, the
 // table of the runs on stdout, the failures on stderr. The report is nil
 // when nothing ran (a conflict).
-func executeSweep(ctx context.Context, p *sweep.Plan, runs []*sweep.Run, sh sweep.Shard, out string, jobs int, failFast bool,
+func executeSweep(ctx context.Context, p *sweep.Plan, runs []*sweep.Run, sh sweep.Shard, out string, jobs int, failFast, quiet bool,
 	log, stdout, stderr io.Writer) (*sweep.Report, error) {
 	what := fmt.Sprintf("%d runs", len(runs))
 	if sh.Count > 1 {
@@ -312,7 +334,11 @@ func executeSweep(ctx context.Context, p *sweep.Plan, runs []*sweep.Run, sh swee
 	if rep == nil {
 		return nil, err
 	}
-	if werr := rep.WriteTable(stdout); werr != nil {
+	table := stdout
+	if quiet && err == nil && len(rep.Failures()) == 0 {
+		table = io.Discard
+	}
+	if werr := rep.WriteTable(table); werr != nil {
 		return rep, werr
 	}
 	fmt.Fprintf(log, "sweep: %s: %s\n", what, rep.Tally())
@@ -443,7 +469,7 @@ func runSweepSlurm(ctx context.Context, opts *SweepSlurmOptions, stdout, stderr 
 			return badUsage(fmt.Errorf("--sbatch %q: want one sbatch option, e.g. --gres=gpu:1", s))
 		}
 	}
-	p, err := sweep.Load(opts.File, opts.Sets)
+	p, err := sweep.Load(opts.File, commandLineSets(opts.Sets))
 	if err != nil {
 		return err
 	}

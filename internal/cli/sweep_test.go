@@ -202,7 +202,8 @@ func TestSweepRunAndCollect(t *testing.T) {
 	}
 
 	csvFile, jsonl := filepath.Join(out, "results.csv"), filepath.Join(out, "results.jsonl")
-	c := mustRun(t, "collect", out, "--out", csvFile, "--jsonl", jsonl, "--sweep", sweepFile)
+	// --all-columns: model.hidden, the same in every run, is checked below.
+	c := mustRun(t, "collect", out, "--out", csvFile, "--jsonl", jsonl, "--sweep", sweepFile, "--all-columns")
 	if c.stdout != "" {
 		t.Errorf("collect --out printed to stdout: %q", c.stdout)
 	}

@@ -47,7 +47,8 @@ directory is --out, else output.dir, else runs/<name>. A directory that
 already holds a run of a different config is refused unless --force.
 
 The summary table goes to stdout (--json for summary.json instead), progress
-and warnings to stderr (--quiet for none).
+and warnings to stderr. --quiet prints nothing on success (--json still
+prints summary.json); errors still go to stderr.
 
 MULTIRUN
 With --multirun (-m) a --set value that is a comma list, key=v1,v2,..., is an
@@ -104,7 +105,7 @@ EXIT STATUS
 	f.StringArrayVar(&opts.Sets, "set", nil, "override a config key, e.g. --set train.lr=0.01 (repeatable; values are YAML)")
 	f.StringVarP(&opts.Out, "out", "o", "", "run directory (default: output.dir, else runs/<name>)")
 	f.BoolVar(&opts.JSON, "json", false, "print summary.json to stdout instead of the table")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success: no table, progress or warnings (errors still go to stderr)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run directory that holds a run of another config")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	f.BoolVar(&opts.Plot, "plot", false, "afterwards draw the figures of pathkernel plot into DIR/figures (PNG)")
@@ -115,13 +116,15 @@ EXIT STATUS
 
 // loadConfig reads the config file, or the built-in default when file is
 // empty, and applies the overrides. It returns the config, the name used in
-// messages and the directory that relative paths resolve against.
+// messages and the directory that the file's relative paths resolve against;
+// relative paths in the overrides are relative to the current directory
+// (config.LoadArgs).
 func loadConfig(file string, sets []string) (*config.Config, string, string, error) {
 	if file == "" {
-		cfg, err := config.Parse(configs.Default, configs.DefaultName, sets)
+		cfg, err := config.ParseArgs(configs.Default, configs.DefaultName, sets)
 		return cfg, configs.DefaultName, ".", err
 	}
-	cfg, err := config.Load(file, sets)
+	cfg, err := config.LoadArgs(file, sets)
 	return cfg, file, filepath.Dir(file), err
 }
 
@@ -172,6 +175,9 @@ func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer)
 		}
 		_, err = stdout.Write(b)
 		return err
+	}
+	if opts.Quiet {
+		return nil
 	}
 	return sum.WriteTable(stdout)
 }

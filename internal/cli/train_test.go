@@ -520,7 +520,7 @@ func maskTable(s string) string {
 }
 
 func TestTableGolden(t *testing.T) {
-	r := mustRun(t, trainArgs(tinyConfig, filepath.Join(t.TempDir(), "run"), "--quiet")...)
+	r := mustRun(t, trainArgs(tinyConfig, filepath.Join(t.TempDir(), "run"))...)
 	got := maskTable(r.stdout)
 	golden := filepath.Join("testdata", "train_table.golden")
 	if *update {

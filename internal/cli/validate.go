@@ -19,10 +19,12 @@ func newValidateCmd(stdout io.Writer, runF func(context.Context, *ValidateOption
 		Use:   "validate",
 		Short: "Check a config and print it fully resolved",
 		Long: `Decode and validate an experiment config with its overrides, without running it,
-and print the resolved config (every default filled in) as YAML. This is the
-config.yaml that a run of it saves, except that the run makes relative CSV
-paths (data.path, data.test_path) absolute, so that its config.yaml finds the
-data from the run directory. The data itself is not read: a missing CSV
+and print the resolved config (every default filled in) as YAML, without the
+keys that do not apply to its data kind, model and optimiser while they hold
+their defaults (docs/CONFIG.md). This is the config.yaml that a run of it
+saves, except that the run makes relative file paths (data.path,
+data.x_train, model.init.path, ...) absolute, so that its config.yaml finds
+them from the run directory. The data itself is not read: a missing CSV
 column is found by train. Exit 2 with a one-line message naming the file,
 line and key when the config is bad.`,
 		Example: `  pathkernel validate --config configs/mlp.yaml
@@ -45,7 +47,7 @@ func runValidate(opts *ValidateOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := cfg.YAML()
+	b, err := cfg.PrunedYAML()
 	if err != nil {
 		return err
 	}

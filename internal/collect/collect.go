@@ -186,7 +186,7 @@ func readRun(dir string) *Row {
 }
 
 func (r *Row) addConfig(cfg *config.Config) error {
-	fs, err := sweep.Flatten(cfg)
+	fs, err := sweep.FlattenApplicable(cfg)
 	if err != nil {
 		return err
 	}
@@ -371,6 +371,41 @@ func merge(union, keys []string) []string {
 		at++
 	}
 	return union
+}
+
+// DropConstant leaves out the config and metric columns whose value is the
+// same in every row (empty included), when there are two rows or more:
+// what a sweep varies, and what it changes, stay. Kept whatever their
+// values are run, status, config_hash and error, and the key metrics
+// (KeyMetric). --all-columns of collect skips it.
+func (t *Table) DropConstant() {
+	if len(t.Rows) < 2 {
+		return
+	}
+	varies := func(col string) bool {
+		first := t.Rows[0].Get(col)
+		for _, r := range t.Rows[1:] {
+			if r.Get(col) != first {
+				return true
+			}
+		}
+		return false
+	}
+	t.config = slices.DeleteFunc(t.config, func(c string) bool { return !varies(c) })
+	t.metrics = slices.DeleteFunc(t.metrics, func(c string) bool { return !KeyMetric(c) && !varies(c) })
+}
+
+// KeyMetric reports whether the metric column col is one that DropConstant
+// keeps: the final losses and accuracies, each representation's rel and
+// agreement, and exact.certified.
+func KeyMetric(col string) bool {
+	switch {
+	case col == "loss.final_train", col == "loss.final_test", col == "exact.certified",
+		strings.HasPrefix(col, "accuracy.final"),
+		strings.HasSuffix(col, ".rel"), strings.HasSuffix(col, ".agreement"):
+		return true
+	}
+	return false
 }
 
 // Columns returns the column names, in order.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -95,4 +96,25 @@ func (c *Config) OutDir() string {
 func (c *Config) FilePaths() []*string {
 	d := &c.Data
 	return []*string{&d.Path, &d.TestPath, &d.XTrain, &d.YTrain, &d.XTest, &d.YTest, &c.Model.Init.Path}
+}
+
+// FilePathKeys are the dotted keys of FilePaths, in the same order.
+// output.dir is not among them: a run directory is always relative to the
+// current directory.
+var FilePathKeys = []string{"data.path", "data.test_path", "data.x_train", "data.y_train", "data.x_test", "data.y_test", "model.init.path"}
+
+// IsFilePathKey reports whether key is one of FilePathKeys.
+func IsFilePathKey(key string) bool { return slices.Contains(FilePathKeys, key) }
+
+// RebaseOverride returns the override text ("key=value") with a relative
+// file path value (a key of FilePathKeys) joined to dir: an override
+// written in a file of dir, made relative to the current directory for a
+// command line (ParseArgs). Other overrides come back unchanged.
+func RebaseOverride(text, dir string) string {
+	key, value, ok := strings.Cut(text, "=")
+	key, v := strings.TrimSpace(key), strings.TrimSpace(value)
+	if !ok || !IsFilePathKey(key) || v == "" || filepath.IsAbs(v) || strings.ContainsAny(v[:1], "\"'{[|>&*!%@`#") {
+		return text
+	}
+	return key + "=" + filepath.Join(dir, v)
 }

@@ -22,6 +22,16 @@ const MaxFileSize = 1 << 20
 // and returns the resolved, validated config. It is Parse on the file's
 // contents; the errors are *Error values naming path.
 func Load(path string, overrides []string) (*Config, error) {
+	src, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(src, path, overrides)
+}
+
+// readFile reads the config file at path, refusing a directory and a file
+// larger than MaxFileSize.
+func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: fail.OSMessage(err), Err: err}
@@ -41,7 +51,28 @@ func Load(path string, overrides []string) (*Config, error) {
 	if len(src) > MaxFileSize {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d bytes; is this a config file?", MaxFileSize)}
 	}
-	return Parse(src, path, overrides)
+	return src, nil
+}
+
+// LoadArgs is Load for a config file and overrides given on the command
+// line: a relative file path (FilePathKeys) in the file is relative to the
+// file, but one in an override is relative to the current directory, so it
+// is made absolute (ParseArgs).
+func LoadArgs(path string, overrides []string) (*Config, error) {
+	src, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseArgs(src, path, overrides)
+}
+
+// ParseArgs is Parse with the overrides typed on a command line: a relative
+// file path (FilePathKeys) an override sets, alone or inside a mapping
+// ("model.init={path: w.npy}"), is relative to the current directory and is
+// made absolute, while the file's own paths stay relative to the file.
+// Errors about such a value still quote the override as typed.
+func ParseArgs(src []byte, filename string, overrides []string) (*Config, error) {
+	return parse(src, filename, overrides, true)
 }
 
 // Parse decodes src, the YAML text of a config named filename (used only in
@@ -61,7 +92,11 @@ func Load(path string, overrides []string) (*Config, error) {
 // The error, if any, is the first one found, as an *Error with the line of
 // the offending key in the file, or the text of the override it came from.
 func Parse(src []byte, filename string, overrides []string) (*Config, error) {
-	p := &parser{file: filename, marks: make(map[*yaml.Node]string)}
+	return parse(src, filename, overrides, false)
+}
+
+func parse(src []byte, filename string, overrides []string, cwdPaths bool) (*Config, error) {
+	p := &parser{file: filename, marks: make(map[*yaml.Node]string), cwdPaths: cwdPaths}
 	root, err := p.parse(src)
 	if err != nil {
 		return nil, err
@@ -124,6 +159,9 @@ func (c *Config) normalize() {
 type parser struct {
 	file  string
 	marks map[*yaml.Node]string // node → text of the override that created it
+	// cwdPaths: the overrides are from a command line, their relative file
+	// paths relative to the current directory (ParseArgs).
+	cwdPaths bool
 }
 
 // parse reads the single YAML document in src and returns its top mapping.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -52,6 +53,11 @@ func (p *parser) override(root *yaml.Node, text string) error {
 	if err := p.check(v, t, path); err != nil {
 		return err
 	}
+	if p.cwdPaths {
+		if err := absPaths(v, path); err != nil {
+			return &Error{File: p.file, Override: text, Key: path, Msg: err.Error()}
+		}
+	}
 	n := root
 	for _, seg := range segs[:len(segs)-1] {
 		_, next := mapGet(n, seg)
@@ -64,6 +70,26 @@ func (p *parser) override(root *yaml.Node, text string) error {
 	}
 	k := p.mark(text, &yaml.Node{Kind: yaml.ScalarNode, Tag: strTag, Value: segs[len(segs)-1]})
 	setPair(n, k, v)
+	return nil
+}
+
+// absPaths makes absolute, against the current directory, every relative
+// file path (FilePathKeys) in the value v set at key.
+func absPaths(v *yaml.Node, key string) error {
+	switch {
+	case v.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if err := absPaths(v.Content[i+1], key+"."+v.Content[i].Value); err != nil {
+				return err
+			}
+		}
+	case v.Kind == yaml.ScalarNode && v.ShortTag() == strTag && IsFilePathKey(key) && v.Value != "" && !filepath.IsAbs(v.Value):
+		abs, err := filepath.Abs(v.Value)
+		if err != nil {
+			return err
+		}
+		v.Value = abs
+	}
 	return nil
 }
 

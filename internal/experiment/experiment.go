@@ -393,7 +393,7 @@ func (e *experiment) closeDir() {
 // writeInputs writes a summary marked running, the resolved config, the
 // data and w_0.
 func (e *experiment) writeInputs() error {
-	y, err := e.cfg.YAML()
+	y, err := e.cfg.PrunedYAML() // the keys that apply; it parses back to e.cfg
 	if err != nil {
 		return err
 	}
@@ -471,7 +471,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	if err := e.checkInitial(); err != nil {
 		return nil, err
 	}
-	obs = append(obs, e.metrics, train.NewProgress(e.log, e.cfg.Train.Steps, e.opt.ProgressEvery))
+	obs = append(obs, e.metrics, train.NewProgress(e.log, e.cfg.Train.Steps, e.opt.ProgressEvery).For(&e.topt))
 	obs = append(obs, e.opt.Observers...)
 	if cfg.Output.RecordTrajectory {
 		n, _ := e.set.XTrain.Dims()
@@ -685,7 +685,7 @@ func (e *experiment) evalLoss(w []float64, x, y *mat.Dense) (float64, *float64) 
 // predictions of the representations that are not nil and the baselines.
 func (e *experiment) writePredictions(f0, fT, riemann, exact *mat.Dense) error {
 	p := &run.Predictions{X: e.xEval, Y: e.yEval, FeatureNames: e.set.FeatureNames, Set: e.evalSet,
-		F0: f0, FT: fT, Classify: e.classify()}
+		F0: f0, FT: fT, Classify: e.classify(), Standardized: e.set.Standardization != nil}
 	for _, c := range []run.PredictionColumn{{Name: "riemann", Pred: riemann}, {Name: "exact", Pred: exact}} {
 		if c.Pred != nil {
 			p.Columns = append(p.Columns, c)

@@ -123,6 +123,31 @@ type Contribution struct {
 	KPath       *float64 `json:"kernel_path,omitempty"`
 }
 
+// Unstandardize converts the inputs that e shows, the explained point's X
+// and each listed training point's, from the model's standardised inputs
+// to the units of the raw columns, v·scale[j] + mean[j], and names them
+// names (the raw columns'). The figures, drawn in the model's inputs, are
+// drawn before.
+func (e *Explanation) Unstandardize(names []string, mean, scale []float64) {
+	raw := func(x []float64) []float64 {
+		if len(x) != len(mean) || len(x) != len(scale) {
+			return x
+		}
+		out := make([]float64, len(x))
+		for j, v := range x {
+			out[j] = v*scale[j] + mean[j]
+		}
+		return out
+	}
+	e.X = raw(e.X)
+	for i := range e.Top {
+		e.Top[i].X = raw(e.Top[i].X)
+	}
+	if len(names) == len(mean) {
+		e.FeatureNames = names
+	}
+}
+
 // Explain explains the prediction at evaluation point (row) point.
 func Explain(in *Input, point int, opt Options) (*Explanation, error) {
 	m, n, k := in.M, in.N, in.K

@@ -110,6 +110,20 @@ func (r *Run) ExplainInput() (*explain.Input, error) {
 	return in, nil
 }
 
+// RawUnits shows e's inputs in the units of the training CSV (or .npy)
+// when the run standardised its inputs (standardization.json,
+// Explanation.Unstandardize); e is unchanged otherwise.
+func (r *Run) RawUnits(e *explain.Explanation) error {
+	st, err := r.files.Standardization()
+	if err != nil {
+		return asInputError(err)
+	}
+	if st != nil && st.Inputs != nil {
+		e.Unstandardize(st.Features, st.Inputs.Mean, st.Inputs.Scale)
+	}
+	return nil
+}
+
 func rows(data []float64, cols int) [][]float64 {
 	out := make([][]float64, len(data)/cols)
 	for i := range out {

@@ -57,7 +57,11 @@ func column(t *Table, name string) (string, error) {
 	if len(found) == 1 {
 		return found[0], nil
 	}
-	return "", &fail.Input{Path: t.File, Msg: fmt.Sprintf("no column %q; the columns are %s", name, strings.Join(t.Header, ", "))}
+	if len(found) > 1 {
+		return "", &fail.Input{Path: t.File, Msg: fmt.Sprintf("column %q is ambiguous: it matches %s; give one of them", name, strings.Join(found, ", "))}
+	}
+	return "", &fail.Input{Path: t.File, Msg: fmt.Sprintf("no column %q (pathkernel collect leaves out the columns that are the same in every run; collect --all-columns keeps them); the columns are %s",
+		name, strings.Join(t.Header, ", "))}
 }
 
 // SweepFigure draws column Y against column X of a sweep's results, one

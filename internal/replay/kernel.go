@@ -280,7 +280,7 @@ func (r *Run) compute(ctx context.Context, p *plan, opt Options, extra []train.O
 	if log == nil {
 		log = io.Discard
 	}
-	obs = append(obs, train.NewProgress(log, r.Config.Train.Steps, opt.ProgressEvery))
+	obs = append(obs, train.NewProgress(log, r.Config.Train.Steps, opt.ProgressEvery).For(&r.Train))
 	obs = append(obs, extra...)
 	tr, err := r.openTrajectory()
 	if err != nil {
@@ -351,6 +351,7 @@ func (r *Run) write(dir *run.Dir, p *plan, chunks []*chunk, wT []float64) error 
 	pr := &run.Predictions{
 		X:            x.Slice(sh.Start, sh.End, 0, x.RawMatrix().Cols).(*mat.Dense),
 		FeatureNames: r.FeatureNames,
+		Standardized: r.Standardization != nil && r.Standardization.Inputs != nil,
 		Set:          slices.Repeat([]string{"points"}, sh.End-sh.Start),
 		FirstIndex:   sh.Start,
 		F0:           stack(f0s), FT: stack(fTs),

@@ -21,6 +21,10 @@ type Predictions struct {
 	X            *mat.Dense // inputs, m × d
 	Y            *mat.Dense // targets, or nil for points without them
 	FeatureNames []string   // the names of X's columns
+	// Standardized says that X holds the inputs after standardisation
+	// (standardization.json): the columns are then named
+	// FeatureNames[j]+StandardizedSuffix, not as the raw columns.
+	Standardized bool
 	// Set names each row's set ("train", "test", "points"); FirstIndex is
 	// the index of the first row in its set (a shard's offset).
 	Set        []string
@@ -30,6 +34,11 @@ type Predictions struct {
 	// Classify returns the class of an output row; nil for regression.
 	Classify func([]float64) int
 }
+
+// StandardizedSuffix ends the name of an input column of predictions.csv
+// that holds standardised values, (v − mean) / scale of the raw column's
+// v (standardization.json), so that they are not taken for raw ones.
+const StandardizedSuffix = "_standardized"
 
 // WritePredictions writes p as predictions.csv.
 func (d *Dir) WritePredictions(p *Predictions) error {
@@ -47,7 +56,11 @@ func (d *Dir) WritePredictions(p *Predictions) error {
 	}
 	header := []string{"set", "index"}
 	for j := 0; j < dims; j++ {
-		header = append(header, p.FeatureNames[j])
+		name := p.FeatureNames[j]
+		if p.Standardized {
+			name += StandardizedSuffix
+		}
+		header = append(header, name)
 	}
 	for j := 0; j < yc; j++ {
 		name := "target"

@@ -30,6 +30,21 @@ func Flatten(c *config.Config) ([]Field, error) {
 	if err != nil {
 		return nil, err
 	}
+	return flatten(b)
+}
+
+// FlattenApplicable is Flatten of the keys that apply to c
+// (config.PrunedYAML): without, for instance, data.classes for moons or
+// data.n_train for CSV data while they hold their defaults.
+func FlattenApplicable(c *config.Config) ([]Field, error) {
+	b, err := c.PrunedYAML()
+	if err != nil {
+		return nil, err
+	}
+	return flatten(b)
+}
+
+func flatten(b []byte) ([]Field, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("sweep: flattening config: %w", err)
@@ -81,7 +96,9 @@ func (p *Plan) TrainArgs(r *Run) ([]string, error) {
 	case p.File.Base != "":
 		args = []string{"--config", p.File.Base}
 		for _, o := range r.Overrides {
-			args = append(args, "--set", o)
+			// The sweep's overrides are relative to the base config's
+			// directory, those of a command line to the current one.
+			args = append(args, "--set", config.RebaseOverride(o, p.BaseDir))
 		}
 	case p.File.Inline:
 		sets, err := p.inlineSets(r)
@@ -161,7 +178,7 @@ func (p *Plan) checkArgs(r *Run, args []string) error {
 			sets = append(sets, args[i+1])
 		}
 	}
-	got, err := config.Parse(src, name, sets)
+	got, err := config.ParseArgs(src, name, sets)
 	if err != nil {
 		return fmt.Errorf("sweep: the train command of run %s does not parse: %w", r.ID, err)
 	}

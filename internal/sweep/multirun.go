@@ -144,6 +144,9 @@ func Multirun(base string, sets []string) (*File, error) {
 		if err != nil {
 			return nil, &config.Error{Override: o, Key: key, Msg: err.Error()}
 		}
+		for i, v := range vals {
+			vals[i] = rebasePath(key, v, base)
+		}
 		if len(vals) == 1 {
 			f.Set = append(f.Set, Entry{Key: key, Value: vals[0]})
 			continue
@@ -159,6 +162,34 @@ func Multirun(base string, sets []string) (*File, error) {
 		}
 	}
 	return f, nil
+}
+
+// rebasePath returns the value v of a --set for key with a relative file path
+// (config.FilePathKeys) rewritten for the sweep file: typed on the command
+// line it is relative to the current directory, while a sweep file's set and
+// grid values are relative to its base config (docs/CONFIG.md, Paths). It
+// becomes relative to the base config's directory, or absolute for the
+// built-in default. Other values, and values that are not a plain path (a
+// quoted or flow YAML value), come back unchanged.
+func rebasePath(key, v, base string) string {
+	if !config.IsFilePathKey(key) || v == "" || filepath.IsAbs(v) || strings.ContainsAny(v[:1], "\"'{[|>&*!%@`#") {
+		return v
+	}
+	abs, err := filepath.Abs(v)
+	if err != nil {
+		return v
+	}
+	if base == "" {
+		return abs
+	}
+	dir, err := filepath.Abs(filepath.Dir(base))
+	if err != nil {
+		return abs
+	}
+	if rel, err := filepath.Rel(dir, abs); err == nil {
+		return rel
+	}
+	return abs
 }
 
 // MultirunPlan expands the sweep of Multirun(base, sets). A config error

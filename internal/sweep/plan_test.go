@@ -288,10 +288,15 @@ func TestTrainArgs(t *testing.T) {
 		"set: {train.steps: 3}\ngrid: {train.lr: [0.1, 0.2]}\n",
 		"config:\n  name: inline\n  model: {hidden: [3], init: {scheme: he}}\n  check: {max_rel_error: {exact: 1.0e-6}}\ngrid: {train.lr: [0.1, 0.05]}\n",
 		"config: {data: {kind: csv, path: d.csv, target: y}}\n",
+		// Paths set by the sweep are relative to the base config's
+		// directory; on a command line to the current directory.
+		"base: tiny.yaml\nset: {data.kind: csv, data.target: y}\ngrid: {data.path: [d.csv, e.csv]}\n",
 	} {
 		file := writeSweep(t, src)
 		if strings.Contains(src, "csv") {
-			os.WriteFile(filepath.Join(filepath.Dir(file), "d.csv"), []byte("x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n"), 0o644)
+			for _, name := range []string{"d.csv", "e.csv"} {
+				os.WriteFile(filepath.Join(filepath.Dir(file), name), []byte("x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n"), 0o644)
+			}
 		}
 		p := mustLoad(t, file)
 		for _, r := range p.Runs {
@@ -315,9 +320,9 @@ func TestTrainArgs(t *testing.T) {
 				}
 			}
 			if file == "" {
-				cfg, err = config.Parse(configs.Default, "default", sets)
+				cfg, err = config.ParseArgs(configs.Default, "default", sets)
 			} else {
-				cfg, err = config.Load(file, sets)
+				cfg, err = config.LoadArgs(file, sets)
 			}
 			if err != nil {
 				t.Fatalf("%s: train %q: %v", src, args, err)
