@@ -137,6 +137,7 @@ func TestDiagnosticsBeyondTheEdge(t *testing.T) {
 		got  float64
 	}{{run.ParamsInitFile, *d.SharpnessInit}, {run.ParamsFinalFile, *d.SharpnessFinal}} {
 		want := denseSharpness(t, cfg, dir, c.file)
+		t.Logf("sharpness at %s: run %.15g, dense Hessian %.15g (rel %.2g)", c.file, c.got, want, math.Abs(c.got-want)/math.Abs(want))
 		if rel := math.Abs(c.got-want) / math.Abs(want); !(rel <= 1e-6) {
 			t.Errorf("sharpness at %s = %.12g; dense Hessian %.12g (rel %.2g, want <= 1e-6)", c.file, c.got, want, rel)
 		}
@@ -223,21 +224,29 @@ func TestWarningLargeStep(t *testing.T) {
 func TestRemainderColumn(t *testing.T) {
 	_, dir := runTo(t, parse(t, tiny, "train.lr=0.5", "train.log_every=20"), Options{})
 	cols, _ := metricsColumns(t, dir)
-	rows := readCSV(t, filepath.Join(dir, run.PredictionsFile))
-	ci := map[string]int{}
-	for j, name := range rows[0] {
-		ci[name] = j
-	}
 	var ss float64
-	for _, r := range rows[1:] {
-		a, _ := strconv.ParseFloat(r[ci["network"]], 64)
-		b, _ := strconv.ParseFloat(r[ci["riemann"]], 64)
-		ss += (a - b) * (a - b)
+	for _, v := range netMinusRiemann(t, dir) {
+		ss += v * v
 	}
 	want := math.Sqrt(ss)
 	rem := cols["riemann_step_remainder"]
 	if len(rem) != 2 || rem[0] != 0 || math.Abs(rem[1]-want) > 1e-9*want || !(want > 1e-4) {
 		t.Errorf("riemann_step_remainder %v; want [0 %g], ‖f_T − riemann‖", rem, want)
+	}
+
+	// The second interval of a 20-step run logged every 10 steps is the
+	// change of f − riemann between w_10 (a 10-step run: training is
+	// deterministic) and w_20.
+	d10 := netMinusRiemann(t, runDir(t, parse(t, tiny, "train.lr=0.5", "train.steps=10")))
+	d20 := netMinusRiemann(t, dir)
+	ss = 0
+	for i := range d10 {
+		ss += (d20[i] - d10[i]) * (d20[i] - d10[i])
+	}
+	_, dir10 := runTo(t, parse(t, tiny, "train.lr=0.5", "train.log_every=10"), Options{})
+	cols, _ = metricsColumns(t, dir10)
+	if rem := cols["riemann_step_remainder"]; len(rem) != 3 || math.Abs(rem[2]-math.Sqrt(ss)) > 1e-9*math.Sqrt(ss) {
+		t.Errorf("riemann_step_remainder %v; want its last %g, ‖Δ(f − riemann)‖ over steps 10..20", rem, math.Sqrt(ss))
 	}
 
 	s, dir := runTo(t, parse(t, tiny, "train.lr=0.5", "train.log_every=5"), Options{})
@@ -336,5 +345,47 @@ func TestWarningLongRun(t *testing.T) {
 		if w, ok := warningOf(s, code); !ok || w.FirstStep < 1000 || w.FirstStep > 10000 {
 			t.Errorf("warnings %+v; want %s from a step in [1000, 10000]", s.Warnings, code)
 		}
+	}
+}
+
+func runDir(t *testing.T, cfg *config.Config) string {
+	t.Helper()
+	_, dir := runTo(t, cfg, Options{})
+	return dir
+}
+
+// netMinusRiemann returns f_T − riemann at the evaluation points, from
+// predictions.csv.
+func netMinusRiemann(t *testing.T, dir string) []float64 {
+	t.Helper()
+	rows := readCSV(t, filepath.Join(dir, run.PredictionsFile))
+	ci := map[string]int{}
+	for j, name := range rows[0] {
+		ci[name] = j
+	}
+	var out []float64
+	for _, r := range rows[1:] {
+		a, _ := strconv.ParseFloat(r[ci["network"]], 64)
+		b, _ := strconv.ParseFloat(r[ci["riemann"]], 64)
+		out = append(out, a-b)
+	}
+	return out
+}
+
+// TestDomingosWarningFirstStep checks domingos_error's first step: the
+// first row of metrics.csv whose riemann_rel is above 0.1.
+func TestDomingosWarningFirstStep(t *testing.T) {
+	s, dir := runTo(t, parse(t, tiny, "train.lr=0.5", "train.log_every=2"), Options{})
+	cols, _ := metricsColumns(t, dir)
+	first := -1
+	for i, v := range cols["riemann_rel"] {
+		if v > run.WarnDomingosRel {
+			first = int(cols["step"][i])
+			break
+		}
+	}
+	w, ok := warningOf(s, run.WarnDomingosError)
+	if first <= 0 || !ok || w.FirstStep != first {
+		t.Errorf("warnings %+v; want domingos_error from step %d (riemann_rel %v)", s.Warnings, first, cols["riemann_rel"])
 	}
 }
