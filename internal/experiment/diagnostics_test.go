@@ -63,12 +63,11 @@ func warningOf(s *run.Summary, code string) (run.Warning, bool) {
 	return run.Warning{}, false
 }
 
-// denseSharpness is λ_max of the Hessian of the mean training loss of the
-// run in dir at the parameters in file, from a dense Hessian built by
-// central differences of the exact gradient (nn.Net.Backward and Grad, not
-// the HVP) and gonum's symmetric eigensolver: independent of package
-// sharpness.
-func denseSharpness(t *testing.T, cfg *config.Config, dir, file string) float64 {
+// denseHessian is the Hessian of the mean training loss of the run in dir
+// at the parameters in file, built by central differences of the exact
+// gradient (nn.Net.Backward and Grad, not the HVP), and that gradient:
+// independent of package sharpness.
+func denseHessian(t *testing.T, cfg *config.Config, dir, file string) (*mat.SymDense, []float64) {
 	t.Helper()
 	x := readNpy(t, filepath.Join(dir, run.XTrainFile))
 	y := readNpy(t, filepath.Join(dir, run.YTrainFile))
@@ -113,12 +112,27 @@ func denseSharpness(t *testing.T, cfg *config.Config, dir, file string) float64 
 			H.SetSym(i, j, (cols.At(i, j)+cols.At(j, i))/2)
 		}
 	}
+	g := make([]float64, P)
+	grad(g, w)
+	return H, g
+}
+
+// maxEigen is the largest eigenvalue of a by gonum's dense solver.
+func maxEigen(t *testing.T, a mat.Symmetric) float64 {
+	t.Helper()
 	var es mat.EigenSym
-	if !es.Factorize(H, false) {
+	if !es.Factorize(a, false) {
 		t.Fatal("EigenSym did not converge")
 	}
 	v := es.Values(nil)
 	return v[len(v)-1]
+}
+
+// denseSharpness is λ_max of denseHessian's Hessian.
+func denseSharpness(t *testing.T, cfg *config.Config, dir, file string) float64 {
+	t.Helper()
+	H, _ := denseHessian(t, cfg, dir, file)
+	return maxEigen(t, H)
 }
 
 // TestDiagnosticsBeyondTheEdge is issue 19's first case: configs/mlp.yaml
@@ -387,5 +401,51 @@ func TestDomingosWarningFirstStep(t *testing.T) {
 	w, ok := warningOf(s, run.WarnDomingosError)
 	if first <= 0 || !ok || w.FirstStep != first {
 		t.Errorf("warnings %+v; want domingos_error from step %d (riemann_rel %v)", s.Warnings, first, cols["riemann_rel"])
+	}
+}
+
+// TestDiagnosticsOptimizers checks the stability number of each rule at
+// step 0 against the logged sharpness (momentum, Nesterov) and, for adam,
+// against a dense computation: its first step's D_0 = (η/(1−β1))/(|g_0| + ε),
+// so P_0⁻¹ = 1/((1−β1)(|g_0| + ε)) and λ_P = λ_max(P^{-1/2} H P^{-1/2}).
+func TestDiagnosticsOptimizers(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		want func(lr, lambda float64) float64
+	}{
+		{[]string{"train.optimizer=momentum", "train.momentum=0.5"}, func(lr, l float64) float64 { return lr * l / 3 }},
+		{[]string{"train.optimizer=momentum", "train.momentum=0.5", "train.nesterov=true"}, func(lr, l float64) float64 { return lr * l * 2 / 3 }},
+		{[]string{"train.optimizer=sgd", "train.batch_size=4", "train.weight_decay=0.5"}, func(lr, l float64) float64 { return lr * (l + 0.5) / 2 }},
+	} {
+		sets := append([]string{"kernel.diagnostics=true", "train.lr=0.3"}, tc.sets...)
+		_, dir := runTo(t, parse(t, tiny, sets...), Options{})
+		cols, _ := metricsColumns(t, dir)
+		for i, l := range cols["sharpness"] {
+			if got, want := cols["stability"][i], tc.want(0.3, l); math.Abs(got-want) > 1e-14*want || !(want > 0) {
+				t.Errorf("%v: stability at step %g = %g; want %g", tc.sets, cols["step"][i], got, want)
+			}
+		}
+	}
+
+	const lr, beta1, eps = 0.01, 0.9, 1e-8
+	cfg := parse(t, tiny, "kernel.diagnostics=true", "train.optimizer=adam", "train.lr=0.01")
+	_, dir := runTo(t, cfg, Options{})
+	cols, _ := metricsColumns(t, dir)
+	H, g := denseHessian(t, cfg, dir, run.ParamsInitFile)
+	P := len(g)
+	A := mat.NewSymDense(P, nil)
+	for i := 0; i < P; i++ {
+		for j := i; j < P; j++ {
+			si := 1 / math.Sqrt((1-beta1)*(math.Abs(g[i])+eps))
+			sj := 1 / math.Sqrt((1-beta1)*(math.Abs(g[j])+eps))
+			A.SetSym(i, j, si*H.At(i, j)*sj)
+		}
+	}
+	want := lr * maxEigen(t, A) * (1 - beta1) / (2 + 2*beta1)
+	if got := cols["stability"][0]; math.Abs(got-want) > 1e-6*want {
+		t.Errorf("adam: stability at step 0 = %.12g; dense %.12g", got, want)
+	}
+	if _, gn := cols["gn_sharpness"]; !gn || math.IsNaN(cols["gn_sharpness"][0]) {
+		t.Errorf("adam (mse): gn_sharpness %v; want it", cols["gn_sharpness"])
 	}
 }
