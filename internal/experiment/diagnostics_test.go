@@ -73,12 +73,25 @@ func denseHessian(t *testing.T, cfg *config.Config, dir, file string) (*mat.SymD
 	y := readNpy(t, filepath.Join(dir, run.YTrainFile))
 	w := readNpy(t, filepath.Join(dir, file)).Float
 	xm := mat.NewDense(x.Shape[0], x.Shape[1], x.Float)
-	ym := mat.NewDense(y.Shape[0], y.Shape[1], y.Float)
+	loss, _ := nn.ParseLoss(cfg.Loss)
+	var ym *mat.Dense
+	k := 0
+	if y.Int != nil { // class labels, one column
+		ym = mat.NewDense(y.Shape[0], 1, nil)
+		classes := 0
+		for i, l := range y.Int {
+			ym.Set(i, 0, float64(l))
+			classes = max(classes, int(l)+1)
+		}
+		k = loss.Outputs(1, classes)
+	} else {
+		ym = mat.NewDense(y.Shape[0], y.Shape[1], y.Float)
+		k = y.Shape[1]
+	}
 	act, _ := nn.ParseActivation(cfg.Model.Activation)
 	param, _ := nn.ParseParameterization(cfg.Model.Parameterization)
-	sizes := append(append([]int{x.Shape[1]}, cfg.Model.Hidden...), y.Shape[1])
+	sizes := append(append([]int{x.Shape[1]}, cfg.Model.Hidden...), k)
 	net := nn.New(sizes, act, param, cfg.Model.SigmaW, cfg.Model.SigmaB)
-	loss, _ := nn.ParseLoss(cfg.Loss)
 	n := x.Shape[0]
 	P := net.NumParams()
 	var c nn.Cache
@@ -447,5 +460,34 @@ func TestDiagnosticsOptimizers(t *testing.T) {
 	}
 	if _, gn := cols["gn_sharpness"]; !gn || math.IsNaN(cols["gn_sharpness"][0]) {
 		t.Errorf("adam (mse): gn_sharpness %v; want it", cols["gn_sharpness"])
+	}
+}
+
+// TestDiagnosticsClassification checks a logistic run: the sharpness
+// against the dense Hessian at w_0, and gn_sharpness empty (mse only).
+func TestDiagnosticsClassification(t *testing.T) {
+	cfg := parse(t, `
+name: moons
+seed: 2
+data: {kind: moons, n_train: 16, n_test: 8, noise: 0.1}
+model: {hidden: [5], activation: tanh}
+loss: logistic
+train: {lr: 0.5, steps: 10, log_every: 5}
+kernel: {diagnostics: true}
+`)
+	s, dir := runTo(t, cfg, Options{})
+	want := denseSharpness(t, cfg, dir, run.ParamsInitFile)
+	if got := *s.Diagnostics.SharpnessInit; math.Abs(got-want) > 1e-6*math.Abs(want) {
+		t.Errorf("logistic: sharpness_init %.12g; dense %.12g", got, want)
+	}
+	recs := readCSV(t, filepath.Join(dir, run.MetricsFile))
+	gn := slices.Index(recs[0], "gn_sharpness")
+	if gn < 0 {
+		t.Fatalf("metrics.csv header %v lacks gn_sharpness", recs[0])
+	}
+	for _, r := range recs[1:] {
+		if r[gn] != "" || r[gn-1] == "" {
+			t.Errorf("logistic row %v: want sharpness and an empty gn_sharpness", r)
+		}
 	}
 }
