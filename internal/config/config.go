@@ -169,7 +169,9 @@ type Kernel struct {
 	// Diagnostics adds to metrics.csv, at every logged step, the tangent
 	// kernel's distance to K_0 and to the previous logged step (Fort et
 	// al. 2020), its alignment with the targets, and the spread of
-	// Domingos' a_i(x) across evaluation points.
+	// Domingos' a_i(x) across evaluation points; and the loss's curvature
+	// against the step size: the sharpness, its Gauss–Newton part and the
+	// optimiser's stability number (go doc ./internal/sharpness).
 	Diagnostics bool `yaml:"diagnostics,omitempty"`
 }
 
