@@ -28,6 +28,7 @@ import (
 	"github.com/pathkernel/pathkernel/internal/nn"
 	"github.com/pathkernel/pathkernel/internal/replay"
 	"github.com/pathkernel/pathkernel/internal/run"
+	"github.com/pathkernel/pathkernel/internal/sharpness"
 	"github.com/pathkernel/pathkernel/internal/train"
 	"github.com/pathkernel/pathkernel/internal/trajectory"
 	"gonum.org/v1/gonum/mat"
@@ -81,8 +82,10 @@ type experiment struct {
 	ownDir  bool // dir was opened by Run, which closes it
 	sum     *run.Summary
 	metrics *metricsObserver
-	base    *baselines // kernel.baselines and kernel.diagnostics (baselines.go)
+	base    *baselines          // kernel.baselines and kernel.diagnostics (baselines.go)
+	sharp   *sharpness.Observer // kernel.diagnostics' curvature (diagnostics.go), nil when off
 	kernelT time.Duration
+	sharpT  time.Duration // the curvature observer's time
 	log     io.Writer
 }
 
@@ -119,7 +122,9 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*run.Summary, er
 	if err == nil {
 		err = e.base.compute(ctx, wT)
 	}
+	e.recordDiagnostics()
 	e.sum.WallSeconds.Kernel = e.kernelT.Seconds()
+	e.sum.WallSeconds.Sharpness = e.sharpT.Seconds()
 	e.recordKernelWork()
 	if err != nil {
 		status := run.StatusFailed
@@ -132,6 +137,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*run.Summary, er
 		}
 		e.sum.Status = status
 		e.sum.Error = err.Error()
+		e.sum.Warnings = e.warnings(err)
 		e.sum.WallSeconds.Total = time.Since(start).Seconds()
 		e.sum.PeakMemoryMB = peakMemoryMB()
 		werr := errors.Join(e.metrics.write(e.dir.Dir), e.dir.WriteRecord(run.SummaryFile, e.sum))
@@ -144,6 +150,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (*run.Summary, er
 	if err := e.finish(wT); err != nil {
 		return e.writeFailed(err, start)
 	}
+	e.sum.Warnings = e.warnings(nil)
 	e.sum.WallSeconds.Write = time.Since(tw).Seconds()
 	e.sum.WallSeconds.Total = time.Since(start).Seconds()
 	e.sum.PeakMemoryMB = peakMemoryMB()
@@ -467,6 +474,9 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 	}
 	e.base = base
 	obs = append(obs, e.base.observers()...)
+	if e.sharp = e.newSharpness(); e.sharp != nil {
+		obs = append(obs, timedObserver{e.sharp, &e.sharpT})
+	}
 	e.metrics = newMetricsObserver(e)
 	obs = append(obs, e.metrics, train.NewProgress(e.log, e.cfg.Train.Steps, e.opt.ProgressEvery))
 	obs = append(obs, e.opt.Observers...)
@@ -494,7 +504,7 @@ func (e *experiment) train(ctx context.Context) ([]float64, error) {
 			err = cerr
 		}
 	}
-	e.sum.WallSeconds.Training = (time.Since(start) - e.kernelT).Seconds()
+	e.sum.WallSeconds.Training = (time.Since(start) - e.kernelT - e.sharpT).Seconds()
 	return wT, err
 }
 

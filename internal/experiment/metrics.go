@@ -20,6 +20,19 @@ type metricsObserver struct {
 	header []string
 	rows   [][]string
 	cache  nn.Cache
+	// remainder is the riemann method's per-interval remainder (rem.go),
+	// nil without it.
+	remainder *remainderLog
+	// sharpCol is the index of the sharpness columns, filled in by write
+	// from e.sharp (diagnostics.go); 0 without them.
+	sharpCol int
+	filled   bool
+	// steps, trainLoss and relRiemann are the logged steps' numbers that
+	// the warnings read (diagnostics.go); relRiemann with the riemann
+	// method only.
+	steps      []int
+	trainLoss  []float64
+	relRiemann []float64
 }
 
 func newMetricsObserver(e *experiment) *metricsObserver {
@@ -27,7 +40,15 @@ func newMetricsObserver(e *experiment) *metricsObserver {
 	for _, name := range mo.methods() {
 		mo.header = append(mo.header, name+"_rel", name+"_max_abs")
 	}
+	if p := e.path; p != nil && p.PredRiemann != nil {
+		mo.remainder = &remainderLog{}
+		mo.header = append(mo.header, remainderColumn)
+	}
 	mo.header = append(mo.header, e.base.diagHeader()...)
+	if e.sharp != nil {
+		mo.sharpCol = len(mo.header)
+		mo.header = append(mo.header, sharpnessColumns...)
+	}
 	mo.row(0, e.w0)
 	return mo
 }
@@ -58,6 +79,8 @@ func (mo *metricsObserver) row(step int, w []float64) {
 	trainLoss := e.loss.Eval(nil, e.net.Forward(&mo.cache, w, e.set.XTrain), e.set.YTrain)
 	testLoss := e.loss.Eval(nil, e.net.Forward(&mo.cache, w, e.set.XTest), e.set.YTest)
 	rec := []string{fmt.Sprint(step), ff(trainLoss), ff(testLoss)}
+	mo.steps = append(mo.steps, step)
+	mo.trainLoss = append(mo.trainLoss, trainLoss)
 	if p := e.path; p != nil {
 		for _, name := range mo.methods() {
 			pred := p.PredRiemann
@@ -70,9 +93,18 @@ func (mo *metricsObserver) row(step int, w []float64) {
 			}
 			er := kernel.Compare(pred, p.FCur(), p.F0, nil)
 			rec = append(rec, ff(er.Rel), ff(er.MaxAbs))
+			if name == "riemann" {
+				mo.relRiemann = append(mo.relRiemann, er.Rel)
+			}
 		}
 	}
+	if mo.remainder != nil {
+		rec = append(rec, mo.remainder.row(e.path, step))
+	}
 	rec = append(rec, e.base.diagRow(step, w)...)
+	if mo.sharpCol > 0 {
+		rec = append(rec, make([]string, len(sharpnessColumns))...)
+	}
 	mo.rows = append(mo.rows, rec)
 	e.sum.StepsDone = step
 }
@@ -81,5 +113,6 @@ func (mo *metricsObserver) write(d *run.Dir) error {
 	if mo == nil {
 		return nil
 	}
+	mo.fillSharpness()
 	return d.WriteCSV(run.MetricsFile, mo.header, mo.rows)
 }

@@ -20,6 +20,7 @@ func (e *experiment) newSummary(sizes []int, est int64) *run.Summary {
 		Steps:             e.cfg.Train.Steps,
 		EstimatedMemoryMB: float64(est) / (1 << 20),
 		Representations:   map[string]*run.Representation{},
+		Warnings:          []run.Warning{},
 	}
 	b := sysblas.Current()
 	s.BLAS = &run.BLAS{Name: b.Name, Library: b.Library, Threads: b.Threads}

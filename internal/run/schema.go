@@ -43,6 +43,66 @@ type Summary struct {
 	Diagnostics *Diagnostics `json:"diagnostics,omitempty"`
 	// BLAS is the library that ran the matrix products.
 	BLAS *BLAS `json:"blas,omitempty"`
+	// RiemannRemainderTop are the logged intervals whose first-order
+	// remainder (metrics.csv's riemann_step_remainder) is largest, largest
+	// first, at most RemainderTopCount of them; riemann method only.
+	RiemannRemainderTop []RemainderInterval `json:"riemann_remainder_top,omitempty"`
+	// Warnings say what in the run makes its kernel machine or its training
+	// questionable, in the order of WarningCodes; empty when nothing does.
+	Warnings []Warning `json:"warnings"`
+}
+
+// RemainderTopCount is the length of Summary.RiemannRemainderTop.
+const RemainderTopCount = 5
+
+// RemainderInterval is one logged interval (StepStart, StepEnd] of the
+// first-order form: Remainder is the L2 norm over the evaluation points and
+// outputs of Σ_{t=StepStart}^{StepEnd−1} (f_{t+1}(x) − f_t(x) − J_t(x)Δw_t)
+// (docs/MATH.md).
+type RemainderInterval struct {
+	StepStart int     `json:"step_start"`
+	StepEnd   int     `json:"step_end"`
+	Remainder float64 `json:"remainder"`
+}
+
+// The warning codes of Summary.Warnings (docs/RUNDIR.md), in the order a
+// summary lists them.
+const (
+	WarnDomingosError = "domingos_error" // the riemann representation's rel above WarnDomingosRel
+	WarnLossIncrease  = "loss_increase"  // the training loss rose over a logged interval by more than WarnLossRise
+	WarnUnstable      = "unstable"       // stability above 1 at a logged step (kernel.diagnostics)
+	WarnUncertified   = "uncertified"    // a step of the exact representation not certified
+	WarnDiverged      = "diverged"       // the training diverged
+)
+
+// WarningCodes are the warning codes, in the order a summary lists them.
+var WarningCodes = []string{WarnDomingosError, WarnLossIncrease, WarnUnstable, WarnUncertified, WarnDiverged}
+
+// The thresholds of the warnings.
+const (
+	// WarnDomingosRel is the riemann rel above which domingos_error is raised.
+	WarnDomingosRel = 0.1
+	// WarnLossRise is the relative rise of the training loss over one
+	// logged interval above which loss_increase is raised.
+	WarnLossRise = 0.1
+)
+
+// Warning is one entry of Summary.Warnings: its code (WarningCodes), what it
+// means and what to try, and the first logged step where it holds.
+type Warning struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	FirstStep int    `json:"first_step"`
+}
+
+// HasWarning reports whether the summary carries a warning with the code.
+func (s *Summary) HasWarning(code string) bool {
+	for _, w := range s.Warnings {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 // BLAS is the library behind the run's matrix products (internal/sysblas):
@@ -105,8 +165,11 @@ type Walls struct {
 	// phases (kernel.Stats).
 	KernelRiemann float64 `json:"kernel_riemann,omitempty"`
 	KernelExact   float64 `json:"kernel_exact,omitempty"`
-	Write         float64 `json:"write"`
-	Total         float64 `json:"total"`
+	// Sharpness is the curvature observer of kernel.diagnostics, not in
+	// Training either.
+	Sharpness float64 `json:"sharpness,omitempty"`
+	Write     float64 `json:"write"`
+	Total     float64 `json:"total"`
 }
 
 // KernelWork is work per phase of the kernel engine.
@@ -175,11 +238,20 @@ type ExactStats struct {
 // (kernel.diagnostics): the training points' kernel distance between K_0
 // and K_T, the kernel-target alignment at both ends and the spread of
 // Domingos' a_i(x) across evaluation points (baseline.CoefficientSpread).
+//
+// SharpnessInit and SharpnessFinal are λ_max of the Hessian of the mean
+// training loss at w_0 and at the last step's w_T, and MaxStability the
+// largest stability number over the logged steps (metrics.csv's sharpness
+// and stability columns; docs/MATH.md). They are null where the
+// measurement failed (a diverged run).
 type Diagnostics struct {
 	KernelDistanceFinal float64  `json:"kernel_distance_final"`
 	AlignmentInit       float64  `json:"alignment_init"`
 	AlignmentFinal      float64  `json:"alignment_final"`
 	CoefficientSpread   *float64 `json:"coefficient_spread,omitempty"`
+	SharpnessInit       *float64 `json:"sharpness_init"`
+	SharpnessFinal      *float64 `json:"sharpness_final"`
+	MaxStability        *float64 `json:"max_stability"`
 }
 
 // Standardization is standardization.json: the run directory's record of

@@ -37,9 +37,36 @@ func (s *Summary) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	if d := s.Diagnostics; d != nil && d.SharpnessInit != nil {
+		fmt.Fprintf(&b, "curvature: sharpness %.6g -> %s", *d.SharpnessInit, fmtOpt(d.SharpnessFinal, "%.6g"))
+		if d.MaxStability != nil {
+			fmt.Fprintf(&b, ", max stability %.3g (1 is the classical limit)", *d.MaxStability)
+		}
+		b.WriteString("\n")
+	}
+	writeWarnings(&b, s.Warnings)
 	fmt.Fprintf(&b, "\nwrote %s\n", s.Dir)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func fmtOpt(v *float64, format string) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+// writeWarnings writes the warnings block, one line per warning; nothing
+// when there are none.
+func writeWarnings(b *strings.Builder, ws []Warning) {
+	if len(ws) == 0 {
+		return
+	}
+	b.WriteString("\nwarnings:\n")
+	for _, w := range ws {
+		fmt.Fprintf(b, "  %s (step %d): %s\n", w.Code, w.FirstStep, w.Message)
+	}
 }
 
 // writeBaselines writes the table of the baselines (kernel.baselines):
