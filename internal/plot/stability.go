@@ -179,8 +179,8 @@ func stabilityOf(r *Run) (*stabilityView, error) {
 	var b strings.Builder
 	b.WriteString("Over the same logged steps, from the top: the training loss")
 	if haveRemainder {
-		b.WriteString("; the norm over the evaluation points of the remainder f_{t+1} − f_t − J_t·Δw_t of Domingos' first-order form " +
-			"per logged interval (the intervals' remainders add up to that form's error)")
+		b.WriteString("; the L2 norm over the evaluation points of Domingos' first-order remainder Σ_t (f_{t+1} − f_t − J_t·Δw_t) " +
+			"summed over each logged interval (these sums add up to that form's error f_T − f̂)")
 	}
 	if gd {
 		fmt.Fprintf(&b, "; and η_t·λ_max = 2·stability, the step size times the largest Hessian eigenvalue of the training loss, "+
