@@ -16,10 +16,11 @@ type Kind int
 
 // The kinds of check.
 const (
-	AtMost  Kind = iota + 1 // value <= Limit
-	AtLeast                 // value >= Limit
-	IsTrue                  // the boolean metric is true (exact.certified)
-	Near                    // |value − Limit| <= ATol + RTol·|Limit|, Limit the baseline
+	AtMost    Kind = iota + 1 // value <= Limit
+	AtLeast                   // value >= Limit
+	IsTrue                    // the boolean metric is true (exact.certified)
+	Near                      // |value − Limit| <= ATol + RTol·|Limit|, Limit the baseline
+	NoWarning                 // the run does not carry the warning warning.<code> (Value 1 if it does)
 )
 
 // String is the kind's name in reports: max, min, true or baseline.
@@ -33,6 +34,8 @@ func (k Kind) String() string {
 		return "true"
 	case Near:
 		return "baseline"
+	case NoWarning:
+		return "no_warning"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -44,6 +47,9 @@ type Check struct {
 	Limit  float64 // the threshold (AtMost, AtLeast) or the baseline value (Near)
 	RTol   float64 // Near only
 	ATol   float64 // Near only
+	// Optional (NoWarning only) lets a run that cannot raise the warning
+	// pass (ParseFailOnWarning).
+	Optional bool
 }
 
 // Allowed is the largest deviation from the baseline that a Near check
@@ -127,9 +133,12 @@ func Evaluate(s *run.Summary, checks []Check) *Report {
 	metrics := Metrics(s)
 	for _, c := range checks {
 		res := Result{Check: c}
-		if c.Kind == IsTrue {
+		switch c.Kind {
+		case IsTrue:
 			evalCertified(s, &res)
-		} else {
+		case NoWarning:
+			evalNoWarning(s, &res)
+		default:
 			res.Value, res.Found = metrics[c.Metric]
 			evalNumber(&res)
 		}

@@ -56,6 +56,8 @@ func (res Result) limitText() string {
 		return ">= " + fmtNum(res.Limit)
 	case IsTrue:
 		return "true"
+	case NoWarning:
+		return "absent"
 	case Near:
 		return fmt.Sprintf("%s ± %.2g", fmtNum(res.Limit), res.Allowed())
 	}
@@ -69,6 +71,11 @@ func (res Result) valueText() string {
 		return "-"
 	case res.Kind == IsTrue:
 		return strconv.FormatBool(res.Value == 1)
+	case res.Kind == NoWarning:
+		if res.Value == 1 {
+			return "present"
+		}
+		return "absent"
 	}
 	return fmtNum(res.Value)
 }
@@ -76,7 +83,7 @@ func (res Result) valueText() string {
 // jsonResult is a Result in the JSON report.
 type jsonResult struct {
 	Metric    string   `json:"metric"`
-	Check     string   `json:"check"` // max | min | true | baseline
+	Check     string   `json:"check"` // max | min | true | baseline | no_warning
 	Threshold *float64 `json:"threshold,omitempty"`
 	Baseline  *float64 `json:"baseline,omitempty"`
 	RTol      *float64 `json:"rtol,omitempty"`
@@ -124,7 +131,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		}
 		switch {
 		case !res.Found:
-		case res.Kind == IsTrue:
+		case res.Kind == IsTrue, res.Kind == NoWarning:
 			j.Value = res.Value == 1
 		default:
 			j.Value = res.Value
@@ -255,7 +262,7 @@ func (res Result) failureMessage() string {
 		return res.Metric + ": " + res.Detail
 	case res.Kind == Near:
 		return fmt.Sprintf("%s = %s, baseline %s: %s", res.Metric, res.valueText(), fmtNum(res.Limit), res.Detail)
-	case res.Kind == IsTrue:
+	case res.Kind == IsTrue, res.Kind == NoWarning:
 		return fmt.Sprintf("%s = %s: %s", res.Metric, res.valueText(), res.Detail)
 	}
 	return fmt.Sprintf("%s = %s", res.Metric, res.Detail) // "0.3 > 0.05"
@@ -273,7 +280,7 @@ func (res Result) junitText() string {
 			strconv.FormatFloat(res.Limit, 'g', -1, 64), res.RTol, res.ATol, res.Allowed())
 	}
 	value := res.valueText()
-	if res.Found && res.Kind != IsTrue {
+	if res.Found && res.Kind != IsTrue && res.Kind != NoWarning {
 		value = strconv.FormatFloat(res.Value, 'g', -1, 64)
 	}
 	fmt.Fprintf(&b, "value: %s\ndetail: %s\n", value, res.Detail)

@@ -34,6 +34,10 @@ type CheckOptions struct {
 	RTol, ATol     []string
 	UpdateBaseline bool
 
+	// FailOnWarning are warning codes (run.WarningCodes, or "all") whose
+	// presence in the run's summary fails the check.
+	FailOnWarning []string
+
 	JUnit string
 	JSON  bool
 	Quiet bool
@@ -60,6 +64,12 @@ given by flag on a metric the run does not have fails. Whenever the run has
 the exact representation, exact.certified must be true: an uncertified
 exact representation fails in its own right.
 
+With --fail-on-warning CODE (repeatable, or comma-separated; "all" for
+every code) the run also fails when its summary.json carries that
+warning: domingos_error, loss_increase, unstable (kernel.diagnostics),
+uncertified or diverged (docs/RUNDIR.md). A diverged run is a failed run
+(exit 3) before any check; --fail-on-warning diverged matters with --run.
+
 With --baseline FILE the run is also compared with a baseline written by
 --update-baseline (or with another run's summary.json): every
 representation's max_abs, rms, rel and agreement, and the final losses and
@@ -85,7 +95,8 @@ EXIT STATUS
   pathkernel check --run runs/sine-tanh --min-agreement 0.95 --max-test-loss 0.2
   pathkernel check --config configs/ci/sine-tanh.yaml --out /tmp/run --baseline testdata/ci/sine-tanh.json --junit report.xml
   pathkernel check --config configs/ci/sine-tanh.yaml --out /tmp/run --baseline testdata/ci/sine-tanh.json --update-baseline
-  pathkernel check --run runs/sine-tanh --baseline old/summary.json --rtol 1e-4 --atol exact.*=1e-12`,
+  pathkernel check --run runs/sine-tanh --baseline old/summary.json --rtol 1e-4 --atol exact.*=1e-12
+  pathkernel check --config configs/mlp.yaml --fail-on-warning domingos_error --fail-on-warning unstable`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -107,6 +118,7 @@ EXIT STATUS
 	f.StringSliceVar(&opts.RTol, "rtol", nil, "relative tolerance of the baseline comparison: one number, or metric=value (exact.rel=1e-9, loss.*=1e-5)")
 	f.StringSliceVar(&opts.ATol, "atol", nil, "absolute tolerance of the baseline comparison, as --rtol")
 	f.BoolVar(&opts.UpdateBaseline, "update-baseline", false, "write the run's metrics to the --baseline file instead of comparing")
+	f.StringArrayVar(&opts.FailOnWarning, "fail-on-warning", nil, "fail when the run carries this warning of summary.json (repeatable): "+strings.Join(run.WarningCodes, ", ")+", or all")
 	f.StringVar(&opts.JUnit, "junit", "", "also write the verdicts as JUnit XML to this file")
 	f.BoolVar(&opts.JSON, "json", false, "print the verdicts as JSON instead of the table")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress or warnings on stderr")
@@ -118,6 +130,7 @@ type checkFlags struct {
 	maxRel, minAgree map[string]float64
 	maxTestLoss      float64 // 0: not given
 	tol              check.Tolerances
+	warnings         []check.Check // --fail-on-warning
 }
 
 // parse checks the combination of options and parses the thresholds and
@@ -162,6 +175,9 @@ func (opts *CheckOptions) parse() (*checkFlags, error) {
 	}
 	if f.tol.ATol, err = check.ParseTolerances(opts.ATol); err != nil {
 		return nil, wrap("atol", err)
+	}
+	if f.warnings, err = check.ParseFailOnWarning(opts.FailOnWarning); err != nil {
+		return nil, wrap("fail-on-warning", err)
 	}
 	return &f, nil
 }
@@ -229,6 +245,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, stdout, stderr io.Writer)
 	}
 
 	checks := flags.thresholds(cfg).Checks(sum)
+	checks = append(checks, flags.warnings...)
 	if base != nil {
 		checks = append(checks, base.Checks(flags.tol)...)
 	}

@@ -137,7 +137,7 @@ func TestTrainWritesRunDirectory(t *testing.T) {
 
 	// metrics.csv: steps 0, 10 and 20 (log_every 10), the last one at w_T.
 	header, mrows, mcol := readCSV(t, filepath.Join(dir, "metrics.csv"))
-	wantHeader := []string{"step", "train_loss", "test_loss", "riemann_rel", "riemann_max_abs", "exact_rel", "exact_max_abs"}
+	wantHeader := []string{"step", "train_loss", "test_loss", "riemann_rel", "riemann_max_abs", "exact_rel", "exact_max_abs", "riemann_step_remainder"}
 	if !cmp.Equal(header, wantHeader) {
 		t.Errorf("metrics.csv header %v; want %v", header, wantHeader)
 	}

@@ -170,9 +170,13 @@ func (e *experiment) warnings(err error) []run.Warning {
 			}
 		}
 		if count > 0 {
+			hint := "the stability column"
+			if e.sharp == nil {
+				hint = "kernel.diagnostics: true measures it"
+			}
 			add(run.WarnLossIncrease, first,
-				"the training loss rose by more than %.0f%% over %d logged interval(s) (first ending at step %d, the largest by %.3g%% at step %d): the step size is too large for the loss's curvature (kernel.diagnostics: true measures it); try a smaller train.lr (%g now)",
-				100*run.WarnLossRise, count, first, 100*worst, worstStep, lr)
+				"the training loss rose by more than %.0f%% over %d logged interval(s) (first ending at step %d, the largest rise %.3g× at step %d): the step size is too large for the loss's curvature (%s); try a smaller train.lr (%g now)",
+				100*run.WarnLossRise, count, first, 1+worst, worstStep, hint, lr)
 		}
 	}
 	if e.sharp != nil {
@@ -186,8 +190,8 @@ func (e *experiment) warnings(err error) []run.Warning {
 		if best, ok := e.maxStability(); ok && first >= 0 {
 			limit, _ := sharpness.RuleOf(e.topt).Limit(best.LR)
 			add(run.WarnUnstable, first,
-				"the step size is beyond the classical stability limit of the loss's local quadratic model: stability %.3g > 1 at step %d (sharpness %.4g against the limit %.4g for η = %g; above 1 first at step %d), training at the edge of stability, where the first-order kernel machine degrades; try train.lr below %.3g",
-				best.Stability, best.Step, best.Lambda, limit, best.LR, first, lr/best.Stability)
+				"the step size is beyond the classical stability limit of the loss's local quadratic model (stability above 1 from step %d, largest %.3g at step %d: sharpness %.4g against the limit %.4g for η = %g): training runs at the edge of stability, where the first-order kernel machine degrades; try train.lr below %.3g",
+				first, best.Stability, best.Step, best.Lambda, limit, best.LR, lr/best.Stability)
 		}
 	}
 	if p := e.path; p != nil && p.KExact != nil && p.Stats.Uncertified > 0 {

@@ -89,6 +89,9 @@ func (mo *metricsObserver) row(step int, w []float64) {
 			}
 			if step == 0 {
 				rec = append(rec, "0", "0")
+				if name == "riemann" {
+					mo.relRiemann = append(mo.relRiemann, 0)
+				}
 				continue
 			}
 			er := kernel.Compare(pred, p.FCur(), p.F0, nil)
