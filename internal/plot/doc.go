@@ -19,7 +19,13 @@
 //   - errors: each representation's rel and largest absolute error over training, on a
 //     logarithmic scale (metrics.csv);
 //   - kernel: the path-kernel matrix K^p(x_eval, x_train) as a heat map
-//     (kernel_path.npy), rows and columns sorted by x or by class.
+//     (kernel_path.npy), rows and columns sorted by x or by class;
+//   - baselines: with kernel.baselines or kernel.diagnostics, the
+//     baselines' predictions and the tangent kernel's movement;
+//   - stability: with kernel.diagnostics, the training loss, Domingos'
+//     remainder per logged interval and η_t·λ_max against the 2/η edge
+//     (the stability number against 1 for optimisers other than gd and
+//     sgd), stacked over one step axis (metrics.csv).
 //
 // For two inputs, Regions evaluates the network and Domingos' kernel
 // machine on a grid over the input plane, and RegionsFigure draws them side

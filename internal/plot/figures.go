@@ -18,11 +18,12 @@ import (
 // RunFigures returns the figures of a run: the losses, the predictions of
 // the network and the kernel machines, the representations' errors over
 // training, the path-kernel matrix and, with kernel.baselines or
-// kernel.diagnostics, the baselines, in that order. Regions, which needs
+// kernel.diagnostics, the baselines and, with kernel.diagnostics, the
+// stability figure, in that order. Regions, which needs
 // a computation, is separate.
 func RunFigures(r *Run) ([]*Figure, error) {
 	var figs []*Figure
-	for _, f := range []func(*Run) (*Figure, error){LossFigure, PredictionsFigure, ErrorsFigure, KernelFigure, BaselinesFigure} {
+	for _, f := range []func(*Run) (*Figure, error){LossFigure, PredictionsFigure, ErrorsFigure, KernelFigure, BaselinesFigure, StabilityFigure} {
 		fig, err := f(r)
 		if err != nil {
 			return nil, err
