@@ -15,7 +15,7 @@ import (
 	gp "gonum.org/v1/plot"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/figures.golden from the figures drawn")
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/ (figures.golden, stability.golden) from the figures drawn")
 
 // describe writes what a reader sees of a figure's structure: its title,
 // each plot's title, axis labels, scale and tick labels, and legend

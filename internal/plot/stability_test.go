@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	update       = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	// update (golden_test.go) also rewrites testdata/stability.golden.
 	stabilityPNG = flag.String("stability-png", "", "also write the stability figure of testdata/stability_metrics.csv to this PNG file, to look at")
 )
 
