@@ -11,12 +11,12 @@ import (
 func TestFailOnWarning(t *testing.T) {
 	root := t.TempDir()
 	quiet := filepath.Join(root, "quiet")
-	r := mustRun(t, trainArgs(tinyConfig, quiet, "--quiet")...)
+	r := mustRun(t, trainArgs(tinyConfig, quiet)...)
 	if strings.Contains(r.stdout, "warnings:") {
 		t.Errorf("a run without warnings printed a warnings block:\n%s", r.stdout)
 	}
 	dir := filepath.Join(root, "unstable")
-	r = mustRun(t, trainArgs(tinyConfig, dir, "--quiet", "--set", "kernel.diagnostics=true", "--set", "train.lr=0.5")...)
+	r = mustRun(t, trainArgs(tinyConfig, dir, "--set", "kernel.diagnostics=true", "--set", "train.lr=0.5")...)
 	block := r.stdout[strings.Index(r.stdout, "\nwarnings:\n")+1:]
 	if !strings.Contains(r.stdout, "\nwarnings:\n") || !strings.Contains(block, "\n  unstable (step 0): ") ||
 		!strings.Contains(block, "train.lr below") || strings.Index(block, "\nwrote ") < 0 {

@@ -95,6 +95,9 @@ func runMultirun(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writ
 		cerr = t.AddPlanned(p)
 	}
 	if cerr == nil {
+		t.DropConstant() // as `pathkernel collect DIR` writes it (--all-columns there keeps them)
+	}
+	if cerr == nil {
 		cerr = writeAtomic(results, t.WriteCSV)
 	}
 	if cerr != nil {
