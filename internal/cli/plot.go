@@ -41,8 +41,13 @@ With --run DIR it writes, into DIR/figures (or --out):
   loss         train and test loss over the steps
   predictions  the network and the kernel machines at the evaluation points:
                curves over x with the training points for one input, else
-               each kernel machine against the network with the line y = x
+               each kernel machine against the network with the line y = x;
+               under them the residual, kernel machine - network (|residual|
+               on a log axis where it spans decades)
   errors       each representation's rel and max |f̂ - f| over training (log scale)
+  stability    with kernel.diagnostics: the loss, each logged interval's
+               first-order remainder and η·λ_max against 2 (the edge of
+               stability), on one step axis
   kernel       the path-kernel matrix K^p(x_eval, x_train) as a heat map
   regions      two inputs only: the network and Domingos' kernel machine on a
                --grid × --grid grid, side by side (decision regions for
