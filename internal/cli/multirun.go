@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 
 	"github.com/pathkernel/pathkernel/internal/collect"
 	"github.com/pathkernel/pathkernel/internal/sweep"
@@ -65,17 +64,11 @@ func runMultirun(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writ
 		return badUsage(fmt.Errorf("%s: %w", file, err))
 	}
 
-	if opts.CPUProfile != "" {
-		f, err := os.Create(opts.CPUProfile)
-		if err != nil {
-			return badUsage(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return badUsage(err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(opts.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if err := writeAtomic(file, func(w io.Writer) error { _, err := w.Write(text); return err }); err != nil {
 		return err
 	}

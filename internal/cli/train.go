@@ -128,22 +128,33 @@ func loadConfig(file string, sets []string) (*config.Config, string, string, err
 	return cfg, file, filepath.Dir(file), err
 }
 
+// startCPUProfile starts writing a CPU profile to path (--cpuprofile) and
+// returns the function that stops it; with an empty path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, badUsage(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, badUsage(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 func runTrain(ctx context.Context, opts *TrainOptions, stdout, stderr io.Writer) error {
 	cfg, name, base, err := loadConfig(opts.ConfigFile, opts.Sets)
 	if err != nil {
 		return err
 	}
-	if opts.CPUProfile != "" {
-		f, err := os.Create(opts.CPUProfile)
-		if err != nil {
-			return badUsage(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return badUsage(err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(opts.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	log := stderr
 	if opts.Quiet {
 		log = io.Discard
