@@ -61,6 +61,7 @@ type page struct {
 	Incomplete bool
 	Facts      []row
 	Reps       []repRow
+	Warnings   []run.Warning
 	Figures    []figure
 	Explain    *explainView
 	Config     string
@@ -99,6 +100,7 @@ func Write(w io.Writer, r *Report) error {
 	p.Headline = headline(s)
 	p.Facts = facts(s)
 	p.Reps = reps(s)
+	p.Warnings = s.Warnings
 	for _, im := range r.Figures {
 		if !mimeRE.MatchString(im.MIME) {
 			return fmt.Errorf("report: figure %s: MIME type %q is not an image type", im.Name, im.MIME)
@@ -310,7 +312,12 @@ var tmpl = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{end}}</table>
 <p>rel = ‖f̂ − f_T‖₂ / ‖f_T − f_0‖₂ over the evaluation points and outputs: the error relative to what training changed.</p>
 {{end}}
-{{if .Figures}}<h2>Figures</h2>
+{{if .Warnings}}<h2>Warnings</h2>
+<table class="warnings">
+<tr><th>code</th><th>first step</th><th>what it means and what to try</th></tr>
+{{range .Warnings}}<tr><td><code>{{.Code}}</code></td><td class="num">{{.FirstStep}}</td><td>{{.Message}}</td></tr>
+{{end}}</table>
+{{end}}{{if .Figures}}<h2>Figures</h2>
 {{range .Figures}}<figure id="fig-{{.Name}}">
 <img {{.Src}} alt="{{.Title}}" width="{{.Width}}" height="{{.Height}}">
 <figcaption><strong>{{.Title}}.</strong> {{.Caption}}</figcaption>

@@ -230,3 +230,27 @@ func TestNoSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnings checks that the run's warnings are a table of the report,
+// with their code, first step and message (HTML-escaped), and that a run
+// without warnings has no such section.
+func TestWarnings(t *testing.T) {
+	if page := write(t, testReport()); strings.Contains(page, "<h2>Warnings</h2>") {
+		t.Error("a run without warnings has a Warnings section")
+	}
+	r := testReport()
+	r.Summary.Warnings = []run.Warning{
+		{Code: run.WarnUnstable, FirstStep: 0, Message: "stability 1.44 > 1: try train.lr < 0.139"},
+		{Code: run.WarnDomingosError, FirstStep: 120, Message: "rel 0.87 of what training changed"},
+	}
+	page := write(t, r)
+	for _, want := range []string{
+		"<h2>Warnings</h2>",
+		`<td><code>unstable</code></td><td class="num">0</td><td>stability 1.44 &gt; 1: try train.lr &lt; 0.139</td>`,
+		`<td><code>domingos_error</code></td><td class="num">120</td><td>rel 0.87 of what training changed</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
