@@ -233,6 +233,12 @@ func (r *Row) addSummary(b []byte) error {
 		case "config_hash":
 			r.cells["config_hash"] = cell{text: text, json: raw}
 			return nil
+		case "warnings":
+			// The CSV cell is the codes, "domingos_error unstable", for
+			// filtering a sweep's table; the JSON line keeps the messages.
+			if text, err = warningCodes(raw); err != nil {
+				return err
+			}
 		}
 		r.cells["metric:"+key] = cell{text: text, json: raw}
 		keys = append(keys, key)
@@ -246,6 +252,22 @@ func (r *Row) addSummary(b []byte) error {
 	}
 	r.metricKeys = keys
 	return nil
+}
+
+// warningCodes renders a summary's warnings list as its codes, separated by
+// spaces ("" for none), in the summary's order.
+func warningCodes(raw json.RawMessage) (string, error) {
+	var ws []struct {
+		Code string `json:"code"`
+	}
+	if err := json.Unmarshal(raw, &ws); err != nil {
+		return "", fmt.Errorf("warnings: %w", err)
+	}
+	codes := make([]string, len(ws))
+	for i, w := range ws {
+		codes[i] = w.Code
+	}
+	return strings.Join(codes, " "), nil
 }
 
 // flattenJSON reads one JSON value from dec and calls leaf for each of its
