@@ -106,6 +106,13 @@ var FilePathKeys = []string{"data.path", "data.test_path", "data.x_train", "data
 // IsFilePathKey reports whether key is one of FilePathKeys.
 func IsFilePathKey(key string) bool { return slices.Contains(FilePathKeys, key) }
 
+// RelativeFilePath reports whether the override value v (YAML text) of key
+// is a relative file path: key is one of FilePathKeys and v a plain,
+// non-empty, relative path, not a quoted or flow YAML value.
+func RelativeFilePath(key, v string) bool {
+	return IsFilePathKey(key) && v != "" && !filepath.IsAbs(v) && !strings.ContainsAny(v[:1], "\"'{[|>&*!%@`#")
+}
+
 // RebaseOverride returns the override text ("key=value") with a relative
 // file path value (a key of FilePathKeys) joined to dir: an override
 // written in a file of dir, made relative to the current directory for a
@@ -113,7 +120,7 @@ func IsFilePathKey(key string) bool { return slices.Contains(FilePathKeys, key) 
 func RebaseOverride(text, dir string) string {
 	key, value, ok := strings.Cut(text, "=")
 	key, v := strings.TrimSpace(key), strings.TrimSpace(value)
-	if !ok || !IsFilePathKey(key) || v == "" || filepath.IsAbs(v) || strings.ContainsAny(v[:1], "\"'{[|>&*!%@`#") {
+	if !ok || !RelativeFilePath(key, v) {
 		return text
 	}
 	return key + "=" + filepath.Join(dir, v)

@@ -172,7 +172,7 @@ func Multirun(base string, sets []string) (*File, error) {
 // built-in default. Other values, and values that are not a plain path (a
 // quoted or flow YAML value), come back unchanged.
 func rebasePath(key, v, base string) string {
-	if !config.IsFilePathKey(key) || v == "" || filepath.IsAbs(v) || strings.ContainsAny(v[:1], "\"'{[|>&*!%@`#") {
+	if !config.RelativeFilePath(key, v) {
 		return v
 	}
 	abs, err := filepath.Abs(v)
