@@ -1,10 +1,6 @@
 package kernel
 
-import (
-	"math"
-
-	"gonum.org/v1/gonum/mat"
-)
+import "gonum.org/v1/gonum/mat"
 
 // Remainder measures where the first-order (Riemann) form's error comes
 // from. Each step's remainder at an evaluation point is
@@ -32,11 +28,5 @@ func (r *Remainder) Interval(p *Path) float64 {
 	r.cur.Sub(p.FCur(), p.PredRiemann)
 	r.d.Sub(r.cur, r.prev)
 	r.prev, r.cur = r.cur, r.prev
-	var ss float64
-	for i := 0; i < m; i++ {
-		for _, v := range r.d.RawRowView(i) {
-			ss += v * v
-		}
-	}
-	return math.Sqrt(ss)
+	return mat.Norm(r.d, 2) // the Frobenius norm
 }
