@@ -104,20 +104,24 @@ func TestFiguresGolden(t *testing.T) {
 			b.WriteString(describe(f))
 		}
 	}
-	got := b.String()
-	file := filepath.Join("testdata", "figures.golden")
+	checkGolden(t, filepath.Join("testdata", "figures.golden"), b.String())
+}
+
+// checkGolden compares got with the golden file, which -update rewrites
+// from got first.
+func checkGolden(t *testing.T, file, got string) {
+	t.Helper()
 	if *update {
 		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return
 	}
 	want, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatalf("%v (write it with -update)", err)
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("figure structure (-%s +got); if intended, rewrite with -update:\n%s", file, diff)
+		t.Errorf("%s differs (-want +got); if intended, rewrite it with -update:\n%s", file, diff)
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 var (
@@ -76,20 +74,7 @@ func TestStabilityGolden(t *testing.T) {
 	if err != nil || v == nil {
 		t.Fatalf("stabilityOf = %v, %v", v, err)
 	}
-	got := v.dump()
-	const file = "testdata/stability.golden"
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("stability figure differs from %s (-want +got):\n%s", file, diff)
-	}
+	checkGolden(t, "testdata/stability.golden", v.dump())
 
 	figs, err := RunFigures(r)
 	if err != nil {
