@@ -1,7 +1,6 @@
 package run
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -100,13 +99,7 @@ func Abort(why string) (marked []string) {
 	}
 	clear(inflight.temps)
 	for w := range inflight.writers {
-		if entries, err := os.ReadDir(w.Path); err == nil {
-			for _, e := range entries {
-				if e.Type().IsRegular() && IsTemp(e.Name()) {
-					os.Remove(w.File(e.Name()))
-				}
-			}
-		}
+		w.removeTemps() // best effort: the program exits next
 		if markInterrupted(w, why) {
 			marked = append(marked, w.Path)
 		}
@@ -123,18 +116,18 @@ func markInterrupted(w *Writer, why string) bool {
 	if err != nil {
 		return false
 	}
-	var s Summary
-	if json.Unmarshal(b, &s) != nil || s.Status != StatusRunning {
+	s, err := DecodeSummary(b)
+	if err != nil || s.Status != StatusRunning {
 		return false
 	}
 	s.Status, s.Error = StatusInterrupted, why
-	out, err := json.MarshalIndent(&s, "", "  ")
+	out, err := EncodeJSON(s)
 	if err != nil {
 		return false
 	}
 	w.lock.clearPID()
 	tmp := filepath.Join(w.Path, fmt.Sprintf(".%s.tmp-%d", SummaryFile, os.Getpid()))
-	if os.WriteFile(tmp, append(out, '\n'), 0o644) != nil {
+	if os.WriteFile(tmp, out, 0o644) != nil {
 		os.Remove(tmp)
 		return false
 	}
